@@ -1,0 +1,75 @@
+"""The composition root: create_app builds the engine, org, clock, renderer and dispatcher; nothing else does."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.dispatcher import Deliverer, Dispatcher
+from bot.settings import Settings
+from handlers import dispatch
+from handlers.base import Command, Context, Outcome
+from handlers.clock import Clock, SystemClock
+from handlers.org import Org, load_org
+from messages.render import Renderer
+from storage import db, org_sync
+
+log = logging.getLogger(__name__)
+DEMO_ORG = Path(__file__).parent / "demo.toml"
+UNREACHABLE = ("I couldn't reach the pain-point ledger just now, so nothing was saved. "
+               "Please try again in a minute.")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    org: Org
+    clock: Clock
+    renderer: Renderer
+    dispatcher: Dispatcher
+    deliverers: list[Deliverer] = field(default_factory=list)
+
+    async def prepare(self) -> None:
+        """Migrate the schema and load the org file (both idempotent)."""
+        await db.migrate(self.engine)
+        async with self.sessions() as session, session.begin():
+            await org_sync.apply(session=session, org=self.org)
+
+    async def run(self, cmd: Command) -> Outcome:
+        """Handle one command in one transaction: its state change and its notifications commit together."""
+        try:
+            async with self.sessions() as session, session.begin():
+                return await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
+        except (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError):
+            log.exception("database unavailable while handling %s for %s", cmd.action, cmd.actor.identity)
+            return Outcome.refused(UNREACHABLE)
+
+    def add_deliverer(self, deliverer: Deliverer) -> None:
+        self.dispatcher.deliverers.append(deliverer)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def load_org_for(settings: Settings, *, demo: bool = False) -> Org:
+    if settings.org_file:
+        org = load_org(settings.org_file)
+    elif demo:
+        org = load_org(DEMO_ORG)
+    else:
+        org = Org()
+    return org.with_admins(settings.admin_list)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = False,
+               schema: str | None = None) -> App:
+    clock = clock or SystemClock()
+    engine = db.create_engine(settings.database_url, schema=schema)
+    sessions = db.sessions(engine)
+    return App(settings=settings, engine=engine, sessions=sessions, org=load_org_for(settings, demo=demo),
+               clock=clock, renderer=Renderer("text"), dispatcher=Dispatcher(sessions=sessions, clock=clock))

@@ -1,0 +1,111 @@
+"""The console door: type as any local person, see your replies and the notifications others receive."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.app import App
+from handlers.base import Actor, Command, Outcome, Refusal
+from handlers.parse import parse
+from handlers import access
+from storage import departments, people
+from storage.models import OutboxMessage
+
+INTRO = """CX accountability bot, console edition. You are {name} ({identity}).
+Type 'help' for commands, '/as local:dana' to become someone else, '/people' to see who is here, '/quit' to leave.
+Try:  log Refund for order 5521 still missing after 3 weeks severity=high"""
+
+
+def to_command(identity: str, line: str) -> Command | str:
+    """A typed line -> a neutral Command, or the reply text for input that is not one."""
+    try:
+        parsed = parse(line)
+    except Refusal as refusal:
+        return refusal.message
+    return Command(actor=Actor(identity=identity), action=parsed.action, ref=parsed.ref, fields=parsed.fields)
+
+
+class Console:
+    prefixes = ("local:",)
+
+    def __init__(self, app: App, *, identity: str = "local:sam", out: TextIO | None = None) -> None:
+        self.app, self.identity, self.out = app, identity, out or sys.stdout
+        app.add_deliverer(self)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        async with self.app.sessions() as session:
+            person = await people.get(session=session, who=message.recipient)
+        name = person.display_name if person else message.recipient
+        tz = (person.timezone if person else None) or self.app.org.timezone
+        text = self.app.renderer.render(message.template, message.payload, tz=tz)
+        self.say(f"\n  ── {name} ({message.recipient}) receives ──")
+        self.say("  " + text.replace("\n", "\n  "))
+
+    async def render(self, outcome: Outcome) -> None:
+        async with self.app.sessions() as session:
+            person = await people.get(session=session, who=self.identity)
+        tz = (person.timezone if person else None) or self.app.org.timezone
+        for reply in outcome.replies:
+            self.say(self.app.renderer.render(reply.template, reply.data, tz=tz))
+
+    async def who(self) -> str:
+        async with self.app.sessions() as session:
+            person = await people.get(session=session, who=self.identity)
+        return person.display_name if person else self.identity
+
+    async def line(self, line: str) -> bool:
+        """Handle one typed line; False when the person asked to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in ("/quit", "/exit", "quit", "exit"):
+            return False
+        if line.startswith("/as"):
+            identity = line[3:].strip()
+            if not identity.startswith("local:") or len(identity) < 7:
+                self.say("Switch to a local person, like: /as local:dana")
+                return True
+            self.identity = identity
+            self.say(f"You are now {await self.who()} ({identity}).")
+            return True
+        if line in ("/people", "/who"):
+            await self.people()
+            return True
+        cmd = to_command(self.identity, line)
+        if isinstance(cmd, str):
+            self.say(cmd)
+            return True
+        await self.render(await self.app.run(cmd))
+        await self.app.dispatcher.run_once()
+        return True
+
+    async def people(self) -> None:
+        async with self.app.sessions() as session:
+            everyone = [p for p in await people.with_role(session=session) if p.identity]
+            homes = {p.identity: [d.name for d in await departments.of_person(
+                session=session, handles=access.handles(p))] for p in everyone}
+        for person in everyone:
+            roles = [r for r, on in (("admin", person.is_admin), ("leader", person.is_leader)) if on]
+            roles += homes[person.identity or ""]
+            self.say(f"  {person.identity:<14} {person.display_name:<12} {', '.join(roles)}")
+
+    async def loop(self, stdin: TextIO | None = None) -> None:
+        stdin = stdin or sys.stdin
+        self.say(INTRO.format(name=await self.who(), identity=self.identity))
+        await self.app.dispatcher.run_once()
+        interactive = stdin.isatty()
+        while True:
+            if interactive:
+                print(f"\n{self.identity}> ", end="", file=self.out, flush=True)
+            raw = await asyncio.get_running_loop().run_in_executor(None, stdin.readline)
+            if not raw:
+                break
+            if not interactive:
+                self.say(f"\n{self.identity}> {raw.rstrip()}")
+            if not await self.line(raw):
+                break
+        self.say("Bye.")

@@ -1,0 +1,86 @@
+"""The outbox dispatcher: claims due notifications, hands each to the door that can reach its recipient."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from storage import outbox
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """A delivery that did not happen; `permanent` ones are recorded and never retried."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.permanent, self.retry_after = reason, permanent, retry_after
+
+
+class Deliverer(Protocol):
+    prefixes: tuple[str, ...]  # recipient prefixes this door can reach, e.g. ("local:",)
+
+    async def deliver(self, message: OutboxMessage) -> None: ...
+
+
+def backoff(attempts: int) -> timedelta:
+    """30s, 1m, 2m, 4m ... capped at an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass
+class Dispatcher:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    deliverers: list[Deliverer] = field(default_factory=list)
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 8
+    batch: int = 50
+
+    def route(self, recipient: str) -> Deliverer | None:
+        return next((d for d in self.deliverers if recipient.startswith(d.prefixes)), None)
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; returns how many were delivered."""
+        prefixes = tuple(p for d in self.deliverers for p in d.prefixes)
+        async with self.sessions() as session, session.begin():
+            claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
+                                         lease=self.lease, limit=self.batch)
+        sent = 0
+        for message in claimed:
+            sent += await self._deliver(message)
+        return sent
+
+    async def _deliver(self, message: OutboxMessage) -> int:
+        deliverer = self.route(message.recipient)
+        assert deliverer is not None  # claim() only takes messages some deliverer can reach
+        try:
+            await deliverer.deliver(message)
+        except DeliveryFailed as failure:
+            await self._failed(message, failure)
+            return 0
+        except Exception as error:  # noqa: BLE001 - any unexpected failure is retried, and logged with context
+            log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
+            await self._failed(message, DeliveryFailed(f"{type(error).__name__}: {error}"))
+            return 0
+        async with self.sessions() as session, session.begin():
+            await outbox.delivered(session=session, message_id=message.id, at=self.clock.now())
+        return 1
+
+    async def _failed(self, message: OutboxMessage, failure: DeliveryFailed) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            if failure.permanent or message.attempts >= self.max_attempts:
+                log.warning("outbox message %s to %s failed for good: %s", message.id, message.recipient,
+                            failure.reason)
+                await outbox.failed(session=session, message_id=message.id, error=failure.reason)
+            else:
+                wait = timedelta(seconds=failure.retry_after) if failure.retry_after else backoff(message.attempts)
+                await outbox.retry_later(session=session, message_id=message.id, at=now + wait,
+                                         error=failure.reason)

@@ -1,0 +1,61 @@
+"""One aiohttp process: health, the platform doors mounted by their issues, and the scheduler."""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+from storage import db
+
+log = logging.getLogger(__name__)
+APP_KEY = web.AppKey("cxbot", App)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    database = await db.reachable(app.engine)
+    body = {"status": "ok" if database else "degraded", "database": database,
+            "slack": app.settings.slack_enabled, "teams": app.settings.teams_enabled}
+    return web.json_response(body, status=200 if database else 503)
+
+
+def schedule(app: App) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=app.org.zone)
+    # every replica runs this; each claims its messages in the database, so none is sent twice
+    scheduler.add_job(app.dispatcher.run_once, "interval", seconds=app.settings.outbox_interval,
+                      id="outbox", replace_existing=True, max_instances=1, coalesce=True,
+                      misfire_grace_time=60)
+    return scheduler
+
+
+def build(app: App, *, run_scheduler: bool = True) -> web.Application:
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app[APP_KEY] = app
+    web_app.router.add_get("/healthz", healthz)
+
+    async def lifecycle(_: web.Application):  # type: ignore[no-untyped-def]
+        await app.prepare()
+        scheduler = schedule(app) if run_scheduler else None
+        if scheduler:
+            scheduler.start()
+        yield
+        if scheduler:
+            scheduler.shutdown(wait=False)
+        await app.close()
+
+    web_app.cleanup_ctx.append(lifecycle)
+    return web_app
+
+
+def describe(app: App) -> list[str]:
+    """What is on and off, and how to turn it on: said once at start."""
+    s = app.settings
+    lines = [f"Database: {db.normalise_url(s.database_url).split('@')[-1]}",
+             f"Org: {s.org_file or 'none (set CX_ORG_FILE to your org file; see org.example.toml)'}"]
+    lines.append("Slack: on at POST /slack/events" if s.slack_enabled else
+                 "Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it)")
+    lines.append("Teams: on at POST /api/messages" if s.teams_enabled else
+                 "Teams: off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it)")
+    return lines

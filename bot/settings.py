@@ -1,0 +1,46 @@
+"""Configuration from the environment (and a .env file): every variable the README lists."""
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DEFAULT_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL")
+    org_file: str | None = Field(None, validation_alias="CX_ORG_FILE")
+    admins: str = Field("", validation_alias="CX_ADMINS")
+    host: str = Field("0.0.0.0", validation_alias="HOST")
+    port: int = Field(3978, validation_alias="PORT")
+    log_level: str = Field("INFO", validation_alias="CX_LOG_LEVEL")
+    outbox_interval: float = Field(5.0, validation_alias="CX_OUTBOX_INTERVAL_SECONDS")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+
+    microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field("MultiTenant", validation_alias=AliasChoices("MICROSOFT_APP_TYPE"))
+    teams_emulator: bool = Field(False, validation_alias="CX_TEAMS_EMULATOR")
+
+    @property
+    def admin_list(self) -> list[str]:
+        return [a.strip() for a in self.admins.split(",") if a.strip()]
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id or self.teams_emulator)
+
+    @property
+    def has_platform(self) -> bool:
+        return self.slack_enabled or self.teams_enabled or bool(self.slack_app_token)

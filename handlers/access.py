@@ -1,0 +1,70 @@
+"""Who may do what: anyone logs and comments; a department's owners and reps, and admins, act on its items."""
+from __future__ import annotations
+
+from handlers.base import Actor, Context, Refusal
+from storage import departments, pain_points, people
+from storage.models import Department, PainPoint, Person
+
+
+async def person(ctx: Context, actor: Actor) -> Person:
+    return await people.ensure(session=ctx.session, identity=actor.identity, display_name=actor.display_name,
+                               email=actor.email, timezone=actor.timezone)
+
+
+def handles(who: Person) -> set[str]:
+    return {h for h in (who.identity, who.email) if h}
+
+
+def is_member(who: Person, department: Department) -> bool:
+    return bool(handles(who) & {m.person for m in department.members})
+
+
+def may_act(who: Person, item: PainPoint) -> bool:
+    return who.is_admin or is_member(who, item.department) or item.owner in handles(who)
+
+
+async def require_actor(ctx: Context, who: Person, item: PainPoint, verb: str) -> None:
+    if may_act(who, item):
+        return
+    department = item.department
+    named = await people.names(session=ctx.session, whos=department.named("owner") + department.named("rep"))
+    listed = ", ".join(named.values()) or "nobody yet"
+    raise Refusal(f"Only {department.name}'s owners and reps ({listed}) or a CX admin can {verb} {item.ref}. "
+                  f"You can comment on it or say 'me too'.")
+
+
+def require_admin(who: Person, what: str) -> None:
+    if not who.is_admin:
+        raise Refusal(f"Only CX admins can {what}. Ask an admin, or set CX_ADMINS / admins in the org file.")
+
+
+def require_leader(who: Person, what: str) -> None:
+    if not (who.is_admin or who.is_leader):
+        raise Refusal(f"Only CX leaders and admins can {what}.")
+
+
+async def item(ctx: Context, ref: str | None) -> PainPoint:
+    if not ref or not ref.strip():
+        raise Refusal("Which pain point? Give its reference, like CX-12.")
+    found = await pain_points.get(session=ctx.session, ref=ref)
+    if found is None:
+        shown = ref.strip()[:40]
+        raise Refusal(f"I can't find {shown!r}. References look like CX-12; try 'mine' to see yours.")
+    return await pain_points.lock(session=ctx.session, item=found)
+
+
+async def department(ctx: Context, key: str | None) -> Department:
+    found = await departments.get(session=ctx.session, key=(key or "").strip()) if key and key.strip() else None
+    if found is None:
+        known = ", ".join(d.key for d in await departments.all(session=ctx.session)) or "none yet"
+        shown = (key or "").strip()[:40]
+        raise Refusal(f"There is no department {shown!r}. Departments: {known}.")
+    return found
+
+
+def check_workspace(ctx: Context, actor: Actor) -> None:
+    """One deployment serves one organisation: other Slack workspaces and Teams tenants are refused."""
+    allowed = {"slack": ctx.org.slack_team_ids, "teams": ctx.org.teams_tenant_ids}.get(actor.platform)
+    if allowed and actor.workspace not in allowed:
+        raise Refusal("This workspace is not part of the organisation this bot serves, so I can't take "
+                      "requests from it. Ask your CX admin to add it to the org file.")

@@ -1,0 +1,87 @@
+"""The neutral language between the doors and the use cases: who asks, what for, and what comes back."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.clock import Clock
+from handlers.org import Org
+
+
+@dataclass(frozen=True, kw_only=True)
+class Actor:
+    """The person behind a request, as the door knows them."""
+
+    identity: str  # slack:U123, teams:<aadObjectId>, local:ana
+    display_name: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+    workspace: str | None = None  # Slack team id or Teams tenant id the request came from
+
+    @property
+    def platform(self) -> str:
+        return self.identity.split(":", 1)[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """One request: who, what for (an action name), on which item, with which fields."""
+
+    actor: Actor
+    action: str
+    ref: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    # where a reply goes, as the door knows it (a channel id, a conversation id); handlers only pass it on
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the asker sees: a template name and its view-model; the door renders it for its surface."""
+
+    template: str
+    data: dict[str, Any] = field(default_factory=dict)
+    private: bool = True  # an ephemeral reply where the surface has them
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification for someone else, already written to the outbox in the same transaction."""
+
+    recipient: str
+    template: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    ok: bool = True
+
+    @classmethod
+    def refused(cls, message: str, **data: Any) -> Outcome:
+        return cls(replies=[Reply("problem", {"message": message, **data})], ok=False)
+
+    @classmethod
+    def reply(cls, template: str, **data: Any) -> Outcome:
+        return cls(replies=[Reply(template, data)])
+
+
+class Refusal(Exception):
+    """An error a person caused: it carries the message for that person and nothing changes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """What every handler may use: the open session (one transaction), the clock and the org's settings."""
+
+    session: AsyncSession
+    clock: Clock
+    org: Org

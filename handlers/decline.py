@@ -1,0 +1,23 @@
+"""Decline: not ours to fix, with a reason the reporter reads."""
+from __future__ import annotations
+
+from handlers import act, notify, text
+from handlers.base import Command, Context, Outcome
+from handlers.views import item_view
+from storage import pain_points
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    who, item = await act.prepare(cmd, ctx, "decline")
+    if item.status not in pain_points.LIVE:
+        return await act.current_state(ctx, item, "decline")
+    reason = text.block(cmd.fields.get("reason"), label="reason for declining", limit=2000, required=True)
+    now = ctx.clock.now()
+    item.status, item.closed_at, item.decline_reason, item.snoozed_until = "declined", now, reason, None
+    await pain_points.record(session=ctx.session, item=item, action="decline", actor=who.identity or "", at=now,
+                             note=reason)
+    view = await item_view(ctx, item)
+    audience = [item.reporter] + [a.person for a in await pain_points.affected(session=ctx.session, item=item)]
+    notices = await notify.send(ctx, audience, "declined",
+                                {"item": view, "by": who.display_name, "note": reason}, skip=[who.identity])
+    return await act.done(ctx, item, who, "decline", notices, reason)

@@ -1,0 +1,38 @@
+"""The one entrance every door uses: check the workspace, run the use case, turn refusals into replies."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from handlers import (acknowledge, access, assign, comment, decline, departments, duplicate, lists, log, me_too,
+                      reopen, resolve, show, snooze, stats)
+from handlers.base import Command, Context, Outcome, Refusal
+from handlers.parse import HELP
+
+Handler = Callable[[Command, Context], Awaitable[Outcome]]
+
+
+async def help_(cmd: Command, ctx: Context) -> Outcome:
+    return Outcome.reply("help", commands=[{"usage": u, "what": w} for u, w in HELP],
+                         stages=ctx.org.journey_stages)
+
+
+HANDLERS: dict[str, Handler] = {
+    "log": log.handle, "ack": acknowledge.handle, "assign": assign.handle, "snooze": snooze.handle,
+    "comment": comment.handle, "resolve": resolve.handle, "decline": decline.handle, "reopen": reopen.handle,
+    "fixed": reopen.confirm, "duplicate": duplicate.handle, "metoo": me_too.handle, "show": show.handle,
+    "mine": lists.mine, "queue": lists.queue, "overdue": lists.overdue, "stats": stats.handle,
+    "departments": departments.listing, "dept": departments.handle, "help": help_,
+}
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    """Run one command. A Refusal rolls back whatever the handler began and becomes a reply."""
+    handler = HANDLERS.get(cmd.action)
+    try:
+        access.check_workspace(ctx, cmd.actor)
+        if handler is None:
+            raise Refusal(f"I don't know how to {cmd.action[:30]!r}. Type 'help' to see what I can do.")
+        async with ctx.session.begin_nested():
+            return await handler(cmd, ctx)
+    except Refusal as refusal:
+        return Outcome.refused(refusal.message)

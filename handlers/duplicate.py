@@ -1,0 +1,28 @@
+"""Mark a duplicate: it closes, and its reporter hears back when the original is resolved."""
+from __future__ import annotations
+
+from handlers import access, act, notify
+from handlers.base import Command, Context, Outcome, Refusal
+from handlers.views import item_view
+from storage import pain_points
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    who, item = await act.prepare(cmd, ctx, "mark as a duplicate")
+    if item.status not in pain_points.LIVE:
+        return await act.current_state(ctx, item, "mark as a duplicate")
+    original = await access.item(ctx, cmd.fields.get("of"))
+    if original.id == item.id:
+        raise Refusal(f"{item.ref} can't be a duplicate of itself.")
+    if original.status == "duplicate":
+        raise Refusal(f"{original.ref} is itself a duplicate of CX-{original.duplicate_of_id}; "
+                      f"mark {item.ref} as a duplicate of that one.")
+    now = ctx.clock.now()
+    item.status, item.duplicate_of_id, item.closed_at, item.snoozed_until = "duplicate", original.id, now, None
+    await pain_points.record(session=ctx.session, item=item, action="duplicate", actor=who.identity or "", at=now,
+                             note=f"duplicate of {original.ref}", of=original.ref)
+    view = await item_view(ctx, item)
+    notices = await notify.send(ctx, [item.reporter], "merged",
+                                {"item": view, "original": await item_view(ctx, original), "by": who.display_name},
+                                skip=[who.identity])
+    return await act.done(ctx, item, who, "duplicate", notices, original.ref)

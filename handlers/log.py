@@ -1,0 +1,80 @@
+"""Log a customer pain point: validate, route to a department, set due times, tell the owner."""
+from __future__ import annotations
+
+import re
+
+from handlers import access, notify, text
+from handlers.base import Command, Context, Outcome, Refusal, Reply
+from handlers.clock import add_working_time
+from handlers.org import SEVERITIES
+from handlers.views import item_view
+from storage import departments, pain_points, people
+from storage.models import Department
+
+URL = re.compile(r"^https?://\S+$")
+
+
+async def choose_department(ctx: Context, wanted: str | None, words: str) -> tuple[Department, str]:
+    """The reporter's choice, else the keyword rules' suggestion, else the triage team."""
+    if wanted and wanted.strip().lower() not in ("", "auto", "route", "unsure"):
+        return await access.department(ctx, wanted), "chosen"
+    known = await departments.all(session=ctx.session)
+    routed = departments.route([d for d in known if not d.triage], words)
+    if routed is not None:
+        return routed, "routed"
+    triage = await departments.triage(session=ctx.session)
+    if triage is not None:
+        return triage, "triage"
+    if known:
+        return known[0], "triage"
+    raise Refusal("No departments are set up yet, so I can't route this. A CX admin can add one with "
+                  "'dept add <key> <name>' or in the org file.")
+
+
+def choose(value: str | None, allowed: list[str] | tuple[str, ...], default: str, label: str) -> str:
+    if value is None or not value.strip():
+        return default
+    choice = value.strip().lower()
+    if choice not in allowed:
+        raise Refusal(f"{choice[:40]!r} is not a {label}. Choose one of: {', '.join(allowed)}.")
+    return choice
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    fields = cmd.fields
+    summary = text.line(fields.get("summary"), label="summary", limit=200, required=True)
+    details = text.block(fields.get("details"), label="details", limit=4000)
+    customer = text.line(fields.get("customer"), label="customer reference", limit=200)
+    source = text.line(fields.get("source"), label="source link", limit=2000)
+    if source and not URL.match(source):
+        raise Refusal("The source link must be a web address starting with https://.")
+    severity = choose(fields.get("severity"), SEVERITIES, "medium", "severity")
+    stages = ctx.org.journey_stages
+    stage = choose(fields.get("stage"), stages, "", "journey stage")
+    department, routed_by = await choose_department(ctx, fields.get("department"),
+                                                    f"{summary} {details or ''}")
+    if not stage:  # a department named like a stage (billing, onboarding) says where in the journey it hurts
+        stage = department.key if department.key in stages else "other" if "other" in stages else stages[-1]
+    reporter = await access.person(ctx, cmd.actor)
+    owners = department.named("owner") or department.named("rep")
+    now = ctx.clock.now()
+    sla = ctx.org.sla_for(severity)
+    zone, hours = ctx.org.zone, ctx.org.working_hours
+    item = await pain_points.create(
+        session=ctx.session, summary=summary, details=details, stage=stage, severity=severity,
+        customer_ref=customer, source_url=source, reporter=reporter.identity, department_id=department.id,
+        owner=await notify.address(ctx, owners[0]) if owners else None, status="open",
+        created_at=now, updated_at=now,
+        ack_due_at=add_working_time(now, sla.acknowledge, hours, zone),
+        resolve_due_at=add_working_time(now, sla.resolve, hours, zone))
+    await pain_points.record(session=ctx.session, item=item, action="create", actor=reporter.identity or "",
+                             at=now, note=summary, routed_by=routed_by, department=department.key)
+    view = await item_view(ctx, item, affected=0)
+    notices = await notify.send(ctx, [item.owner] if item.owner else [], "assignment",
+                                {"item": view, "by": reporter.display_name, "reason": "new"})
+    if not item.owner:  # a department with nobody in it: the admins must find it a home
+        admins = [p.identity for p in await people.with_role(session=ctx.session, admins=True) if p.identity]
+        notices += await notify.send(ctx, admins, "assignment", {"item": view, "by": reporter.display_name,
+                                                                 "reason": "unowned"})
+    return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by})], notices=notices)
+

@@ -1,0 +1,32 @@
+"""Me too: another employee is affected; the count rises instead of a duplicate being logged."""
+from __future__ import annotations
+
+from handlers import act, notify, text
+from handlers.base import Command, Context, Outcome, Reply
+from handlers.views import item_view
+from storage import pain_points
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    who, item = await act.prepare(cmd, ctx, "say me too", check=False)
+    customer = text.line(cmd.fields.get("customer"), label="customer reference", limit=200)
+    redirected = None
+    if item.status == "duplicate" and item.duplicate_of_id:
+        redirected = item.ref
+        item = await pain_points.lock(session=ctx.session,
+                                      item=await pain_points.get(session=ctx.session, ref=str(item.duplicate_of_id)))
+    if item.reporter == who.identity:
+        return Outcome(replies=[Reply("me_too", {"item": await item_view(ctx, item), "already": "reporter"})])
+    now = ctx.clock.now()
+    added = await pain_points.add_affected(session=ctx.session, item=item, person=who.identity or "",
+                                           customer_ref=customer, at=now)
+    if not added and not customer:
+        return Outcome(replies=[Reply("me_too", {"item": await item_view(ctx, item), "already": "affected"})])
+    await pain_points.record(session=ctx.session, item=item, action="me_too", actor=who.identity or "", at=now,
+                             note=customer, customer=customer)
+    view = await item_view(ctx, item)
+    notices = await notify.send(ctx, await notify.owners_of(ctx, item), "affected",
+                                {"item": view, "by": who.display_name, "customer": customer},
+                                skip=[who.identity]) if added else []
+    return Outcome(replies=[Reply("me_too", {"item": view, "already": None, "redirected": redirected})],
+                   notices=notices)

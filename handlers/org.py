@@ -1,0 +1,210 @@
+"""The organisation's settings from its org file (TOML): time zone, working hours, SLAs, stages, people."""
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SEVERITIES = ("low", "medium", "high", "critical")
+DEFAULT_STAGES = ["marketing", "sales", "onboarding", "delivery", "use", "support", "billing", "other"]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+IDENTITY = re.compile(r"^(slack:[A-Z0-9]+|teams:[\w\-:.]+|local:[\w\-.]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+
+
+class OrgFileError(Exception):
+    """An org file that cannot be used; the message names the file and the field."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30m', '4h', '3d', '2w' -> timedelta (days and weeks are working days when counted by the SLA)."""
+    match = DURATION.match(text.lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30m, 4h, 3d or 2w")
+    amount, unit = float(match.group(1)), match.group(2)
+    return {"m": timedelta(minutes=amount), "h": timedelta(hours=amount),
+            "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+
+
+def _identity(value: str) -> str:
+    value = value.strip()
+    if not IDENTITY.match(value):
+        raise ValueError(
+            f"{value!r} is not a person: use slack:U123, teams:<aadObjectId>, local:name or an email address")
+    return value.lower() if "@" in value and ":" not in value else value
+
+
+Identity = Annotated[str, Field(min_length=3)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkingHours(Strict):
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["mon", "tue", "wed", "thu", "fri"]
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if not self.days:
+            raise ValueError("days must name at least one day")
+        return self
+
+    @property
+    def weekdays(self) -> set[int]:
+        return {DAYS.index(d) for d in self.days}
+
+    @property
+    def length(self) -> timedelta:
+        return timedelta(hours=self.end.hour - self.start.hour, minutes=self.end.minute - self.start.minute)
+
+
+class Sla(Strict):
+    acknowledge: timedelta
+    resolve: timedelta
+
+    @field_validator("acknowledge", "resolve", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+
+DEFAULT_SLA = {
+    "critical": Sla(acknowledge=timedelta(hours=1), resolve=timedelta(days=1)),
+    "high": Sla(acknowledge=timedelta(hours=4), resolve=timedelta(days=3)),
+    "medium": Sla(acknowledge=timedelta(days=1), resolve=timedelta(days=7)),
+    "low": Sla(acknowledge=timedelta(days=3), resolve=timedelta(days=30)),
+}
+
+
+class Digest(Strict):
+    weekly: str = "mon 09:00"
+    slack_channel: str | None = None
+    teams_channel: str | None = None
+
+
+class DepartmentSpec(Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    owners: list[str] = []
+    reps: list[str] = []
+    lead: str | None = None
+    keywords: list[str] = []
+    slack_channel: str | None = None
+    teams_channel: str | None = None
+    triage: bool = False
+
+    @field_validator("owners", "reps", mode="after")
+    @classmethod
+    def _people(cls, value: list[str]) -> list[str]:
+        return [_identity(v) for v in value]
+
+    @field_validator("lead", mode="after")
+    @classmethod
+    def _lead(cls, value: str | None) -> str | None:
+        return _identity(value) if value else None
+
+    @field_validator("keywords", mode="after")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        return [k.strip().lower() for k in value if k.strip()]
+
+
+class PersonSpec(Strict):
+    id: str
+    name: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+
+    @field_validator("id", mode="after")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _identity(value)
+
+
+class Org(Strict):
+    timezone: str = "UTC"
+    working_hours: WorkingHours = WorkingHours()
+    slack_team_ids: list[str] = []
+    teams_tenant_ids: list[str] = []
+    admins: list[str] = []
+    leaders: list[str] = []
+    journey_stages: list[str] = DEFAULT_STAGES
+    max_snooze: timedelta = timedelta(days=14)
+    digest: Digest = Digest()
+    sla: dict[Literal["low", "medium", "high", "critical"], Sla] = {}
+    departments: list[DepartmentSpec] = []
+    people: list[PersonSpec] = []
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name like Europe/London") from None
+        return value
+
+    @field_validator("admins", "leaders", mode="after")
+    @classmethod
+    def _people(cls, value: list[str]) -> list[str]:
+        return [_identity(v) for v in value]
+
+    @field_validator("journey_stages", mode="after")
+    @classmethod
+    def _stages(cls, value: list[str]) -> list[str]:
+        stages = [s.strip().lower() for s in value if s.strip()]
+        if not stages:
+            raise ValueError("name at least one journey stage")
+        return stages
+
+    @field_validator("max_snooze", mode="before")
+    @classmethod
+    def _snooze(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Org:
+        keys = [d.key for d in self.departments]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"departments: key {repeated[0]!r} is used twice")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def sla_for(self, severity: str) -> Sla:
+        return self.sla.get(severity, DEFAULT_SLA[severity])  # type: ignore[call-overload]
+
+    def with_admins(self, extra: list[str]) -> Org:
+        """CX_ADMINS adds admins from the environment."""
+        admins = list(dict.fromkeys([*self.admins, *(_identity(a) for a in extra if a.strip())]))
+        return self.model_copy(update={"admins": admins})
+
+
+def load_org(path: str | Path) -> Org:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OrgFileError(f"org file {path} does not exist (CX_ORG_FILE)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise OrgFileError(f"org file {path} is not valid TOML: {error}") from None
+    try:
+        return Org.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()
+        )
+        raise OrgFileError(f"org file {path} has a problem: {problems}") from None

@@ -1,0 +1,14 @@
+"""Show one pain point with its history."""
+from __future__ import annotations
+
+from handlers import access
+from handlers.base import Command, Context, Outcome
+from handlers.views import history_view, item_view
+from storage import pain_points
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    await access.person(ctx, cmd.actor)
+    item = await access.item(ctx, cmd.ref)
+    events = await pain_points.history(session=ctx.session, item=item)
+    return Outcome.reply("item", item=await item_view(ctx, item), history=await history_view(ctx, events))

@@ -1,0 +1,53 @@
+"""Snooze: quiet an item's nudges until a time, never beyond the organisation's maximum."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from handlers import act
+from handlers.base import Command, Context, Outcome, Refusal
+from handlers.clock import humanise
+from handlers.org import parse_duration
+from storage import pain_points
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def until(value: str, now: datetime, ctx: Context) -> datetime:
+    """'4h', '2d', 'tomorrow', 'monday', '2026-12-01' or '2026-12-01T14:00' -> a moment (org time zone)."""
+    text = value.strip().lower()
+    zone, start = ctx.org.zone, ctx.org.working_hours.start
+    local_today = now.astimezone(zone).date()
+    if re.fullmatch(r"\d+(\.\d+)?\s*[mhdw]", text):
+        return now + parse_duration(text)
+    if text == "tomorrow":
+        return datetime.combine(local_today + timedelta(days=1), start, zone)
+    if text in WEEKDAYS:
+        ahead = (WEEKDAYS.index(text) - local_today.weekday() - 1) % 7 + 1
+        return datetime.combine(local_today + timedelta(days=ahead), start, zone)
+    try:
+        if "t" in text or " " in text:
+            moment = datetime.fromisoformat(text.upper().replace(" ", "T"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        return datetime.combine(date.fromisoformat(text), start or time(9), zone)
+    except ValueError:
+        raise Refusal(f"I can't read {value[:40]!r} as a time. Try 4h, 2d, tomorrow, monday or 2026-12-01.") from None
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    who, item = await act.prepare(cmd, ctx, "snooze")
+    if item.status not in pain_points.LIVE:
+        return await act.current_state(ctx, item, "snooze")
+    raw = (cmd.fields.get("until") or "").strip()
+    if not raw:
+        raise Refusal(f"Snooze {item.ref} until when? For example 'snooze {item.ref} 2d' or '... until monday'.")
+    now = ctx.clock.now()
+    moment = until(raw, now, ctx)
+    if moment <= now:
+        raise Refusal("That time has already passed. Choose a time in the future.")
+    if moment - now > ctx.org.max_snooze:
+        raise Refusal(f"Items can be snoozed for at most {humanise(ctx.org.max_snooze)}. Choose an earlier time.")
+    item.snoozed_until = moment
+    await pain_points.record(session=ctx.session, item=item, action="snooze", actor=who.identity or "", at=now,
+                             note=f"until {moment.isoformat()}", until=moment.isoformat())
+    return await act.done(ctx, item, who, "snooze", [])

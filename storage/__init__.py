@@ -1,0 +1,1 @@
+"""The cellar: models, query functions taking a keyword-only session, the outbox, Alembic migrations."""

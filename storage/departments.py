@@ -1,0 +1,84 @@
+"""Departments, their owners and reps, and keyword routing."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Department, Member
+
+
+async def get(*, session: AsyncSession, key: str) -> Department | None:
+    return (await session.scalars(select(Department).where(Department.key == key.lower()))).first()
+
+
+async def get_by_id(*, session: AsyncSession, department_id: int) -> Department:
+    return await session.get_one(Department, department_id)
+
+
+async def all(*, session: AsyncSession) -> list[Department]:  # noqa: A001 - reads as departments.all()
+    return list(await session.scalars(select(Department).order_by(Department.name)))
+
+
+async def triage(*, session: AsyncSession) -> Department | None:
+    """The CX core team's department, where items with no home go."""
+    return (await session.scalars(
+        select(Department).where(Department.triage.is_(True)).order_by(Department.id).limit(1))).first()
+
+
+async def of_person(*, session: AsyncSession, handles: Iterable[str],
+                    roles: tuple[str, ...] = ("owner", "rep")) -> list[Department]:
+    query = (select(Department).join(Member)
+             .where(Member.person.in_(list(handles)), Member.role.in_(roles))
+             .order_by(Department.id).distinct())
+    return list(await session.scalars(query))
+
+
+def route(departments: list[Department], text: str) -> Department | None:
+    """The department whose keywords best match the text (most matches wins, earlier department on a tie)."""
+    words = text.lower()
+    best, best_score = None, 0
+    for department in departments:
+        score = sum(1 for k in department.keywords if re.search(rf"(?<!\w){re.escape(k)}", words))
+        if score > best_score:
+            best, best_score = department, score
+    return best
+
+
+async def upsert(*, session: AsyncSession, key: str, name: str, owners: list[str], reps: list[str],
+                 lead: str | None, keywords: list[str], slack_channel: str | None,
+                 teams_channel: str | None, triage: bool) -> Department:
+    department = await get(session=session, key=key)
+    if department is None:
+        department = Department(key=key, name=name, keywords=[])
+        session.add(department)
+    department.name, department.lead, department.keywords = name, lead, keywords
+    department.slack_channel, department.teams_channel, department.triage = slack_channel, teams_channel, triage
+    wanted = [(p, "owner") for p in owners] + [(p, "rep") for p in reps]
+    current = {(m.person, m.role): m for m in department.members}
+    for pair, member in current.items():
+        if pair not in wanted:
+            department.members.remove(member)
+    for person, role in wanted:
+        if (person, role) not in current:
+            department.members.append(Member(person=person, role=role))
+    await session.flush()
+    return department
+
+
+async def add_member(*, session: AsyncSession, department: Department, person: str, role: str) -> bool:
+    if any(m.person == person and m.role == role for m in department.members):
+        return False
+    department.members.append(Member(person=person, role=role))
+    await session.flush()
+    return True
+
+
+async def remove_member(*, session: AsyncSession, department: Department, person: str) -> bool:
+    gone = [m for m in department.members if m.person == person]
+    for member in gone:
+        department.members.remove(member)
+    await session.flush()
+    return bool(gone)

@@ -1,0 +1,174 @@
+"""The ledger's tables: pain points, their history, departments, people, and the outbox."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which forgets the zone) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # platform identity: slack:U123, teams:<aadObjectId>, local:name; None while known only by email
+    identity: Mapped[str | None] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_leader: Mapped[bool] = mapped_column(default=False)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead: Mapped[str | None] = mapped_column(String(320))
+    keywords: Mapped[list[str]] = mapped_column(default=list)
+    slack_channel: Mapped[str | None] = mapped_column(String(64))
+    teams_channel: Mapped[str | None] = mapped_column(String(200))
+    triage: Mapped[bool] = mapped_column(default=False)
+
+    members: Mapped[list[Member]] = relationship(
+        back_populates="department", cascade="all, delete-orphan", order_by="Member.id", lazy="selectin"
+    )
+
+    def named(self, role: str) -> list[str]:
+        return [m.person for m in self.members if m.role == role]
+
+
+class Member(Base):
+    """A department's owner or rep, named by platform identity or by email."""
+
+    __tablename__ = "department_members"
+    __table_args__ = (UniqueConstraint("department_id", "person", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    person: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # owner | rep
+
+    department: Mapped[Department] = relationship(back_populates="members")
+
+
+class PainPoint(Base):
+    __tablename__ = "pain_points"
+    __table_args__ = (
+        Index("ix_pain_points_status_ack_due", "status", "ack_due_at"),
+        Index("ix_pain_points_department_created", "department_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    customer_ref: Mapped[str | None] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    reporter: Mapped[str] = mapped_column(String(320), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    owner: Mapped[str | None] = mapped_column(String(320), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("pain_points.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ack_due_at: Mapped[datetime]
+    resolve_due_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+
+    @property
+    def ref(self) -> str:
+        return f"CX-{self.id}"
+
+
+class Event(Base):
+    """Append-only history: one row per change, with who, when and the note."""
+
+    __tablename__ = "pain_point_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pain_point_id: Mapped[int] = mapped_column(ForeignKey("pain_points.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Affected(Base):
+    """An employee who said "me too": they hear back on resolution as the reporter does."""
+
+    __tablename__ = "affected"
+    __table_args__ = (UniqueConstraint("pain_point_id", "person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pain_point_id: Mapped[int] = mapped_column(ForeignKey("pain_points.id"), index=True)
+    person: Mapped[str] = mapped_column(String(320))
+    customer_ref: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A notification written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    # who receives it: a person's identity or email, or a channel address "slack-channel:C0BILLING"
+    recipient: Mapped[str] = mapped_column(String(320))
+    template: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundDelivery(Base):
+    """A platform delivery already handled (event id, action id): retries and double clicks act once."""
+
+    __tablename__ = "inbound_deliveries"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    at: Mapped[datetime]

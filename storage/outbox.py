@@ -1,0 +1,68 @@
+"""The durable outbox: notifications written with the change that caused them, delivered exactly once."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.upsert import insert_ignore
+
+
+async def enqueue(*, session: AsyncSession, recipient: str, template: str, payload: dict[str, Any],
+                  at: datetime, dedupe_key: str | None = None) -> bool:
+    """Write one notification; with a dedupe key, a second write of the same key is ignored."""
+    values = {"created_at": at, "recipient": recipient, "template": template, "payload": payload,
+              "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "next_attempt_at": at}
+    if dedupe_key is None:
+        session.add(OutboxMessage(**values))
+        await session.flush()
+        return True
+    return await insert_ignore(session=session, table=OutboxMessage, values=values, conflict=["dedupe_key"])
+
+
+async def claim(*, session: AsyncSession, now: datetime, prefixes: tuple[str, ...], lease: timedelta,
+                limit: int = 50) -> list[OutboxMessage]:
+    """Take due messages for these recipient prefixes under a lease, so no other process sends them too.
+
+    On PostgreSQL concurrent claimers skip each other's rows; SQLite's single writer serialises them.
+    """
+    if not prefixes:
+        return []
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+                    or_(*(OutboxMessage.recipient.startswith(p) for p in prefixes)))
+             .order_by(OutboxMessage.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(query))
+    for row in rows:
+        row.claimed_until = now + lease
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def delivered(*, session: AsyncSession, message_id: int, at: datetime) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status="delivered", delivered_at=at, claimed_until=None, last_error=None))
+
+
+async def retry_later(*, session: AsyncSession, message_id: int, at: datetime, error: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        next_attempt_at=at, claimed_until=None, last_error=error[:2000]))
+
+
+async def failed(*, session: AsyncSession, message_id: int, error: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status="failed", claimed_until=None, last_error=error[:2000]))
+
+
+async def listing(*, session: AsyncSession, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(await session.scalars(query))

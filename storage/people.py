@@ -1,0 +1,84 @@
+"""People: platform identities, emails, names, time zones and org roles."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person
+
+
+def is_email(who: str) -> bool:
+    return "@" in who and ":" not in who
+
+
+async def get(*, session: AsyncSession, who: str) -> Person | None:
+    """A person by platform identity or by email."""
+    if is_email(who):
+        query = select(Person).where(Person.email == who.lower()).order_by(Person.identity.is_(None), Person.id)
+    else:
+        query = select(Person).where(Person.identity == who)
+    return (await session.scalars(query.limit(1))).first()
+
+
+async def ensure(*, session: AsyncSession, identity: str, display_name: str | None = None,
+                 email: str | None = None, timezone: str | None = None) -> Person:
+    """Find or create the person behind an identity, and learn what the door tells about them.
+
+    A person first named by email in the org file is merged into the identity that shows that email.
+    """
+    email = email.lower() if email else None
+    person = await get(session=session, who=identity)
+    if person is None and email:
+        person = (await session.scalars(
+            select(Person).where(Person.email == email, Person.identity.is_(None)).limit(1))).first()
+        if person is not None:
+            person.identity = identity
+    if person is None:
+        person = Person(identity=identity, email=email,
+                        display_name=display_name or identity.split(":", 1)[-1], timezone=timezone)
+        session.add(person)
+        await session.flush()
+        return person
+    if display_name and person.display_name != display_name:
+        person.display_name = display_name
+    if email and person.email != email:
+        person.email = email
+    if timezone and person.timezone != timezone:
+        person.timezone = timezone
+    return person
+
+
+async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[str, str]:
+    """Display names for identities and emails; someone unknown is shown by their handle."""
+    wanted = {w for w in whos if w}
+    if not wanted:
+        return {}
+    emails = {w.lower() for w in wanted if is_email(w)}
+    rows = await session.scalars(select(Person).where(or_(
+        Person.identity.in_(wanted - emails), Person.email.in_(emails))))
+    found: dict[str, str] = {}
+    for person in rows:
+        if person.identity in wanted:
+            found[person.identity] = person.display_name
+        if person.email in emails:
+            found[person.email] = person.display_name
+    return {w: found.get(w.lower() if is_email(w) else w, w.split(":", 1)[-1]) for w in wanted}
+
+
+async def addresses(*, session: AsyncSession, who: str) -> set[str]:
+    """Every handle one person is known by (identity and email), for matching them to memberships."""
+    person = await get(session=session, who=who)
+    if person is None:
+        return {who}
+    return {h for h in (person.identity, person.email) if h}
+
+
+async def with_role(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[Person]:
+    query = select(Person)
+    if admins:
+        query = query.where(Person.is_admin.is_(True))
+    if leaders:
+        query = query.where(Person.is_leader.is_(True))
+    return list(await session.scalars(query.order_by(Person.id)))
