@@ -30,9 +30,8 @@ async def triage(*, session: AsyncSession) -> Department | None:
 
 async def of_person(*, session: AsyncSession, handles: Iterable[str],
                     roles: tuple[str, ...] = ("owner", "rep")) -> list[Department]:
-    query = (select(Department).join(Member)
-             .where(Member.person.in_(list(handles)), Member.role.in_(roles))
-             .order_by(Department.id).distinct())
+    memberships = select(Member.department_id).where(Member.person.in_(list(handles)), Member.role.in_(roles))
+    query = select(Department).where(Department.id.in_(memberships)).order_by(Department.id)
     return list(await session.scalars(query))
 
 

@@ -76,7 +76,7 @@ async def affected(*, session: AsyncSession, item: PainPoint) -> list[Affected]:
 async def affected_counts(*, session: AsyncSession, ids: Iterable[int]) -> dict[int, int]:
     rows = await session.execute(select(Affected.pain_point_id, func.count()).where(
         Affected.pain_point_id.in_(list(ids))).group_by(Affected.pain_point_id))
-    return {pid: count for pid, count in rows.tuples()}
+    return {pid: count for pid, count in rows.all()}
 
 
 async def duplicates_of(*, session: AsyncSession, item: PainPoint) -> list[PainPoint]:
@@ -126,7 +126,7 @@ async def counts_by_status(*, session: AsyncSession, department_id: int | None =
     query = select(PainPoint.status, func.count()).group_by(PainPoint.status)
     if department_id is not None:
         query = query.where(PainPoint.department_id == department_id)
-    return {status: count for status, count in (await session.execute(query)).tuples()}
+    return {status: count for status, count in (await session.execute(query)).all()}
 
 
 async def overdue_count(*, session: AsyncSession, now: datetime, department_id: int | None = None) -> int:

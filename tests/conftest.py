@@ -1,0 +1,132 @@
+"""Every test runs on a real SQLite file, and again on the real PostgreSQL when TEST_DATABASE_URL is set."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.app import App, create_app
+from bot.settings import Settings
+from handlers.base import Actor, Command, Outcome
+from handlers.clock import FixedClock
+from handlers.parse import parse
+from storage import db
+from storage.models import Base, Event, OutboxMessage, PainPoint
+
+HERE = Path(__file__).parent
+ORG = HERE / "org.toml"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@dataclass
+class Database:
+    url: str
+    schema: str | None = None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test copies the file."""
+    path = tmp_path_factory.mktemp("template") / "ledger.db"
+
+    async def build() -> None:
+        engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+        await db.migrate(engine)
+        await engine.dispose()  # the last connection to close folds the WAL into the file
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str | None]:
+    """One schema for this test run, migrated once, dropped at the end."""
+    if not PG_URL:
+        yield None
+        return
+    schema = f"cxtest_{os.getpid()}"
+
+    async def run(*sqls: str, migrate: bool = False) -> None:
+        engine = db.create_engine(PG_URL)
+        async with engine.begin() as conn:
+            for sql in sqls:
+                await conn.execute(text(sql))
+        await engine.dispose()
+        if migrate:
+            engine = db.create_engine(PG_URL, schema=schema)
+            await db.migrate(engine)
+            await engine.dispose()
+
+    asyncio.run(run(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', f'CREATE SCHEMA "{schema}"', migrate=True))
+    yield schema
+    asyncio.run(run(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+             pg_schema: str | None) -> Iterator[Database]:
+    if request.param == "sqlite":
+        path = tmp_path / "ledger.db"
+        shutil.copy(sqlite_template, path)
+        yield Database(f"sqlite+aiosqlite:///{path}")
+        return
+    assert PG_URL and pg_schema
+
+    async def truncate() -> None:
+        engine = db.create_engine(PG_URL, schema=pg_schema)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(truncate())
+    yield Database(PG_URL, pg_schema)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()  # Monday 23 Nov 2026, 09:00 in London (GMT)
+
+
+@pytest.fixture
+async def app(database: Database, clock: FixedClock) -> AsyncIterator[App]:
+    settings = Settings(DATABASE_URL=database.url, CX_ORG_FILE=str(ORG), CX_ADMINS="")
+    application = create_app(settings, clock=clock, schema=database.schema)
+    await application.prepare()
+    yield application
+    await application.close()
+
+
+async def say(app: App, identity: str, line: str, *, workspace: str | None = None) -> Outcome:
+    """What a person typing `line` gets: the same path as every text door."""
+    parsed = parse(line)
+    actor = Actor(identity=identity, workspace=workspace)
+    return await app.run(Command(actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields))
+
+
+def message(outcome: Outcome) -> str:
+    return " ".join(str(r.data.get("message", "")) for r in outcome.replies)
+
+
+async def snapshot(app: App) -> tuple[int, int, int, list[tuple[str, str | None, str]]]:
+    """The ledger's state, to check that a refused request changed nothing."""
+    async with app.sessions() as session:
+        points = await session.scalar(select(func.count()).select_from(PainPoint))
+        events = await session.scalar(select(func.count()).select_from(Event))
+        notes = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        rows = (await session.execute(select(PainPoint.status, PainPoint.owner, PainPoint.summary)
+                                      .order_by(PainPoint.id))).all()
+    return int(points or 0), int(events or 0), int(notes or 0), [tuple(r) for r in rows]
+
+
+async def outbox_for(app: App, recipient: str) -> list[OutboxMessage]:
+    async with app.sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+                                          .order_by(OutboxMessage.id)))
