@@ -205,6 +205,7 @@ def load_org(path: str | Path) -> Org:
         return Org.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors()
         )
         raise OrgFileError(f"org file {path} has a problem: {problems}") from None

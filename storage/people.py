@@ -52,7 +52,8 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
 
 async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[str, str]:
     """Display names for identities and emails; someone unknown is shown by their handle."""
-    wanted = {w for w in whos if w}
+    ordered = list(dict.fromkeys(w for w in whos if w))
+    wanted = set(ordered)
     if not wanted:
         return {}
     emails = {w.lower() for w in wanted if is_email(w)}
@@ -64,7 +65,7 @@ async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[st
             found[person.identity] = person.display_name
         if person.email in emails:
             found[person.email] = person.display_name
-    return {w: found.get(w.lower() if is_email(w) else w, w.split(":", 1)[-1]) for w in wanted}
+    return {w: found.get(w.lower() if is_email(w) else w, w.split(":", 1)[-1]) for w in ordered}
 
 
 async def addresses(*, session: AsyncSession, who: str) -> set[str]:
