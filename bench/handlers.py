@@ -1,0 +1,92 @@
+"""How many pain points per second the handlers log and resolve, against raw inserts into the same database.
+
+    python -m bench.handlers [--count 500] [--postgres postgresql+asyncpg://postgres@127.0.0.1/test]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+from bot.app import App, create_app
+from bot.settings import Settings
+from handlers.base import Actor, Command
+from handlers.clock import FixedClock
+from storage.models import PainPoint
+
+ORG = Path(__file__).parents[1] / "tests" / "org.toml"
+
+
+async def fresh(url: str, schema: str | None) -> App:
+    app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG)), clock=FixedClock(), schema=schema)
+    if schema:
+        async with app.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await app.prepare()
+    return app
+
+
+async def handler_rate(app: App, count: int) -> float:
+    sam, dana = Actor(identity="local:sam"), Actor(identity="local:dana")
+    started = time.perf_counter()
+    for n in range(count):
+        logged = await app.run(Command(actor=sam, action="log", fields={"summary": f"Invoice {n} is wrong"}))
+        ref = logged.replies[0].data["item"]["ref"]
+        await app.run(Command(actor=dana, action="resolve", ref=ref, fields={"note": "Corrected"}))
+    return count / (time.perf_counter() - started)
+
+
+async def raw_rate(app: App, count: int) -> float:
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    row = {"summary": "Invoice is wrong", "stage": "billing", "severity": "medium", "reporter": "local:sam",
+           "department_id": 1, "owner": "local:dana", "status": "open", "created_at": now, "updated_at": now,
+           "ack_due_at": now + timedelta(days=1), "resolve_due_at": now + timedelta(days=7)}
+    started = time.perf_counter()
+    for _ in range(count):  # one transaction per row, as each handler call has
+        async with app.sessions() as session, session.begin():
+            await session.execute(insert(PainPoint).values(**row))
+    return count / (time.perf_counter() - started)
+
+
+async def measure(label: str, url: str, schema: str | None, count: int) -> list[tuple[str, float, float]]:
+    app = await fresh(url, schema)
+    try:
+        handlers = await handler_rate(app, count)
+        raw = await raw_rate(app, count)
+    finally:
+        if schema:
+            async with app.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await app.close()
+    return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw)]
+
+
+def table(rows: list[tuple[str, float, float]]) -> str:
+    lines = [f"{'figure':<52} {'value':>10} {'baseline':>10} {'ratio':>7}"]
+    lines += [f"{name:<52} {value:>10.1f} {base:>10.1f} {value / base:>7.2f}" for name, value, base in rows]
+    return "\n".join(lines)
+
+
+async def main(count: int, postgres: str | None) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        rows += await measure("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db", None, count)
+    if postgres:
+        rows += await measure("PostgreSQL", postgres, f"cxbench_{os.getpid()}", count)
+    print(f"{count} pain points each; baseline: single-row INSERTs, one transaction each, same database")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    asyncio.run(main(args.count, args.postgres))
