@@ -53,12 +53,12 @@ async def item(ctx: Context, ref: str | None) -> PainPoint:
     return await pain_points.lock(session=ctx.session, item=found)
 
 
-async def department(ctx: Context, key: str | None) -> Department:
+async def department(ctx: Context, key: str | None, *, field: str | None = None) -> Department:
     found = await departments.get(session=ctx.session, key=(key or "").strip()) if key and key.strip() else None
     if found is None:
         known = ", ".join(d.key for d in await departments.all(session=ctx.session)) or "none yet"
         shown = (key or "").strip()[:40]
-        raise Refusal(f"There is no department {shown!r}. Departments: {known}.")
+        raise Refusal(f"There is no department {shown!r}. Departments: {known}.", field=field)
     return found
 
 

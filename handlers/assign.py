@@ -13,10 +13,10 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if item.status not in pain_points.LIVE:
         return await act.current_state(ctx, item, "reassign")
     target = (cmd.fields.get("to") or "").strip()
-    note = text.block(cmd.fields.get("note"), label="note", limit=2000)
+    note = text.block(cmd.fields.get("note"), label="note", field="note", limit=2000)
     if not target:
         raise Refusal(f"Reassign {item.ref} to whom? Give a department key or a person, e.g. "
-                      f"'assign {item.ref} to billing'.")
+                      f"'assign {item.ref} to billing'.", field="to")
     department = await departments.get(session=ctx.session, key=target)
     if department is not None:
         owners = department.named("owner") or department.named("rep")
@@ -25,7 +25,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         person = await people.get(session=ctx.session, who=target)
         if person is None:
             known = ", ".join(d.key for d in await departments.all(session=ctx.session))
-            raise Refusal(f"{target[:60]!r} is neither a department ({known}) nor a person I know.")
+            raise Refusal(f"{target[:60]!r} is neither a department ({known}) nor a person I know.", field="to")
         new_owner = person.identity or person.email
         homes = await departments.of_person(session=ctx.session, handles=access.handles(person))
         department = homes[0] if homes and item.department not in homes else item.department

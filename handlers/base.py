@@ -35,6 +35,8 @@ class Command:
     fields: dict[str, str] = field(default_factory=dict)
     # where a reply goes, as the door knows it (a channel id, a conversation id); handlers only pass it on
     where: str | None = None
+    # the platform's identity of this delivery (event id, action ts): a second delivery of it acts not at all
+    delivery: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     ok: bool = True
+    repeated: bool = False  # the same delivery was handled before: nothing was done, nothing to say
 
     @classmethod
     def refused(cls, message: str, **data: Any) -> Outcome:
@@ -73,9 +76,10 @@ class Outcome:
 class Refusal(Exception):
     """An error a person caused: it carries the message for that person and nothing changes."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the form field at fault, so a form can show the message beside it
 
 
 @dataclass(frozen=True, kw_only=True)

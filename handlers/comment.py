@@ -9,7 +9,7 @@ from storage import pain_points
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item = await act.prepare(cmd, ctx, "comment on", check=False)
-    note = text.block(cmd.fields.get("text"), label="comment", limit=4000, required=True)
+    note = text.block(cmd.fields.get("text"), label="comment", field="text", limit=4000, required=True)
     now = ctx.clock.now()
     await pain_points.record(session=ctx.session, item=item, action="comment", actor=who.identity or "", at=now,
                              note=note)

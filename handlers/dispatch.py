@@ -7,6 +7,7 @@ from handlers import (acknowledge, access, assign, comment, decline, departments
                       reopen, resolve, show, snooze, stats)
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import HELP
+from storage import deliveries
 
 Handler = Callable[[Command, Context], Awaitable[Outcome]]
 
@@ -20,7 +21,7 @@ HANDLERS: dict[str, Handler] = {
     "log": log.handle, "ack": acknowledge.handle, "assign": assign.handle, "snooze": snooze.handle,
     "comment": comment.handle, "resolve": resolve.handle, "decline": decline.handle, "reopen": reopen.handle,
     "fixed": reopen.confirm, "duplicate": duplicate.handle, "metoo": me_too.handle, "show": show.handle,
-    "mine": lists.mine, "queue": lists.queue, "overdue": lists.overdue, "stats": stats.handle,
+    "mine": lists.mine, "home": lists.home, "queue": lists.queue, "overdue": lists.overdue, "stats": stats.handle,
     "departments": departments.listing, "dept": departments.handle, "help": help_,
 }
 
@@ -33,6 +34,10 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         if handler is None:
             raise Refusal(f"I don't know how to {cmd.action[:30]!r}. Type 'help' to see what I can do.")
         async with ctx.session.begin_nested():
+            # claimed inside the savepoint: a refused request leaves its delivery free to be tried again
+            if cmd.delivery and not await deliveries.first_time(session=ctx.session, key=cmd.delivery,
+                                                                 at=ctx.clock.now()):
+                return Outcome(repeated=True)
             return await handler(cmd, ctx)
     except Refusal as refusal:
-        return Outcome.refused(refusal.message)
+        return Outcome.refused(refusal.message, **({"field": refusal.field} if refusal.field else {}))

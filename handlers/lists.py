@@ -34,6 +34,24 @@ async def queue(cmd: Command, ctx: Context) -> Outcome:
                          counts=counts, overdue=overdue)
 
 
+async def home(cmd: Command, ctx: Context) -> Outcome:
+    """Everything one person needs on a home screen: their assignments, their reports, their departments' queues."""
+    who = await access.person(ctx, cmd.actor)
+    handles = access.handles(who)
+    now = ctx.clock.now()
+    owned = await pain_points.owned(session=ctx.session, handles=handles, now=now, limit=20)
+    reported = await pain_points.reported(session=ctx.session, handles=handles, limit=10)
+    queues = []
+    for department in await departments.of_person(session=ctx.session, handles=handles, roles=("owner",)):
+        counts = await pain_points.counts_by_status(session=ctx.session, department_id=department.id)
+        items = await pain_points.in_department(session=ctx.session, department_id=department.id, now=now, limit=10)
+        queues.append({"department": department.name, "counts": counts, "items": await list_view(ctx, items),
+                       "overdue": await pain_points.overdue_count(session=ctx.session, now=now,
+                                                                  department_id=department.id)})
+    return Outcome.reply("home", name=who.display_name, owned=await list_view(ctx, owned),
+                         reported=await list_view(ctx, reported), queues=queues)
+
+
 async def overdue(cmd: Command, ctx: Context) -> Outcome:
     await access.person(ctx, cmd.actor)
     items = await pain_points.overdue(session=ctx.session, now=ctx.clock.now())

@@ -17,7 +17,7 @@ URL = re.compile(r"^https?://\S+$")
 async def choose_department(ctx: Context, wanted: str | None, words: str) -> tuple[Department, str]:
     """The reporter's choice, else the keyword rules' suggestion, else the triage team."""
     if wanted and wanted.strip().lower() not in ("", "auto", "route", "unsure"):
-        return await access.department(ctx, wanted), "chosen"
+        return await access.department(ctx, wanted, field="department"), "chosen"
     known = await departments.all(session=ctx.session)
     routed = departments.route([d for d in known if not d.triage], words)
     if routed is not None:
@@ -31,26 +31,26 @@ async def choose_department(ctx: Context, wanted: str | None, words: str) -> tup
                   "'dept add <key> <name>' or in the org file.")
 
 
-def choose(value: str | None, allowed: list[str] | tuple[str, ...], default: str, label: str) -> str:
+def choose(value: str | None, allowed: list[str] | tuple[str, ...], default: str, label: str, field: str) -> str:
     if value is None or not value.strip():
         return default
     choice = value.strip().lower()
     if choice not in allowed:
-        raise Refusal(f"{choice[:40]!r} is not a {label}. Choose one of: {', '.join(allowed)}.")
+        raise Refusal(f"{choice[:40]!r} is not a {label}. Choose one of: {', '.join(allowed)}.", field=field)
     return choice
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     fields = cmd.fields
-    summary = text.line(fields.get("summary"), label="summary", limit=200, required=True)
-    details = text.block(fields.get("details"), label="details", limit=4000)
-    customer = text.line(fields.get("customer"), label="customer reference", limit=200)
-    source = text.line(fields.get("source"), label="source link", limit=2000)
+    summary = text.line(fields.get("summary"), label="summary", field="summary", limit=200, required=True)
+    details = text.block(fields.get("details"), label="details", field="details", limit=4000)
+    customer = text.line(fields.get("customer"), label="customer reference", field="customer", limit=200)
+    source = text.line(fields.get("source"), label="source link", field="source", limit=2000)
     if source and not URL.match(source):
-        raise Refusal("The source link must be a web address starting with https://.")
-    severity = choose(fields.get("severity"), SEVERITIES, "medium", "severity")
+        raise Refusal("The source link must be a web address starting with https://.", field="source")
+    severity = choose(fields.get("severity"), SEVERITIES, "medium", "severity", "severity")
     stages = ctx.org.journey_stages
-    stage = choose(fields.get("stage"), stages, "", "journey stage")
+    stage = choose(fields.get("stage"), stages, "", "journey stage", "stage")
     department, routed_by = await choose_department(ctx, fields.get("department"),
                                                     f"{summary} {details or ''}")
     if not stage:  # a department named like a stage (billing, onboarding) says where in the journey it hurts

@@ -20,7 +20,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         await access.require_actor(ctx, who, item, "reopen")
     if item.status not in ("resolved", "declined"):
         return await act.current_state(ctx, item, "reopen")
-    reason = text.block(cmd.fields.get("reason"), label="reason", limit=2000)
+    reason = text.block(cmd.fields.get("reason"), label="reason", field="reason", limit=2000)
     now = ctx.clock.now()
     sla = ctx.org.sla_for(item.severity)
     hours, zone = ctx.org.working_hours, ctx.org.zone

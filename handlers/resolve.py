@@ -11,8 +11,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item = await act.prepare(cmd, ctx, "resolve")
     if item.status not in pain_points.LIVE:
         return await act.current_state(ctx, item, "resolve")
-    note = text.block(cmd.fields.get("note"), label="resolution note", limit=4000, required=True)
-    cause = text.block(cmd.fields.get("cause"), label="root cause", limit=2000)
+    note = text.block(cmd.fields.get("note"), label="resolution note", field="note", limit=4000, required=True)
+    cause = text.block(cmd.fields.get("cause"), label="root cause", field="cause", limit=2000)
     now = ctx.clock.now()
     item.status, item.resolved_at, item.closed_at, item.snoozed_until = "resolved", now, now, None
     item.resolution_note, item.root_cause = note, cause

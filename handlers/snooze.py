@@ -31,7 +31,8 @@ def until(value: str, now: datetime, ctx: Context) -> datetime:
             return moment if moment.tzinfo else moment.replace(tzinfo=zone)
         return datetime.combine(date.fromisoformat(text), start or time(9), zone)
     except ValueError:
-        raise Refusal(f"I can't read {value[:40]!r} as a time. Try 4h, 2d, tomorrow, monday or 2026-12-01.") from None
+        raise Refusal(f"I can't read {value[:40]!r} as a time. Try 4h, 2d, tomorrow, monday or 2026-12-01.",
+                      field="until") from None
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
@@ -40,13 +41,15 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         return await act.current_state(ctx, item, "snooze")
     raw = (cmd.fields.get("until") or "").strip()
     if not raw:
-        raise Refusal(f"Snooze {item.ref} until when? For example 'snooze {item.ref} 2d' or '... until monday'.")
+        raise Refusal(f"Snooze {item.ref} until when? For example 'snooze {item.ref} 2d' or '... until monday'.",
+                      field="until")
     now = ctx.clock.now()
     moment = until(raw, now, ctx)
     if moment <= now:
-        raise Refusal("That time has already passed. Choose a time in the future.")
+        raise Refusal("That time has already passed. Choose a time in the future.", field="until")
     if moment - now > ctx.org.max_snooze:
-        raise Refusal(f"Items can be snoozed for at most {humanise(ctx.org.max_snooze)}. Choose an earlier time.")
+        raise Refusal(f"Items can be snoozed for at most {humanise(ctx.org.max_snooze)}. Choose an earlier time.",
+                      field="until")
     item.snoozed_until = moment
     await pain_points.record(session=ctx.session, item=item, action="snooze", actor=who.identity or "", at=now,
                              note=f"until {moment.isoformat()}", until=moment.isoformat())

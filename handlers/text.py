@@ -9,25 +9,29 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e
 SPACES = re.compile(r"\s+")
 
 
-def line(value: str | None, *, label: str, limit: int, required: bool = False) -> str | None:
+def line(value: str | None, *, label: str, limit: int, required: bool = False,
+         field: str | None = None) -> str | None:
     """A one-line field: whitespace runs become one space."""
     text = SPACES.sub(" ", value or "").strip()
-    return _checked(text, label=label, limit=limit, required=required)
+    return _checked(text, label=label, limit=limit, required=required, field=field)
 
 
-def block(value: str | None, *, label: str, limit: int, required: bool = False) -> str | None:
+def block(value: str | None, *, label: str, limit: int, required: bool = False,
+          field: str | None = None) -> str | None:
     """A multi-line field: line breaks are kept, trailing space trimmed."""
     text = "\n".join(part.rstrip() for part in (value or "").replace("\r\n", "\n").split("\n")).strip()
-    return _checked(text, label=label, limit=limit, required=required)
+    return _checked(text, label=label, limit=limit, required=required, field=field)
 
 
-def _checked(text: str, *, label: str, limit: int, required: bool) -> str | None:
+def _checked(text: str, *, label: str, limit: int, required: bool, field: str | None) -> str | None:
     if CONTROL.search(text):
-        raise Refusal(f"The {label} contains control characters. Please type it again as plain text.")
+        raise Refusal(f"The {label} contains control characters. Please type it again as plain text.",
+                      field=field)
     if not text:
         if required:
-            raise Refusal(f"The {label} is empty. Please write a few words.")
+            raise Refusal(f"The {label} is empty. Please write a few words.", field=field)
         return None
     if len(text) > limit:
-        raise Refusal(f"The {label} is {len(text)} characters long; the limit is {limit}. Please shorten it.")
+        raise Refusal(f"The {label} is {len(text)} characters long; the limit is {limit}. Please shorten it.",
+                      field=field)
     return text
