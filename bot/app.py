@@ -33,6 +33,8 @@ class App:
     renderer: Renderer
     dispatcher: Dispatcher
     deliverers: list[Deliverer] = field(default_factory=list)
+    # doors kick the dispatcher after a change instead of waiting for its next tick (tests turn this off)
+    prompt_delivery: bool = True
 
     async def prepare(self) -> None:
         """Migrate the schema and load the org file (both idempotent)."""

@@ -34,13 +34,26 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    slack = None
+    if app.settings.slack_enabled:
+        from bot.slack.door import mount  # Slack's SDK loads only when Slack is configured
+
+        slack = mount(web_app, app)
 
     async def lifecycle(_: web.Application):  # type: ignore[no-untyped-def]
         await app.prepare()
         scheduler = schedule(app) if run_scheduler else None
         if scheduler:
             scheduler.start()
+        socket = None
+        if slack is not None and app.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket = AsyncSocketModeHandler(slack.bolt, app.settings.slack_app_token.get_secret_value())
+            await socket.connect_async()
         yield
+        if socket is not None:
+            await socket.close_async()
         if scheduler:
             scheduler.shutdown(wait=False)
         await app.close()
@@ -54,8 +67,11 @@ def describe(app: App) -> list[str]:
     s = app.settings
     lines = [f"Database: {db.normalise_url(s.database_url).split('@')[-1]}",
              f"Org: {s.org_file or 'none (set CX_ORG_FILE to your org file; see org.example.toml)'}"]
-    lines.append("Slack: on at POST /slack/events" if s.slack_enabled else
-                 "Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it)")
+    if s.slack_enabled:
+        lines.append("Slack: on at POST /slack/events" + (" and over Socket Mode" if s.slack_app_token else "")
+                     + (f" (Web API at {s.slack_api_url})" if s.slack_api_url else ""))
+    else:
+        lines.append("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it)")
     lines.append("Teams: on at POST /api/messages" if s.teams_enabled else
                  "Teams: off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it)")
     return lines

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    # finish listeners before answering Slack (for FaaS hosts, and for deterministic tests); off by default
+    slack_process_before_response: bool = Field(False, validation_alias="CX_SLACK_PROCESS_BEFORE_RESPONSE")
 
     microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
     microsoft_app_password: SecretStr | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")

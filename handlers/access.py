@@ -33,6 +33,12 @@ async def require_actor(ctx: Context, who: Person, item: PainPoint, verb: str) -
                   f"You can comment on it or say 'me too'.")
 
 
+async def raised_by(ctx: Context, who: Person, item: PainPoint) -> bool:
+    """The reporter and everyone who said "me too" may reopen and confirm."""
+    raisers = {item.reporter} | {a.person for a in await pain_points.affected(session=ctx.session, item=item)}
+    return bool(handles(who) & raisers)
+
+
 def require_admin(who: Person, what: str) -> None:
     if not who.is_admin:
         raise Refusal(f"Only CX admins can {what}. Ask an admin, or set CX_ADMINS / admins in the org file.")

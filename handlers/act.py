@@ -31,3 +31,26 @@ async def done(ctx: Context, item: PainPoint, who: Person, action: str, notices:
     view = await item_view(ctx, item)
     reply = Reply("updated", {"item": view, "action": action, "by": who.display_name, "note": note})
     return Outcome(replies=[reply], notices=notices)
+
+
+CAN = {  # the statuses in which each action can be taken, for a door about to open a form for it
+    "resolve": ("open", "acknowledged"), "decline": ("open", "acknowledged"), "reassign": ("open", "acknowledged"),
+    "snooze": ("open", "acknowledged"), "reopen": ("resolved", "declined"),
+}
+
+
+async def check(cmd: Command, ctx: Context) -> Outcome:
+    """May this person take this action on this item now? Asked before a door opens the action's form."""
+    verb = cmd.fields.get("verb", "")
+    if verb not in CAN:
+        return Outcome.refused(f"I don't know the action {verb[:30]!r}.")
+    who = await access.person(ctx, cmd.actor)
+    item = await access.item(ctx, cmd.ref)
+    if verb == "reopen":  # reopen's own rule: owners and the people who raised it
+        if not (access.may_act(who, item) or await access.raised_by(ctx, who, item)):
+            await access.require_actor(ctx, who, item, verb)
+    else:
+        await access.require_actor(ctx, who, item, verb)
+    if item.status not in CAN[verb]:
+        return await current_state(ctx, item, verb)
+    return Outcome.reply("check", item=await item_view(ctx, item), verb=verb)

@@ -20,7 +20,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     department = await departments.get(session=ctx.session, key=target)
     if department is not None:
         owners = department.named("owner") or department.named("rep")
-        new_owner = await notify.address(ctx, owners[0]) if owners else None
+        new_owner = await notify.identity(ctx, owners[0]) if owners else None
     else:
         person = await people.get(session=ctx.session, who=target)
         if person is None:

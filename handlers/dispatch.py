@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import (acknowledge, access, assign, comment, decline, departments, duplicate, lists, log, me_too,
+from handlers import (acknowledge, access, act, assign, comment, decline, departments, duplicate, lists, log, me_too,
                       reopen, resolve, show, snooze, stats)
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import HELP
@@ -17,11 +17,17 @@ async def help_(cmd: Command, ctx: Context) -> Outcome:
                          stages=ctx.org.journey_stages)
 
 
+async def profile(cmd: Command, ctx: Context) -> Outcome:
+    """A door learnt who someone is (name, email, time zone): remember it."""
+    await access.person(ctx, cmd.actor)
+    return Outcome()
+
+
 HANDLERS: dict[str, Handler] = {
     "log": log.handle, "ack": acknowledge.handle, "assign": assign.handle, "snooze": snooze.handle,
     "comment": comment.handle, "resolve": resolve.handle, "decline": decline.handle, "reopen": reopen.handle,
     "fixed": reopen.confirm, "duplicate": duplicate.handle, "metoo": me_too.handle, "show": show.handle,
-    "mine": lists.mine, "home": lists.home, "queue": lists.queue, "overdue": lists.overdue, "stats": stats.handle,
+    "mine": lists.mine, "home": lists.home, "form": lists.form, "check": act.check, "profile": profile, "queue": lists.queue, "overdue": lists.overdue, "stats": stats.handle,
     "departments": departments.listing, "dept": departments.handle, "help": help_,
 }
 

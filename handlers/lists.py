@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from handlers import access
 from handlers.base import Command, Context, Outcome, Refusal
+from handlers.org import SEVERITIES
 from handlers.views import list_view
 from storage import departments, pain_points
 
@@ -50,6 +51,14 @@ async def home(cmd: Command, ctx: Context) -> Outcome:
                                                                   department_id=department.id)})
     return Outcome.reply("home", name=who.display_name, owned=await list_view(ctx, owned),
                          reported=await list_view(ctx, reported), queues=queues)
+
+
+async def form(cmd: Command, ctx: Context) -> Outcome:
+    """What the log form offers: the journey stages, severities and departments, with any prefilled values."""
+    await access.person(ctx, cmd.actor)
+    known = [{"key": d.key, "name": d.name} for d in await departments.all(session=ctx.session)]
+    return Outcome.reply("log_form", stages=ctx.org.journey_stages, severities=list(SEVERITIES),
+                         departments=known, prefill=dict(cmd.fields))
 
 
 async def overdue(cmd: Command, ctx: Context) -> Outcome:

@@ -63,7 +63,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     item = await pain_points.create(
         session=ctx.session, summary=summary, details=details, stage=stage, severity=severity,
         customer_ref=customer, source_url=source, reporter=reporter.identity, department_id=department.id,
-        owner=await notify.address(ctx, owners[0]) if owners else None, status="open",
+        owner=await notify.identity(ctx, owners[0]) if owners else None, status="open",
         created_at=now, updated_at=now,
         ack_due_at=add_working_time(now, sla.acknowledge, hours, zone),
         resolve_due_at=add_working_time(now, sla.resolve, hours, zone))

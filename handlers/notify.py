@@ -9,13 +9,19 @@ from storage import departments, outbox, people
 from storage.models import PainPoint
 
 
-async def address(ctx: Context, who: str) -> str:
-    """Send to a platform identity when we know one for an email-named person."""
+async def identity(ctx: Context, who: str) -> str:
+    """An email-named person's platform identity once we know it; else the email."""
     if people.is_email(who):
         person = await people.get(session=ctx.session, who=who)
         if person is not None and person.identity:
             return person.identity
     return who
+
+
+async def address(ctx: Context, who: str) -> str:
+    """Where the outbox sends: a platform identity, or 'email:<address>' for a door to look up."""
+    found = await identity(ctx, who)
+    return f"email:{found}" if people.is_email(found) else found
 
 
 async def send(ctx: Context, whos: Iterable[str | None], template: str, data: dict[str, Any], *,

@@ -6,17 +6,11 @@ from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import add_working_time
 from handlers.views import item_view
 from storage import pain_points
-from storage.models import PainPoint, Person
-
-
-async def raised_by(ctx: Context, who: Person, item: PainPoint) -> bool:
-    raisers = {item.reporter} | {a.person for a in await pain_points.affected(session=ctx.session, item=item)}
-    return bool(access.handles(who) & raisers)
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item = await act.prepare(cmd, ctx, "reopen", check=False)
-    if not (access.may_act(who, item) or await raised_by(ctx, who, item)):
+    if not (access.may_act(who, item) or await access.raised_by(ctx, who, item)):
         await access.require_actor(ctx, who, item, "reopen")
     if item.status not in ("resolved", "declined"):
         return await act.current_state(ctx, item, "reopen")
@@ -38,7 +32,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
 async def confirm(cmd: Command, ctx: Context) -> Outcome:
     """"Did this fix it? Yes": the people who raised it confirm, and the owner hears the win."""
     who, item = await act.prepare(cmd, ctx, "confirm", check=False)
-    if not await raised_by(ctx, who, item):
+    if not await access.raised_by(ctx, who, item):
         raise Refusal(f"Only the people who raised {item.ref} can confirm its fix.")
     if item.status != "resolved":
         return await act.current_state(ctx, item, "confirm")

@@ -1,23 +1,63 @@
-"""Render a reply or notice from its template for one surface, escaping user text for that surface."""
+"""Render a reply or notice from its template for one surface, escaping user text for that surface.
+
+Every `{{ value }}` passes through the surface's escaper (jinja2's `finalize`), so escaping is automatic:
+- text: control characters removed;
+- slack (Block Kit JSON templates): mrkdwn-escaped (& < >), then JSON-string-escaped; `|plain` skips the
+  mrkdwn step for plain_text fields, `|raw` inserts JSON made by a macro, `|json` a value as JSON.
+A surface without its own template for a name falls back to the text template, escaped for that surface.
+"""
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
-
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
+TEMPLATES = Path(__file__).parent / "templates"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def plain(value: Any) -> Any:
-    """Text surface: every value is stripped of control characters, so nothing can move a terminal's cursor."""
-    if isinstance(value, str):
-        return CONTROL.sub("", value)
-    return "" if value is None else value
+class Verbatim(str):
+    """Already encoded for the surface: inserted as it is."""
+
+
+class Plain(str):
+    """Plain text for a JSON surface: JSON-escaped, but not marked-up-escaped (plain_text fields)."""
+
+
+def mrkdwn(text: str) -> str:
+    """Slack's escaping, exactly: & first, then < and >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clean(value: Any) -> str:
+    return "" if value is None else CONTROL.sub("", str(value))
+
+
+def for_text(value: Any) -> Any:
+    return clean(value) if isinstance(value, str) or value is None else value
+
+
+def for_slack_text(value: Any) -> Any:
+    if isinstance(value, Verbatim):
+        return value
+    return mrkdwn(clean(value)) if isinstance(value, str) or value is None else value
+
+
+def for_slack_json(value: Any) -> str:
+    if isinstance(value, Verbatim):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = clean(value)
+    if not isinstance(value, Plain):
+        text = mrkdwn(text)
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 @pass_context
@@ -29,21 +69,69 @@ def when(context: Context, iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%a %d %b %H:%M")
 
 
+def cut(value: Any, limit: int) -> Any:
+    """Shorten long user text with an ellipsis rather than have a platform reject the message."""
+    if not isinstance(value, str) or len(value) <= limit:
+        return value
+    shortened = value[: limit - 1].rstrip() + "…"
+    return type(value)(shortened) if isinstance(value, Plain) else shortened
+
+
+def slack_url(value: str | None) -> Verbatim:
+    """A URL inside <url|label>: escaped, and with '|' encoded so the label cannot be forged."""
+    return Verbatim(json.dumps(mrkdwn(clean(value)).replace("|", "%7C"))[1:-1])
+
+
+def environment(folder: str, finalize: Any) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES / folder), finalize=finalize, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters.update(when=when, cut=cut, plain=Plain, raw=Verbatim, url=slack_url,
+                       json=lambda v: Verbatim(json.dumps(v, ensure_ascii=False)),
+                       jsonstr=lambda v: Verbatim(json.dumps(json.dumps(v, ensure_ascii=False),
+                                                             ensure_ascii=False)))
+    return env
+
+
+def tidy(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 class Renderer:
+    """Text for the console (and as the fallback of every surface)."""
+
     def __init__(self, surface: str = "text") -> None:
         self.surface = surface
-        self.env = Environment(
-            loader=PackageLoader("messages", f"templates/{surface}"),
-            autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
-            finalize=plain,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
-        self.env.filters["when"] = when
+        self.env = environment("text", for_text)
 
     def render(self, template: str, data: dict[str, Any], *, prefix: str = "", tz: str | None = None) -> str:
         """`prefix` is how the door's commands start ('/cx ' in Slack); `tz` is the reader's time zone."""
-        text = self.env.get_template(f"{template}.j2").render(**data, prefix=prefix, tz=tz)
-        return re.sub(r"\n{3,}", "\n\n", text).strip()
+        return tidy(self.env.get_template(f"{template}.j2").render(**data, prefix=prefix, tz=tz))
+
+
+class SlackRenderer:
+    """Block Kit JSON: messages as {"text", "blocks"}, modals and the App Home as views."""
+
+    def __init__(self) -> None:
+        self.json = environment("slack", for_slack_json)
+        self.text = environment("text", for_slack_text)
+        self.own = {p.stem for p in (TEMPLATES / "slack").glob("*.j2")}
+
+    def fallback(self, template: str, data: dict[str, Any], *, prefix: str = "/cx ", tz: str | None = None) -> str:
+        """The notification text (and screen-reader text): the text template, escaped for mrkdwn."""
+        return tidy(self.text.get_template(f"{template}.j2").render(**data, prefix=prefix, tz=tz))
+
+    def message(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
+        text = self.fallback(template, data, tz=tz)
+        if template not in self.own:
+            return {"text": cut(text, 3000), "blocks": [{"type": "section",
+                                                        "text": {"type": "mrkdwn", "text": cut(text, 3000)}}]}
+        body = self.render(template, data, tz=tz)
+        body.setdefault("text", cut(text, 3000))
+        return body
+
+    def render(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
+        source = self.json.get_template(f"{template}.j2").render(**data, prefix="/cx ", tz=tz)
+        try:
+            return json.loads(source)  # type: ignore[no-any-return]
+        except json.JSONDecodeError as error:  # a template bug, never user input: every value is escaped
+            raise ValueError(f"slack template {template} rendered invalid JSON: {error}\n{source}") from error

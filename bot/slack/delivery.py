@@ -1,0 +1,82 @@
+"""Delivering outbox messages to Slack people (DM), channels, and people known only by email."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import App
+from bot.dispatcher import DeliveryFailed
+from handlers.base import Actor, Command
+from messages.render import SlackRenderer
+from storage import people
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+# errors that another try will not cure: recorded, surfaced by `cxbot outbox`, never retried
+PERMANENT = {"channel_not_found", "user_not_found", "users_not_found", "not_in_channel", "is_archived",
+             "account_inactive", "invalid_auth", "not_authed", "token_revoked", "no_permission",
+             "missing_scope", "msg_too_long", "invalid_blocks", "no_text", "cannot_dm_bot", "restricted_action",
+             "user_disabled", "team_access_not_granted", "channel_is_archived", "invalid_arguments"}
+
+
+def failure(error: Exception) -> DeliveryFailed:
+    """Sort a Web API failure into 'try again later' and 'give up, and say why'."""
+    if isinstance(error, SlackApiError):
+        response = error.response
+        code = str(response.get("error") or f"http_{response.status_code}")
+        if response.status_code == 429 or code == "ratelimited":
+            retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            wait = float(retry_after[0] if isinstance(retry_after, list) else retry_after or 30)
+            return DeliveryFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1))
+        if response.status_code >= 500:
+            return DeliveryFailed(f"Slack answered {response.status_code}")
+        return DeliveryFailed(code, permanent=code in PERMANENT)
+    if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
+        return DeliveryFailed(f"could not reach Slack: {type(error).__name__}")
+    return DeliveryFailed(f"{type(error).__name__}: {error}")
+
+
+class SlackDelivery:
+    prefixes = ("slack:", "slack-channel:", "email:")
+
+    def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
+        self.app, self.client, self.renderer = app, client, renderer
+
+    async def channel_for(self, recipient: str) -> tuple[str, str | None]:
+        """The Slack channel (or user id, for a DM) and the reader's time zone."""
+        kind, _, ident = recipient.partition(":")
+        if kind == "slack-channel":
+            return ident, self.app.org.timezone
+        if kind == "email":
+            user = await self.lookup(ident)
+            return user["id"], user.get("tz")
+        async with self.app.sessions() as session:
+            person = await people.get(session=session, who=recipient)
+        return ident, (person.timezone if person else None) or self.app.org.timezone
+
+    async def lookup(self, email: str) -> dict[str, Any]:
+        """users.lookupByEmail once; the answer is remembered as that person's identity."""
+        response = await self.client.users_lookupByEmail(email=email)
+        user = response["user"]
+        profile = user.get("profile", {})
+        await self.app.run(Command(actor=Actor(
+            identity=f"slack:{user['id']}", email=email, timezone=user.get("tz"), workspace=user.get("team_id"),
+            display_name=profile.get("display_name") or user.get("real_name") or user.get("name")),
+            action="profile"))
+        return dict(user)
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        try:
+            channel, tz = await self.channel_for(message.recipient)
+            body = self.renderer.message(message.template, message.payload, tz=tz)
+            await self.client.chat_postMessage(channel=channel, text=body["text"], blocks=body["blocks"],
+                                               unfurl_links=False, unfurl_media=False)
+        except DeliveryFailed:
+            raise
+        except Exception as error:  # noqa: BLE001 - sorted into retry / give up
+            raise failure(error) from error

@@ -1,0 +1,321 @@
+"""Bolt listeners: each Slack payload becomes a neutral Command; each Outcome becomes Block Kit.
+
+Every listener acknowledges first (Slack waits 3 s), except form submissions, whose validation errors must
+travel back in the acknowledgement itself. Deliveries carry their Slack identity (trigger id, action ts,
+view id, event id), claimed in the database, so retries and double submissions act once.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import App
+from bot.slack.client import web_client
+from bot.slack.delivery import SlackDelivery
+from handlers.base import Actor, Command, Outcome, Refusal
+from handlers.parse import parse
+from messages.render import SlackRenderer
+from storage import people
+
+log = logging.getLogger(__name__)
+FORMS = {"resolve", "decline", "reopen", "snooze", "reassign"}
+DIRECT = {"acknowledge": "ack", "fixed": "fixed"}
+FORM_FIELDS = {  # submitted block id -> command field, and where a refusal without a field is shown
+    "cx_log_form": ({"summary": "summary", "details": "details", "stage": "stage", "severity": "severity",
+                     "department": "department", "customer": "customer"}, "summary"),
+    "cx_resolve_form": ({"note": "note", "cause": "cause"}, "note"),
+    "cx_decline_form": ({"reason": "reason"}, "reason"),
+    "cx_reopen_form": ({"reason": "reason"}, "reason"),
+    "cx_snooze_form": ({"until": "until"}, "until"),
+    "cx_reassign_form": ({"department": "to", "person": "to", "note": "note"}, "department"),
+}
+
+
+def values(view: dict[str, Any]) -> dict[str, str]:
+    """A submitted modal's inputs, by block id (text, selected option, or selected user)."""
+    found: dict[str, str] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        for element in actions.values():
+            if not isinstance(element, dict):
+                continue
+            value = element.get("value")
+            if value is None and isinstance(element.get("selected_option"), dict):
+                value = element["selected_option"].get("value")
+            if value is None and element.get("selected_user"):
+                value = f"slack:{element['selected_user']}"
+            if isinstance(value, str):
+                found[block_id] = value
+    return found
+
+
+class SlackDoor:
+    def __init__(self, app: App) -> None:
+        settings = app.settings
+        assert settings.slack_bot_token and settings.slack_signing_secret
+        self.app = app
+        self.client: AsyncWebClient = web_client(settings)
+        self.renderer = SlackRenderer()
+        self.delivery = SlackDelivery(app, self.client, self.renderer)
+        self.known: set[str] = set()  # users whose profile this process has already fetched
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
+                             client=self.client, logger=log,
+                             process_before_response=settings.slack_process_before_response)
+        self.register()
+        app.add_deliverer(self.delivery)
+
+    # -- the HTTP route -------------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.Response:
+        response = await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
+        if request.headers.get("X-Slack-Retry-Num"):
+            response.headers["X-Slack-No-Retry"] = "1"  # we have it; the database dedupes what it carried
+        return response
+
+    def register(self) -> None:
+        self.bolt.command(re.compile(r"^/cx"))(self.on_command)
+        self.bolt.action(re.compile(r"^cx_"))(self.on_action)
+        self.bolt.view_submission(re.compile(r"^cx_.*_form$"))(self.on_submit)
+        self.bolt.shortcut("cx_log")(self.on_global_shortcut)
+        self.bolt.shortcut("cx_log_message")(self.on_message_shortcut)
+        self.bolt.event("app_home_opened")(self.on_home)
+        self.bolt.error(self.on_error)
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def later(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def tz(self, identity: str) -> str:
+        async with self.app.sessions() as session:
+            person = await people.get(session=session, who=identity)
+        return (person.timezone if person else None) or self.app.org.timezone
+
+    async def run(self, cmd: Command) -> Outcome:
+        outcome = await self.app.run(cmd)
+        if outcome.notices and self.app.prompt_delivery:
+            self.later(self.app.dispatcher.run_once())  # deliver now rather than at the next tick
+        return outcome
+
+    def actor(self, user_id: str, team_id: str | None, name: str | None = None) -> Actor:
+        """The payload's user name is a stand-in until users.info has told us their real name."""
+        return Actor(identity=f"slack:{user_id}", display_name=None if user_id in self.known else name,
+                     workspace=team_id)
+
+    async def learn(self, user_id: str, team_id: str | None) -> None:
+        """users.info once per person per process: their real name, email and time zone, for nudges."""
+        if user_id in self.known:
+            return
+        self.known.add(user_id)
+        try:
+            user = (await self.client.users_info(user=user_id))["user"]
+        except Exception:  # noqa: BLE001 - a profile we could not read is not worth failing a request for
+            log.warning("users.info failed for %s", user_id, exc_info=True)
+            self.known.discard(user_id)
+            return
+        profile = user.get("profile") or {}
+        await self.app.run(Command(actor=Actor(
+            identity=f"slack:{user_id}", workspace=team_id, timezone=user.get("tz"), email=profile.get("email"),
+            display_name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")),
+            action="profile"))
+
+    async def message(self, outcome: Outcome, identity: str) -> dict[str, Any]:
+        reply = outcome.replies[0]
+        return self.renderer.message(reply.template, reply.data, tz=await self.tz(identity))
+
+    async def open_log_form(self, trigger_id: str, actor: Actor, meta: dict[str, str],
+                            prefill: dict[str, str] | None = None) -> Outcome:
+        outcome = await self.run(Command(actor=actor, action="form", fields=prefill or {}))
+        if outcome.ok:
+            data = {**outcome.replies[0].data, "meta": meta}
+            await self.client.views_open(trigger_id=trigger_id, view=self.renderer.render("log_form", data))
+        return outcome
+
+    # -- listeners ------------------------------------------------------------------------------------
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        text = (command.get("text") or "").strip()
+        actor = self.actor(command["user_id"], command.get("team_id"), command.get("user_name"))
+        if text.lower() in ("", "log"):
+            await ack()
+            outcome = await self.open_log_form(command["trigger_id"], actor, {"channel": command["channel_id"]})
+            if not outcome.ok:
+                await respond(**await self.message(outcome, actor.identity), response_type="ephemeral")
+        else:
+            try:
+                parsed = parse(text)
+            except Refusal as refusal:
+                await ack(text=refusal.message)
+                return
+            await ack()
+            outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref,
+                                             fields=parsed.fields, where=command.get("channel_id"),
+                                             delivery=f"slack:command:{command['trigger_id']}"))
+            if not outcome.repeated:
+                await respond(**await self.message(outcome, actor.identity), response_type="ephemeral",
+                              replace_original=False)
+        await self.learn(command["user_id"], command.get("team_id"))
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                        respond: AsyncRespond) -> None:
+        await ack()
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id")
+        actor = self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
+        verb, ref = action.get("action_id", "")[3:], str(action.get("value") or "")
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        ts = container.get("message_ts")
+        if verb == "open_form":
+            outcome = await self.open_log_form(body["trigger_id"], actor, {})
+        elif verb in DIRECT:
+            outcome = await self.run(Command(actor=actor, action=DIRECT[verb], ref=ref, delivery=(
+                f"slack:action:{actor.identity}:{action.get('action_ts')}")))
+            if outcome.repeated:
+                return
+            if outcome.ok and outcome.replies[0].template == "updated" and channel and ts:
+                await self.update(channel, ts, outcome, actor.identity, container)
+                return
+        elif verb in FORMS:
+            outcome = await self.run(Command(actor=actor, action="check", ref=ref, fields={"verb": verb}))
+            if outcome.ok and outcome.replies[0].template == "check":
+                data: dict[str, Any] = {**outcome.replies[0].data, "meta": {"ref": ref, "channel": channel or "",
+                                                                          "ts": ts or ""}}
+                if verb == "reassign":
+                    data["departments"] = (await self.run(Command(actor=actor, action="form"))).replies[0].data[
+                        "departments"]
+                await self.client.views_open(trigger_id=body["trigger_id"],
+                                             view=self.renderer.render(f"{verb}_form", data))
+                return
+        else:
+            outcome = Outcome.refused("That button is from an older version of the bot. Type /cx help.")
+        if outcome.replies:
+            await respond(**await self.message(outcome, actor.identity), response_type="ephemeral",
+                          replace_original=False)
+
+    async def update(self, channel: str, ts: str, outcome: Outcome, identity: str,
+                     container: dict[str, Any]) -> None:
+        """Show the new state in the message whose button was pressed."""
+        body = await self.message(outcome, identity)
+        if container.get("is_ephemeral"):
+            return
+        await self.client.chat_update(channel=channel, ts=ts, text=body["text"], blocks=body["blocks"])
+
+    async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        callback = view.get("callback_id", "")
+        mapping, default_block = FORM_FIELDS.get(callback, ({}, "summary"))
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except json.JSONDecodeError:
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id")
+        actor = self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
+        submitted = values(view)
+        fields = {mapping[b]: v for b, v in submitted.items() if b in mapping and v}
+        if callback == "cx_reassign_form" and "person" in submitted:
+            fields["to"] = submitted["person"]  # a chosen person wins over a chosen department
+        if callback == "cx_log_form":
+            action, ref = "log", None
+            if meta.get("source"):
+                fields["source"] = str(meta["source"])
+        else:
+            action, ref = callback[3:-5], str(meta.get("ref") or "")
+            action = {"reassign": "assign"}.get(action, action)
+        if not mapping:
+            await ack()
+            return
+        outcome = await self.run(Command(actor=actor, action=action, ref=ref, fields=fields,
+                                         delivery=f"slack:view:{view.get('id')}"))
+        if not outcome.ok:
+            field = outcome.replies[0].data.get("field")
+            block = next((b for b, f in mapping.items() if f == field), default_block)
+            await ack(response_action="errors", errors={block: outcome.replies[0].data["message"][:3000]})
+            return
+        await ack()
+        if outcome.repeated:
+            return
+        if action == "log":
+            await self.confirm(outcome, actor.identity, meta.get("channel"))
+        elif meta.get("channel") and meta.get("ts") and outcome.replies[0].template == "updated":
+            await self.update(str(meta["channel"]), str(meta["ts"]), outcome, actor.identity, {})
+        else:
+            await self.confirm(outcome, actor.identity, meta.get("channel"))
+
+    async def confirm(self, outcome: Outcome, identity: str, channel: str | None) -> None:
+        """The submitter's answer: ephemeral where they started, else in their DM with the bot."""
+        body = await self.message(outcome, identity)
+        user = identity.split(":", 1)[1]
+        if channel:
+            try:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=body["text"],
+                                                     blocks=body["blocks"])
+                return
+            except Exception:  # noqa: BLE001 - e.g. not_in_channel: fall back to the DM
+                log.info("ephemeral confirmation in %s failed; sending a DM", channel, exc_info=True)
+        await self.client.chat_postMessage(channel=user, text=body["text"], blocks=body["blocks"])
+
+    async def on_global_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id")
+        actor = self.actor(user.get("id", ""), team, user.get("username"))
+        outcome = await self.open_log_form(body["trigger_id"], actor, {})
+        if not outcome.ok:
+            await self.confirm(outcome, actor.identity, None)
+
+    async def on_message_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id")
+        actor = self.actor(user.get("id", ""), team, user.get("username"))
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id", "")
+        text = str(message.get("text") or "").strip()
+        first_line = text.splitlines()[0] if text else ""
+        source = ""
+        try:
+            source = (await self.client.chat_getPermalink(channel=channel, message_ts=message.get("ts", "")))[
+                "permalink"]
+        except Exception:  # noqa: BLE001 - the form still works without the link
+            log.warning("chat.getPermalink failed for %s", channel, exc_info=True)
+        prefill = {"summary": first_line[:200], "details": text if text != first_line else "", "source": source}
+        outcome = await self.open_log_form(body["trigger_id"], actor, {"channel": channel, "source": source},
+                                           prefill)
+        if not outcome.ok:
+            await self.confirm(outcome, actor.identity, channel or None)
+
+    async def on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user = event.get("user", "")
+        actor = self.actor(user, body.get("team_id"))
+        outcome = await self.run(Command(actor=actor, action="home", delivery=f"slack:event:{body.get('event_id')}"))
+        if outcome.repeated or not outcome.replies:
+            return
+        if not outcome.ok:
+            view = {"type": "home", "blocks": (await self.message(outcome, actor.identity))["blocks"]}
+        else:
+            view = self.renderer.render("home", outcome.replies[0].data, tz=await self.tz(actor.identity))
+        await self.client.views_publish(user_id=user, view=view)
+        await self.learn(user, body.get("team_id"))
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack listener failed (%s) for a %s payload", type(error).__name__, body.get("type"),
+                  exc_info=error)
+
+
+def mount(web_app: web.Application, app: App) -> SlackDoor:
+    door = SlackDoor(app)
+    web_app.router.add_post("/slack/events", door.handle)
+    return door
+

@@ -1,0 +1,184 @@
+"""The whole accountability loop in Slack, through the real HTTP path."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Event, OutboxMessage, PainPoint, Person
+from tests.bot.slack.conftest import Slack
+
+
+async def ledger(slack: Slack) -> list[PainPoint]:
+    async with slack.app.sessions() as session:
+        return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
+
+
+async def actions(slack: Slack, number: int) -> list[str]:
+    async with slack.app.sessions() as session:
+        return list(await session.scalars(select(Event.action).where(Event.pain_point_id == number)
+                                          .order_by(Event.id)))
+
+
+def texts(blocks: list[dict]) -> str:
+    return "\n".join(str(b.get("text", {}).get("text", "")) if isinstance(b.get("text"), dict) else ""
+                     for b in blocks)
+
+
+async def test_log_acknowledge_resolve_and_the_reporter_hears_back(slack: Slack) -> None:
+    fake = slack.fake
+    response = await slack.command("U0SAM", "log Customer charged twice on invoice 8812 severity=high")
+    assert response.status == 200
+    [reply] = [c for c in fake.called("response_url") if c["name"] == "cmd-U0SAM"]
+    assert reply["response_type"] == "ephemeral"
+    assert "Logged CX-1" in reply["text"] and "Billing" in reply["text"]
+    [item] = await ledger(slack)
+    assert (item.owner, item.reporter, item.status) == ("slack:U0DANA", "slack:U0SAM", "open")
+    # the owner's DM goes out through the outbox
+    assert await slack.app.dispatcher.run_once() == 1
+    [dm] = fake.called("chat.postMessage")
+    assert dm["channel"] == "U0DANA"
+    assert [e["action_id"] for e in dm["blocks"][-1]["elements"]] == [
+        "cx_acknowledge", "cx_reassign", "cx_snooze", "cx_resolve", "cx_decline"]
+    # Dana acknowledges from the DM: the message is updated in place
+    response = await slack.click("U0DANA", "cx_acknowledge", "CX-1", channel="D0DANA", ts="1700.000100")
+    assert response.status == 200
+    [update] = fake.called("chat.update")
+    assert (update["channel"], update["ts"]) == ("D0DANA", "1700.000100")
+    assert "acknowledged" in str(update["blocks"])
+    assert "cx_acknowledge" not in str(update["blocks"])
+    # Resolve opens a modal; submitting it resolves and updates the DM
+    await slack.click("U0DANA", "cx_resolve", "CX-1", channel="D0DANA", ts="1700.000100")
+    [opened] = fake.called("views.open")
+    assert opened["view"]["callback_id"] == "cx_resolve_form"
+    meta = opened["view"]["private_metadata"]
+    response = await slack.submit("U0DANA", "cx_resolve_form", {"note": "Refunded the duplicate charge"},
+                                  meta=__import__("json").loads(meta))
+    assert response.status == 200
+    assert await response.text() == ""
+    [item] = await ledger(slack)
+    assert (item.status, item.resolution_note) == ("resolved", "Refunded the duplicate charge")
+    assert await actions(slack, 1) == ["create", "acknowledge", "resolve"]
+    assert len(fake.called("chat.update")) == 2
+    # the reporter hears back, with "did this fix it?"
+    await slack.app.dispatcher.run_once()
+    to_sam = [c for c in fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
+    assert [("acknowledged" in c["text"], "resolved" in c["text"]) for c in to_sam] == [(True, False),
+                                                                                         (False, True)]
+    assert "Refunded the duplicate charge" in texts(to_sam[-1]["blocks"])
+    assert [e["action_id"] for e in to_sam[-1]["blocks"][-1]["elements"]] == ["cx_fixed", "cx_reopen"]
+
+
+async def test_profiles_are_learnt_once_with_time_zone(slack: Slack) -> None:
+    await slack.command("U0SAM", "mine")
+    await slack.command("U0SAM", "mine")
+    assert [c["user"] for c in slack.fake.called("users.info")] == ["U0SAM"]
+    async with slack.app.sessions() as session:
+        sam = (await session.scalars(select(Person).where(Person.identity == "slack:U0SAM"))).one()
+    assert (sam.display_name, sam.timezone, sam.email) == ("Sam Reporter", "Europe/London", "sam@example.com")
+
+
+async def test_email_named_rep_is_looked_up_once(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Refund missing for order 77 dept=billing")
+    await slack.command("U0DANA", "assign CX-1 to ana@example.com")
+    await slack.app.dispatcher.run_once()
+    assert [c["email"] for c in slack.fake.called("users.lookupByEmail")] == ["ana@example.com"]
+    assert any(c["channel"] == "U0ANA" for c in slack.fake.called("chat.postMessage"))
+    # Ana, now known as slack:U0ANA, may act as Billing's rep
+    await slack.click("U0ANA", "cx_acknowledge", "CX-1")
+    [item] = await ledger(slack)
+    assert item.status == "acknowledged"
+
+
+async def test_log_form_opens_validates_on_the_field_and_logs(slack: Slack) -> None:
+    fake = slack.fake
+    await slack.command("U0SAM", "")
+    [opened] = fake.called("views.open")
+    view = opened["view"]
+    assert view["callback_id"] == "cx_log_form"
+    options = next(b for b in view["blocks"] if b["block_id"] == "department")["element"]["options"]
+    assert options[0]["value"] == "auto" and {o["value"] for o in options[1:]} == {"billing", "onboarding", "cx"}
+    bad = await slack.submit("U0SAM", "cx_log_form", {"summary": "   ", "severity": "high"},
+                             meta={"channel": "C0GENERAL"})
+    assert await bad.json() == {"response_action": "errors",
+                                "errors": {"summary": "The summary is empty. Please write a few words."}}
+    assert await ledger(slack) == []
+    good = await slack.submit("U0SAM", "cx_log_form", {"summary": "Setup wizard crashes on step 3",
+                                                       "severity": "critical", "department": "auto",
+                                                       "stage": "onboarding", "customer": "ACME"},
+                              meta={"channel": "C0GENERAL"}, view_id="V0SAME")
+    assert good.status == 200
+    [item] = await ledger(slack)
+    assert (item.owner, item.severity, item.stage, item.customer_ref) == ("slack:U0LEE", "critical", "onboarding",
+                                                                          "ACME")
+    [ephemeral] = fake.called("chat.postEphemeral")
+    assert ephemeral["channel"] == "C0GENERAL" and ephemeral["user"] == "U0SAM"
+    assert "Logged CX-1" in ephemeral["text"]
+    again = await slack.submit("U0SAM", "cx_log_form", {"summary": "Setup wizard crashes on step 3"},
+                               meta={"channel": "C0GENERAL"}, view_id="V0SAME")
+    assert again.status == 200
+    assert len(await ledger(slack)) == 1  # the same view submitted twice logs once
+
+
+async def test_message_shortcut_prefills_the_form_with_the_permalink(slack: Slack) -> None:
+    fake = slack.fake
+    await slack.interactive({
+        "type": "message_action", "callback_id": "cx_log_message", "trigger_id": "trig-ms",
+        "user": {"id": "U0SAM", "username": "sam"}, "team": {"id": "T0ACME"}, "channel": {"id": "C0SUPPORT"},
+        "message": {"ts": "1700.000555", "text": "Customer says the invoice PDF is blank\nThree times this week"},
+        "response_url": fake.response_url("ms")})
+    [opened] = fake.called("views.open")
+    blocks = {b.get("block_id"): b for b in opened["view"]["blocks"]}
+    assert blocks["summary"]["element"]["initial_value"] == "Customer says the invoice PDF is blank"
+    assert "Three times this week" in blocks["details"]["element"]["initial_value"]
+    meta = __import__("json").loads(opened["view"]["private_metadata"])
+    assert meta["source"] == "https://acme.slack.com/archives/C0SUPPORT/p1700.000555"
+    await slack.submit("U0SAM", "cx_log_form", {"summary": "Invoice PDF is blank"}, meta=meta)
+    [item] = await ledger(slack)
+    assert item.source_url == "https://acme.slack.com/archives/C0SUPPORT/p1700.000555"
+
+
+async def test_app_home_shows_assignments_and_reports(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice shows the wrong VAT")
+    await slack.event({"type": "app_home_opened", "user": "U0DANA", "tab": "home"})
+    [published] = slack.fake.called("views.publish")
+    assert published["user_id"] == "U0DANA"
+    text = str(published["view"]["blocks"])
+    assert "Yours to act on* (1)" in text and "CX-1" in text and "*Billing* · 1 open" in text
+
+
+async def test_notifications_wait_in_the_outbox_through_slack_failures(slack: Slack) -> None:
+    from datetime import timedelta
+
+    from tests.bot.slack.fake_slack import Failure
+
+    fake = slack.fake
+    fake.fail("chat.postMessage", Failure(status=429, headers={"Retry-After": "0"}),
+              Failure(status=429, headers={"Retry-After": "120"}), Failure(status=500))
+    await slack.command("U0SAM", "log Invoice is late")
+    assert await slack.app.dispatcher.run_once() == 0  # 429 retried once by slack_sdk, then 429 again
+    async with slack.app.sessions() as session:
+        [row] = list(await session.scalars(select(OutboxMessage)))
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.next_attempt_at == slack.app.clock.now() + timedelta(seconds=120)
+    slack.app.clock.advance(timedelta(seconds=120))  # type: ignore[attr-defined]
+    assert await slack.app.dispatcher.run_once() == 0  # 500: back off
+    slack.app.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    assert await slack.app.dispatcher.run_once() == 1
+    assert await slack.app.dispatcher.run_once() == 0
+    delivered = [c for c in fake.called("chat.postMessage") if c["channel"] == "U0DANA"]
+    assert len(delivered) == 4  # three refused attempts, one delivery: the owner sees it once
+
+
+async def test_permanent_slack_errors_are_recorded_not_retried(slack: Slack) -> None:
+    from datetime import timedelta
+
+    from tests.bot.slack.fake_slack import Failure
+
+    slack.fake.fail("chat.postMessage", Failure(error="user_not_found"))
+    await slack.command("U0SAM", "log Invoice is late")
+    await slack.app.dispatcher.run_once()
+    slack.app.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+    assert await slack.app.dispatcher.run_once() == 0
+    async with slack.app.sessions() as session:
+        [row] = list(await session.scalars(select(OutboxMessage)))
+    assert (row.status, row.last_error) == ("failed", "user_not_found")
+    assert len(slack.fake.called("chat.postMessage")) == 1
