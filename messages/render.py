@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
+from messages import blockkit
+
 TEMPLATES = Path(__file__).parent / "templates"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -121,17 +123,19 @@ class SlackRenderer:
         return tidy(self.text.get_template(f"{template}.j2").render(**data, prefix=prefix, tz=tz))
 
     def message(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
-        text = self.fallback(template, data, tz=tz)
+        text = blockkit.cut_mrkdwn(self.fallback(template, data, tz=tz), 3000)
         if template not in self.own:
-            return {"text": cut(text, 3000), "blocks": [{"type": "section",
-                                                        "text": {"type": "mrkdwn", "text": cut(text, 3000)}}]}
+            return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
         body = self.render(template, data, tz=tz)
-        body.setdefault("text", cut(text, 3000))
+        body.setdefault("text", text)
         return body
 
     def render(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
         source = self.json.get_template(f"{template}.j2").render(**data, prefix="/cx ", tz=tz)
         try:
-            return json.loads(source)  # type: ignore[no-any-return]
+            body: dict[str, Any] = json.loads(source)
         except json.JSONDecodeError as error:  # a template bug, never user input: every value is escaped
             raise ValueError(f"slack template {template} rendered invalid JSON: {error}\n{source}") from error
+        limit = blockkit.MAX_MESSAGE_BLOCKS if "type" not in body else blockkit.MAX_VIEW_BLOCKS
+        body["blocks"] = blockkit.fit(body.get("blocks", []), limit)
+        return body

@@ -1,0 +1,116 @@
+"""Every Slack message and view the bot renders is valid Block Kit, for short, long and hostile input.
+
+slack_sdk's block models validate on to_dict(); what they do not count (a message's 50 blocks, a modal's
+100, empty text) is checked here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.app import App
+from handlers.base import Actor, Command, Outcome
+from messages.render import SlackRenderer
+from tests.conftest import say
+
+TEXTS = {
+    "short": ("Bad", "x", "A"),
+    "long": ("S" * 200, "D" * 4000, "C" * 200),
+    "hostile": ("<!channel> & <@U1> *bold* `code` \"quotes\" \\ back" + "é" * 20 + " <https://x|y>",
+                "```\n</script>{\"blocks\": []}\n```" + "& < >" * 500, "<!here>|"),
+}
+
+
+def check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
+    assert 0 < len(blocks) <= limit
+    for block in Block.parse_all(blocks):
+        block.to_dict()  # raises SlackObjectFormationError on a broken limit
+    for block in blocks:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                assert block[key]["text"].strip(), block
+                assert len(block[key]["text"]) <= 3000
+        for field in block.get("fields", []):
+            assert len(field["text"]) <= 2000
+
+
+async def everything(app: App, summary: str, details: str, customer: str) -> list[tuple[str, dict[str, Any]]]:
+    """Walk an item through every action, collecting what each reply and notice carries."""
+    rendered: list[tuple[str, dict[str, Any]]] = []
+
+    async def run(who: str, action: str, ref: str | None = None, **fields: str) -> Outcome:
+        outcome = await app.run(Command(actor=Actor(identity=who), action=action, ref=ref, fields=fields))
+        rendered.extend((r.template, r.data) for r in outcome.replies)
+        rendered.extend((n.template, n.data) for n in outcome.notices)
+        return outcome
+
+    await run("local:sam", "log", summary=summary, details=details, customer=customer, severity="high", department="billing",
+              source="https://acme.slack.com/archives/C1/p1|<!channel>")
+    await run("local:sam", "log", summary=summary, details=details, department="billing")
+    await run("local:lee", "metoo", "CX-1", customer=customer)
+    await run("local:dana", "ack", "CX-1")
+    await run("local:dana", "ack", "CX-1")
+    await run("local:lee", "comment", "CX-1", text=details)
+    await run("local:dana", "snooze", "CX-1", until="2d")
+    await run("local:dana", "assign", "CX-1", to="onboarding", note=details[:2000])
+    await run("local:cora", "assign", "CX-1", to="billing")
+    await run("local:dana", "duplicate", "CX-2", of="CX-1")
+    await run("local:dana", "resolve", "CX-1", note=details, cause=details[:2000])
+    await run("local:sam", "fixed", "CX-1")
+    await run("local:sam", "reopen", "CX-1", reason=details[:2000])
+    await run("local:dana", "decline", "CX-1", reason=details[:2000])
+    for action in ("show", "mine", "home", "form", "stats", "departments", "overdue", "help"):
+        await run("local:dana", action, "CX-1")
+    await run("local:dana", "resolve", "CX-999", note="x")
+    await run("local:dana", "check", "CX-1", verb="reopen")
+    return rendered
+
+
+@pytest.mark.parametrize("kind", sorted(TEXTS))
+async def test_every_message_is_valid_block_kit(app: App, kind: str) -> None:
+    renderer = SlackRenderer()
+    rendered = await everything(app, *TEXTS[kind])
+    templates = {name for name, _ in rendered}
+    assert {"logged", "assignment", "updated", "current_state", "resolved", "declined", "reopened", "item",
+            "merged", "affected", "commented", "acknowledged", "moved", "confirmed", "problem"} <= templates
+    for name, data in rendered:
+        if name in ("home", "log_form", "check"):
+            continue
+        body = renderer.message(name, data, tz="Europe/Paris")
+        assert body["text"].strip()
+        check_blocks(body["blocks"], 50)
+        if kind == "hostile":
+            raw = str(body)
+            assert "<!channel>" not in raw and "<@U1>" not in raw and "<!here>" not in raw
+
+
+@pytest.mark.parametrize("kind", sorted(TEXTS))
+async def test_views_are_valid(app: App, kind: str) -> None:
+    renderer = SlackRenderer()
+    rendered = dict(await everything(app, *TEXTS[kind]))
+    summary, details, customer = TEXTS[kind]
+    meta = {"ref": "CX-1", "channel": "C1", "ts": "1.2", "source": "https://x/y"}
+    prefill = {"summary": summary, "details": details, "customer": customer, "source": "https://x|<!here>"}
+    views = [renderer.render("log_form", {**rendered["log_form"], "prefill": prefill, "meta": meta}),
+             renderer.render("home", rendered["home"])]
+    check = rendered["check"]
+    departments = rendered["log_form"]["departments"]
+    for form in ("resolve_form", "decline_form", "reopen_form", "snooze_form", "reassign_form"):
+        views.append(renderer.render(form, {**check, "meta": meta, "departments": departments}))
+    for view in views:
+        View(**view).to_dict()  # validates title, blocks, private_metadata and the rest
+        check_blocks(view["blocks"], 100)
+        if view["type"] == "modal":
+            assert len(view["title"]["text"]) <= 24
+
+
+async def test_many_items_still_fit_app_home(app: App) -> None:
+    for n in range(60):
+        await say(app, "local:sam", f"log Invoice {n} is wrong {'x' * 150}")
+    outcome = await app.run(Command(actor=Actor(identity="local:dana"), action="home"))
+    view = SlackRenderer().render("home", outcome.replies[0].data)
+    View(**view).to_dict()
+    check_blocks(view["blocks"], 100)

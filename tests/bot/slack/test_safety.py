@@ -1,0 +1,111 @@
+"""Forged and replayed requests, retries, double clicks, unauthorised clicks and hostile text in Slack."""
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+
+from storage.models import Event, InboundDelivery, PainPoint
+from tests.bot.slack.conftest import Slack
+
+
+async def count(slack: Slack, table: type) -> int:
+    async with slack.app.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_forged_signature_is_refused_and_changes_nothing(slack: Slack) -> None:
+    response = await slack.command("U0SAM", "log Invoice is wrong", secret="not-the-secret")
+    assert response.status == 401
+    assert await count(slack, PainPoint) == 0
+    assert slack.fake.called("response_url") == []
+
+
+async def test_stale_timestamp_is_refused(slack: Slack) -> None:
+    response = await slack.command("U0SAM", "log Invoice is wrong", timestamp=int(time.time()) - 6 * 60)
+    assert response.status == 401
+    assert await count(slack, PainPoint) == 0
+
+
+async def test_unsigned_request_is_refused(slack: Slack) -> None:
+    response = await slack.client.post("/slack/events", data=b"command=%2Fcx&text=log+x",
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 401
+    assert await count(slack, PainPoint) == 0
+
+
+async def test_a_replayed_slash_command_logs_once(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice is wrong", trigger="trig-same")
+    await slack.command("U0SAM", "log Invoice is wrong", trigger="trig-same")
+    assert await count(slack, PainPoint) == 1
+    assert len(slack.fake.called("response_url")) == 1
+
+
+async def test_double_click_acts_once_and_a_second_click_reports_state(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice is wrong")
+    await slack.click("U0DANA", "cx_acknowledge", "CX-1", action_ts="1700.000001")
+    await slack.click("U0DANA", "cx_acknowledge", "CX-1", action_ts="1700.000001")  # the same delivery again
+    assert await count(slack, Event) == 2  # create + acknowledge
+    assert len(slack.fake.called("chat.update")) == 1
+    await slack.click("U0DANA", "cx_acknowledge", "CX-1", action_ts="1700.000002")  # a second click
+    assert await count(slack, Event) == 2
+    [stale] = [c for c in slack.fake.called("response_url") if c["name"] == "act-U0DANA"]
+    assert stale["response_type"] == "ephemeral" and "Nothing to acknowledge" in stale["text"]
+
+
+async def test_event_retries_are_deduplicated_and_told_not_to_retry(slack: Slack) -> None:
+    event = {"type": "app_home_opened", "user": "U0DANA", "tab": "home"}
+    first = await slack.event(event, event_id="Ev0SAME")
+    retry = await slack.event(event, event_id="Ev0SAME", headers={"X-Slack-Retry-Num": "1",
+                                                                 "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status == 200 and retry.status == 200
+    assert retry.headers.get("X-Slack-No-Retry") == "1"
+    assert len(slack.fake.called("views.publish")) == 1
+    assert await count(slack, InboundDelivery) == 1
+
+
+async def test_non_owner_clicking_resolve_gets_an_ephemeral_refusal(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice is wrong")
+    await slack.click("U0LEE", "cx_resolve", "CX-1")
+    assert slack.fake.called("views.open") == []
+    [refusal] = [c for c in slack.fake.called("response_url") if c["name"] == "act-U0LEE"]
+    assert refusal["response_type"] == "ephemeral"
+    assert "Only Billing's owners and reps" in refusal["text"]
+    # and submitting a forged resolve form is refused on the form, changing nothing
+    response = await slack.submit("U0LEE", "cx_resolve_form", {"note": "done"}, meta={"ref": "CX-1"})
+    body = await response.json()
+    assert body["response_action"] == "errors" and "Only Billing's owners" in body["errors"]["note"]
+    async with slack.app.sessions() as session:
+        item = await session.get_one(PainPoint, 1)
+    assert item.status == "open"
+
+
+async def test_other_workspace_is_refused(slack: Slack) -> None:
+    await slack.command("U0EVIL", "log Invoice is wrong", team="T0EVIL")
+    assert await count(slack, PainPoint) == 0
+    [reply] = slack.fake.called("response_url")
+    assert "not part of the organisation" in reply["text"]
+
+
+async def test_unknown_input_gets_help(slack: Slack) -> None:
+    response = await slack.command("U0SAM", "frobnicate")
+    assert response.status == 200
+    assert "Type 'help'" in await response.text()
+    await slack.command("U0SAM", "help")
+    [reply] = slack.fake.called("response_url")
+    assert "/cx log" in reply["text"]
+
+
+async def test_hostile_text_never_pings_or_links(slack: Slack) -> None:
+    summary = "<!channel> <!here> <!everyone> <@U0CXO> <https://evil.example|click> & more"
+    await slack.command("U0SAM", f"log {summary} dept=billing")
+    await slack.app.dispatcher.run_once()
+    [dm] = slack.fake.called("chat.postMessage")
+    posted = json.dumps(dm["blocks"]) + dm["text"]
+    for dangerous in ("<!channel>", "<!here>", "<!everyone>", "<@U0CXO>", "<https://evil"):
+        assert dangerous not in posted
+    assert "&lt;!channel&gt;" in posted and "&amp; more" in posted
+    assert "link_names" not in dm and dm.get("parse") is None
+    [reply] = slack.fake.called("response_url")
+    assert "<!channel>" not in reply["text"]
