@@ -74,12 +74,17 @@ def table(rows: list[tuple[str, float, float]]) -> str:
     return "\n".join(lines)
 
 
-async def main(count: int, postgres: str | None) -> None:
+async def measure_all(count: int, postgres: str | None) -> list[tuple[str, float, float]]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         rows += await measure("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db", None, count)
     if postgres:
         rows += await measure("PostgreSQL", postgres, f"cxbench_{os.getpid()}", count)
+    return rows
+
+
+async def main(count: int, postgres: str | None) -> None:
+    rows = await measure_all(count, postgres)
     print(f"{count} pain points each; baseline: single-row INSERTs, one transaction each, same database")
     print(table(rows))
 
