@@ -182,3 +182,30 @@ async def test_permanent_slack_errors_are_recorded_not_retried(slack: Slack) -> 
         [row] = list(await session.scalars(select(OutboxMessage)))
     assert (row.status, row.last_error) == ("failed", "user_not_found")
     assert len(slack.fake.called("chat.postMessage")) == 1
+
+
+async def test_reassign_snooze_and_decline_forms(slack: Slack) -> None:
+    import json
+
+    await slack.command("U0SAM", "log Invoice shows the wrong VAT")
+    await slack.click("U0DANA", "cx_reassign", "CX-1", channel="D0DANA", ts="1700.000200")
+    [opened] = slack.fake.called("views.open")
+    meta = json.loads(opened["view"]["private_metadata"])
+    assert meta == {"ref": "CX-1", "channel": "D0DANA", "ts": "1700.000200"}
+    empty = await slack.submit("U0DANA", "cx_reassign_form", {"note": "yours?"}, meta=meta)
+    assert (await empty.json())["errors"]["department"].startswith("Reassign CX-1 to whom?")
+    await slack.submit("U0DANA", "cx_reassign_form", {"person": "U0LEE", "note": "wizard bug"}, meta=meta)
+    [item] = await ledger(slack)
+    assert (item.owner, item.department.key) == ("slack:U0LEE", "onboarding")
+    await slack.click("U0LEE", "cx_snooze", "CX-1")
+    snooze_meta = json.loads(slack.fake.called("views.open")[-1]["view"]["private_metadata"])
+    await slack.submit("U0LEE", "cx_snooze_form", {"until": "2d"}, meta=snooze_meta)
+    [item] = await ledger(slack)
+    assert item.snoozed_until == slack.app.clock.now() + __import__("datetime").timedelta(days=2)
+    await slack.click("U0LEE", "cx_decline", "CX-1")
+    decline_meta = json.loads(slack.fake.called("views.open")[-1]["view"]["private_metadata"])
+    await slack.submit("U0LEE", "cx_decline_form", {"reason": "It is the customer's own VAT setting"},
+                       meta=decline_meta)
+    [item] = await ledger(slack)
+    assert (item.status, item.decline_reason) == ("declined", "It is the customer's own VAT setting")
+    assert await actions(slack, 1) == ["create", "reassign", "snooze", "decline"]
