@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -35,6 +36,7 @@ class App:
     deliverers: list[Deliverer] = field(default_factory=list)
     # doors kick the dispatcher after a change instead of waiting for its next tick (tests turn this off)
     prompt_delivery: bool = True
+    slack: Any = None  # the Slack delivery, when Slack is configured (bot.slack.delivery.SlackDelivery)
 
     async def prepare(self) -> None:
         """Migrate the schema and load the org file (both idempotent)."""
@@ -73,5 +75,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
     clock = clock or SystemClock()
     engine = db.create_engine(settings.database_url, schema=schema)
     sessions = db.sessions(engine)
-    return App(settings=settings, engine=engine, sessions=sessions, org=load_org_for(settings, demo=demo),
-               clock=clock, renderer=Renderer("text"), dispatcher=Dispatcher(sessions=sessions, clock=clock))
+    app = App(settings=settings, engine=engine, sessions=sessions, org=load_org_for(settings, demo=demo),
+              clock=clock, renderer=Renderer("text"), dispatcher=Dispatcher(sessions=sessions, clock=clock))
+    if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
+        from bot.slack.delivery import SlackDelivery
+
+        app.slack = SlackDelivery.create(app)
+        app.add_deliverer(app.slack)
+    return app

@@ -1,10 +1,11 @@
-"""cxbot start | serve | chat | demo | migrate | outbox | check-org"""
+"""cxbot start | serve | chat | demo | migrate | nudge | digest | outbox | check-org"""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -12,6 +13,8 @@ from bot import demo, server
 from bot.app import App, create_app
 from bot.console import Console
 from bot.settings import Settings
+from handlers.base import Actor, Command
+from handlers.clock import FixedClock
 from handlers.org import OrgFileError, load_org
 from storage import outbox
 
@@ -56,6 +59,24 @@ async def _demo(settings: Settings) -> None:
     print("Seeded the demo pain points." if seeded else "The ledger already has pain points; left as it is.")
 
 
+async def _once(settings: Settings, command: Command, at: datetime | None = None) -> int:
+    """Run one scheduler command now (or as of `at`), print what it did, deliver what it queued."""
+    try:
+        app = create_app(settings, clock=FixedClock(at) if at else None)
+    except OrgFileError as error:
+        sys.exit(f"cxbot: {error}")
+    await app.prepare()
+    try:
+        outcome = await app.run(command)
+        for reply in outcome.replies:
+            print(app.renderer.render(reply.template, reply.data, tz=app.org.timezone))
+        if outcome.ok and not command.fields.get("dry_run"):
+            await app.dispatcher.run_once()
+        return 0 if outcome.ok else 1
+    finally:
+        await app.close()
+
+
 async def _outbox(settings: Settings, status: str | None) -> None:
     app = _app(settings)
     await app.prepare()
@@ -67,6 +88,17 @@ async def _outbox(settings: Settings, status: str | None) -> None:
     for row in rows:
         print(f"#{row.id} {row.status:<9} to {row.recipient} ({row.template}) attempts={row.attempts}"
               f"{' error=' + row.last_error if row.last_error else ''}")
+
+
+SYSTEM = Actor(identity="system:cli")
+
+
+def moment(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO time like 2026-11-30T10:00+00:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     box.add_argument("--status", choices=["pending", "delivered", "failed"])
     check = sub.add_parser("check-org", help="validate an org file and exit")
     check.add_argument("path")
+    nudge = sub.add_parser("nudge", help="run one nudge sweep now, or as of --at")
+    nudge.add_argument("--at", type=moment, help="ISO time to sweep as of, e.g. 2026-11-30T10:00+00:00")
+    nudge.add_argument("--dry-run", action="store_true", help="list what would be sent; send and record nothing")
+    digest = sub.add_parser("digest", help="print (--preview) or send (--send) the weekly digest")
+    mode = digest.add_mutually_exclusive_group()
+    mode.add_argument("--preview", action="store_true", help="print it (the default)")
+    mode.add_argument("--send", action="store_true", help="queue it for leadership and departments, once")
+    digest.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: the last complete week)")
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -105,6 +145,13 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_migrate(settings))
     elif command == "outbox":
         asyncio.run(_outbox(settings, args.status))
+    elif command == "nudge":
+        fields = {"dry_run": "yes"} if args.dry_run else {}
+        sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action="nudge", fields=fields), args.at)))
+    elif command == "digest":
+        fields = {"week": args.week} if args.week else {}
+        action = "digest_send" if args.send else "digest"
+        sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action=action, fields=fields))))
     elif command == "check-org":
         try:
             org = load_org(args.path)

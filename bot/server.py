@@ -5,8 +5,11 @@ import logging
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
+from handlers.base import Actor, Command
+from handlers.org import cron_fields
 from storage import db
 
 log = logging.getLogger(__name__)
@@ -21,12 +24,39 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if database else 503)
 
 
+SCHEDULER = Actor(identity="system:scheduler")
+
+
+async def sweep(app: App) -> None:
+    outcome = await app.run(Command(actor=SCHEDULER, action="nudge"))
+    if outcome.ok and outcome.replies and outcome.replies[0].data.get("sent"):
+        log.info(app.renderer.render("nudge_report", outcome.replies[0].data))
+    await app.dispatcher.run_once()
+
+
+async def weekly_digest(app: App) -> None:
+    outcome = await app.run(Command(actor=SCHEDULER, action="digest_send"))
+    if outcome.replies:
+        log.info(app.renderer.render(outcome.replies[0].template, outcome.replies[0].data))
+    await app.dispatcher.run_once()
+
+
 def schedule(app: App) -> AsyncIOScheduler:
+    """Every replica runs these jobs; each claims its work in the database, so nothing is sent twice.
+
+    A process that was down runs a missed job once when it returns (coalesce), if it is still within the
+    grace time: an hour for the sweep, a day for the weekly digest.
+    """
     scheduler = AsyncIOScheduler(timezone=app.org.zone)
-    # every replica runs this; each claims its messages in the database, so none is sent twice
     scheduler.add_job(app.dispatcher.run_once, "interval", seconds=app.settings.outbox_interval,
                       id="outbox", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=60)
+    scheduler.add_job(sweep, "interval", args=[app], seconds=app.org.nudges.every.total_seconds(),
+                      id="nudge-sweep", replace_existing=True, max_instances=1, coalesce=True,
+                      misfire_grace_time=3600)
+    scheduler.add_job(weekly_digest, CronTrigger(timezone=app.org.zone, **cron_fields(app.org.digest.weekly)),
+                      args=[app], id="weekly-digest", replace_existing=True, max_instances=1, coalesce=True,
+                      misfire_grace_time=86400)
     return scheduler
 
 

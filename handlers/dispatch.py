@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import (acknowledge, access, act, assign, comment, decline, departments, duplicate, lists, log, me_too,
-                      reopen, resolve, show, snooze, stats)
+from handlers import (acknowledge, access, act, assign, comment, decline, departments, digest, duplicate, lists, log,
+                      me_too, nudge, reopen, resolve, show, snooze, stats)
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import HELP
 from storage import deliveries
@@ -27,8 +27,10 @@ HANDLERS: dict[str, Handler] = {
     "log": log.handle, "ack": acknowledge.handle, "assign": assign.handle, "snooze": snooze.handle,
     "comment": comment.handle, "resolve": resolve.handle, "decline": decline.handle, "reopen": reopen.handle,
     "fixed": reopen.confirm, "duplicate": duplicate.handle, "metoo": me_too.handle, "show": show.handle,
-    "mine": lists.mine, "home": lists.home, "form": lists.form, "check": act.check, "profile": profile, "queue": lists.queue, "overdue": lists.overdue, "stats": stats.handle,
-    "departments": departments.listing, "dept": departments.handle, "help": help_,
+    "mine": lists.mine, "home": lists.home, "form": lists.form, "queue": lists.queue, "overdue": lists.overdue,
+    "stats": stats.handle, "departments": departments.listing, "dept": departments.handle, "help": help_,
+    "check": act.check, "profile": profile,
+    "nudge": nudge.handle, "digest": digest.preview, "digest_send": digest.send,
 }
 
 

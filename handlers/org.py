@@ -87,9 +87,40 @@ DEFAULT_SLA = {
 
 
 class Digest(Strict):
-    weekly: str = "mon 09:00"
+    weekly: str = "mon 09:00"  # "<day> HH:MM" in the org's time zone, or a five-field cron "0 9 * * mon"
     slack_channel: str | None = None
     teams_channel: str | None = None
+    departments: bool = True  # each department also gets its own digest (its channel, else its owners)
+
+    @field_validator("weekly", mode="after")
+    @classmethod
+    def _when(cls, value: str) -> str:
+        cron_fields(value)
+        return value
+
+
+def cron_fields(value: str) -> dict[str, str]:
+    """'mon 09:00' or '0 9 * * mon' -> APScheduler CronTrigger fields."""
+    parts = value.split()
+    if len(parts) == 2 and parts[0].lower()[:3] in DAYS and re.fullmatch(r"\d{1,2}:\d{2}", parts[1]):
+        hour, minute = parts[1].split(":")
+        if int(hour) < 24 and int(minute) < 60:
+            return {"day_of_week": parts[0].lower()[:3], "hour": hour, "minute": minute}
+    if len(parts) == 5:
+        return dict(zip(("minute", "hour", "day", "month", "day_of_week"), parts, strict=True))
+    raise ValueError(f"{value!r} is not a time like 'mon 09:00' or a cron like '0 9 * * mon'")
+
+
+class Nudges(Strict):
+    every: timedelta = timedelta(minutes=5)  # how often the sweep runs
+    cadence: timedelta = timedelta(days=1)  # working time between reminders about one item ("1d": daily)
+    lead_after: int = Field(2, ge=1)  # unanswered reminders before the department lead hears too
+    leaders_after: int = Field(4, ge=1)  # ... and before the CX leaders do
+
+    @field_validator("every", "cadence", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
 
 
 class DepartmentSpec(Strict):
@@ -124,6 +155,7 @@ class PersonSpec(Strict):
     name: str | None = None
     email: str | None = None
     timezone: str | None = None
+    working_hours: WorkingHours | None = None  # overrides the org's for nudges to this person
 
     @field_validator("id", mode="after")
     @classmethod
@@ -141,6 +173,7 @@ class Org(Strict):
     journey_stages: list[str] = DEFAULT_STAGES
     max_snooze: timedelta = timedelta(days=14)
     digest: Digest = Digest()
+    nudges: Nudges = Nudges()
     sla: dict[Literal["low", "medium", "high", "critical"], Sla] = {}
     departments: list[DepartmentSpec] = []
     people: list[PersonSpec] = []
@@ -186,6 +219,12 @@ class Org(Strict):
 
     def sla_for(self, severity: str) -> Sla:
         return self.sla.get(severity, DEFAULT_SLA[severity])  # type: ignore[call-overload]
+
+    def hours_of(self, who: str | None) -> WorkingHours:
+        for spec in self.people:
+            if spec.id == who and spec.working_hours is not None:
+                return spec.working_hours
+        return self.working_hours
 
     def with_admins(self, extra: list[str]) -> Org:
         """CX_ADMINS adds admins from the environment."""

@@ -29,6 +29,7 @@ HELP = [
     ("queue [department]", "a department's open items"),
     ("overdue", "everything past its due time"),
     ("stats", "counts per department"),
+    ("digest [2026-W48]", "the weekly accountability digest (leaders and admins)"),
     ("departments", "departments, owners and routing keywords"),
     ("dept add|owner|rep|remove|lead|keywords|triage|rename <key> ...", "manage departments (admins)"),
 ]
@@ -71,6 +72,8 @@ def parse(text: str) -> Parsed:
         return Parsed("mine")
     if verb in ("overdue", "stats", "departments", "depts"):
         return Parsed({"depts": "departments"}.get(verb, verb))
+    if verb == "digest":
+        return Parsed("digest", fields={"week": rest} if rest else {})
     if verb == "queue":
         return Parsed("queue", fields={"department": rest} if rest else {})
     if verb in ("dept", "department"):

@@ -172,3 +172,35 @@ class InboundDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     at: Mapped[datetime]
+
+
+class Nudge(Base):
+    """One reminder about one overdue item, claimed before it is written to the outbox: never sent twice.
+
+    A cycle is one due time of one kind ('ack' or 'resolve'); `slot` counts the reminders in that cycle, and
+    the escalation ladder climbs with it (owner, then also the lead, then also the CX leaders).
+    """
+
+    __tablename__ = "nudges"
+    __table_args__ = (UniqueConstraint("pain_point_id", "kind", "due_at", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pain_point_id: Mapped[int] = mapped_column(ForeignKey("pain_points.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    slot: Mapped[int]
+    level: Mapped[int]  # 0 owner, 1 + department lead, 2 + CX leaders
+    owner: Mapped[str | None] = mapped_column(String(320))
+    at: Mapped[datetime]
+
+
+class DigestSent(Base):
+    """One digest for one period and destination, claimed before it is written to the outbox."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("period", "destination"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(32))  # 2026-W48
+    destination: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime]

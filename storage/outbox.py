@@ -12,10 +12,10 @@ from storage.upsert import insert_ignore
 
 
 async def enqueue(*, session: AsyncSession, recipient: str, template: str, payload: dict[str, Any],
-                  at: datetime, dedupe_key: str | None = None) -> bool:
-    """Write one notification; with a dedupe key, a second write of the same key is ignored."""
+                  at: datetime, dedupe_key: str | None = None, deliver_at: datetime | None = None) -> bool:
+    """Write one notification (held until `deliver_at`, if given); a repeated dedupe key is ignored."""
     values = {"created_at": at, "recipient": recipient, "template": template, "payload": payload,
-              "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "next_attempt_at": at}
+              "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "next_attempt_at": deliver_at or at}
     if dedupe_key is None:
         session.add(OutboxMessage(**values))
         await session.flush()

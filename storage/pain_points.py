@@ -117,8 +117,11 @@ async def in_department(*, session: AsyncSession, department_id: int, now: datet
     return list(await session.scalars(query))
 
 
-async def overdue(*, session: AsyncSession, now: datetime, limit: int = 50) -> list[PainPoint]:
+async def overdue(*, session: AsyncSession, now: datetime, limit: int = 50,
+                  department_id: int | None = None) -> list[PainPoint]:
     query = select(PainPoint).where(overdue_clause(now)).order_by(*_urgent_first(now)).limit(limit)
+    if department_id is not None:
+        query = query.where(PainPoint.department_id == department_id)
     return list(await session.scalars(query))
 
 

@@ -68,6 +68,16 @@ async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[st
     return {w: found.get(w.lower() if is_email(w) else w, w.split(":", 1)[-1]) for w in ordered}
 
 
+async def many(*, session: AsyncSession, whos: Iterable[str]) -> list[Person]:
+    """Everyone named, by identity or email, in one query."""
+    wanted = set(whos)
+    emails = {w.lower() for w in wanted if is_email(w)}
+    if not wanted:
+        return []
+    return list(await session.scalars(select(Person).where(or_(
+        Person.identity.in_(wanted - emails), Person.email.in_(emails)))))
+
+
 async def addresses(*, session: AsyncSession, who: str) -> set[str]:
     """Every handle one person is known by (identity and email), for matching them to memberships."""
     person = await get(session=session, who=who)

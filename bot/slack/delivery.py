@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.dispatcher import DeliveryFailed
+from bot.slack.client import web_client
 from handlers.base import Actor, Command
 from messages.render import SlackRenderer
 from storage import people
@@ -46,6 +47,10 @@ class SlackDelivery:
 
     def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
         self.app, self.client, self.renderer = app, client, renderer
+
+    @classmethod
+    def create(cls, app: App) -> SlackDelivery:
+        return cls(app, web_client(app.settings), SlackRenderer())
 
     async def channel_for(self, recipient: str) -> tuple[str, str | None]:
         """The Slack channel (or user id, for a DM) and the reader's time zone."""

@@ -19,7 +19,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
-from bot.slack.client import web_client
 from bot.slack.delivery import SlackDelivery
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
@@ -62,16 +61,15 @@ class SlackDoor:
         settings = app.settings
         assert settings.slack_bot_token and settings.slack_signing_secret
         self.app = app
-        self.client: AsyncWebClient = web_client(settings)
-        self.renderer = SlackRenderer()
-        self.delivery = SlackDelivery(app, self.client, self.renderer)
+        self.delivery: SlackDelivery = app.slack
+        self.client: AsyncWebClient = self.delivery.client
+        self.renderer: SlackRenderer = self.delivery.renderer
         self.known: set[str] = set()  # users whose profile this process has already fetched
         self.tasks: set[asyncio.Task[Any]] = set()
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
                              process_before_response=settings.slack_process_before_response)
         self.register()
-        app.add_deliverer(self.delivery)
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:

@@ -1,0 +1,113 @@
+"""The nudge sweep: overdue items remind their owners inside working hours, and climb the escalation ladder.
+
+One combined reminder per owner per sweep; after `lead_after` unanswered reminders the department lead hears
+too, after `leaders_after` the CX leaders. Each reminder is claimed in the database before it is written to the
+outbox (in the same transaction), so replicas sweeping at once never send one twice.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handlers.base import Command, Context, Outcome
+from handlers.clock import add_working_time, humanise, is_working_time
+from handlers.views import ACTIONS, LABELS, TYPED, due_text
+from storage import nudges, outbox, people
+from storage.models import Person
+
+SYSTEM = "system:scheduler"
+
+
+def zone_of(person: Person | None, ctx: Context) -> ZoneInfo:
+    try:
+        return ZoneInfo(person.timezone) if person and person.timezone else ctx.org.zone
+    except (ZoneInfoNotFoundError, ValueError):
+        return ctx.org.zone
+
+
+def next_working_moment(ctx: Context, who: str, person: Person | None, now: datetime) -> datetime:
+    """Now, if it is working time for them; else the start of their next working period."""
+    hours, zone = ctx.org.hours_of(who), zone_of(person, ctx)
+    return now if is_working_time(now, hours, zone) else add_working_time(now, timedelta(0), hours, zone)
+
+
+def entry(ctx: Context, candidate: nudges.Candidate, slot: int, names: dict[str, str], now: datetime,
+          owner: str | None) -> dict[str, Any]:
+    item = candidate.item
+    waited = now - (item.created_at if candidate.kind == "ack" else candidate.due_at)
+    return {"ref": item.ref, "summary": item.summary, "department": item.department.name,
+            "severity": item.severity, "kind": candidate.kind, "overdue_by": humanise(now - candidate.due_at),
+            "waited": humanise(waited), "due": due_text(item, now), "owner_name": names.get(owner or "", owner),
+            "nudged": slot - 1,
+            "actions": [{"id": a, "label": LABELS[a], "typed": TYPED[a].format(ref=item.ref)}
+                        for a in ACTIONS[item.status]]}
+
+
+async def handle(cmd: Command, ctx: Context) -> Outcome:
+    now = ctx.clock.now()
+    dry_run = cmd.fields.get("dry_run") == "yes"
+    settings = ctx.org.nudges
+    found = await nudges.candidates(session=ctx.session, now=now)
+    leaders = [p.identity for p in await people.with_role(session=ctx.session, leaders=True) if p.identity]
+    admins = [p.identity for p in await people.with_role(session=ctx.session, admins=True) if p.identity]
+    whos: set[str] = set(leaders)
+    owners: dict[int, str | None] = {}
+    for c in found:
+        fallback = (c.item.department.named("owner") or c.item.department.named("rep") or admins or [None])[0]
+        owners[c.item.id] = c.item.owner or fallback
+        whos.update(w for w in (owners[c.item.id], c.item.department.lead) if w)
+    known = {h: p for p in await people.many(session=ctx.session, whos=whos) for h in (p.identity, p.email) if h}
+    names = {h: p.display_name for h, p in known.items()}
+    claims, due = [], []
+    for c in found:
+        owner = owners[c.item.id]
+        if owner is None:
+            continue
+        person = known.get(owner)
+        if not is_working_time(now, ctx.org.hours_of(owner), zone_of(person, ctx)):
+            continue  # not at 3 am: the next sweep inside their hours will do it
+        if c.last_at and add_working_time(c.last_at, settings.cadence, ctx.org.hours_of(owner),
+                                          zone_of(person, ctx)) > now:
+            continue
+        slot = c.sent + 1
+        level = 2 if slot > settings.leaders_after else 1 if slot > settings.lead_after else 0
+        claims.append({"pain_point_id": c.item.id, "kind": c.kind, "due_at": c.due_at, "slot": slot,
+                       "level": level, "owner": owner, "at": now})
+        due.append((c, slot, level, owner))
+    if dry_run:
+        won = {(c.item.id, slot) for c, slot, _, _ in due}
+    else:
+        won = await nudges.claim(session=ctx.session, rows=claims)
+    to_owner: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    to_lead: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    to_leaders: list[dict[str, Any]] = []
+    for c, slot, level, owner in due:
+        if (c.item.id, slot) not in won:
+            continue
+        line = entry(ctx, c, slot, names, now, owner)
+        to_owner[owner].append(line)
+        if level >= 1 and c.item.department.lead:
+            to_lead[c.item.department.lead].append(line)
+        if level >= 2:
+            to_leaders.append(line)
+    messages: list[tuple[str, str, dict[str, Any]]] = []
+    for owner, lines in to_owner.items():
+        messages.append((owner, "nudge", {"items": lines, "count": len(lines)}))
+    for lead, lines in to_lead.items():
+        messages.append((lead, "escalation", {"items": lines, "count": len(lines), "level": "lead"}))
+    if to_leaders:
+        messages += [(leader, "escalation", {"items": to_leaders, "count": len(to_leaders), "level": "leaders"})
+                     for leader in leaders]
+    report = []
+    for who, template, data in messages:
+        person = known.get(who)
+        recipient = person.identity if person and person.identity else f"email:{who}" if "@" in who else who
+        report.append({"recipient": recipient, "name": names.get(who, who), "template": template,
+                       "refs": [line["ref"] for line in data["items"]]})
+        if not dry_run:
+            await outbox.enqueue(session=ctx.session, recipient=recipient, template=template, payload=data,
+                                 at=now, deliver_at=next_working_moment(ctx, who, known.get(who), now))
+    return Outcome.reply("nudge_report", at=now.isoformat(), dry_run=dry_run, sent=report,
+                         overdue=len(found), claimed=len(won))

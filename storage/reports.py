@@ -1,0 +1,121 @@
+"""The weekly accountability figures, every one an SQL aggregate (no rows are loaded to count them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Department, PainPoint
+
+
+@dataclass(frozen=True)
+class Row:
+    department_id: int
+    department: str
+    new: int
+    acknowledged: int
+    acknowledged_in_sla: int
+    resolved: int
+    declined: int
+    open: int
+    overdue: int
+    median_ack: float | None  # seconds
+    median_resolve: float | None
+
+
+def seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(column >= start, column < end)
+
+
+def count_if(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def medians(*, session: AsyncSession, moment: Any, since: Any, start: datetime, end: datetime,
+                  department_id: int | None) -> dict[int, float]:
+    """Median seconds from `since` to `moment`, per department, for items whose `moment` fell in the week."""
+    dialect = session.get_bind().dialect.name
+    value = seconds(moment, since, dialect)
+    ranked = (select(PainPoint.department_id.label("dep"), value.label("v"),
+                     func.row_number().over(partition_by=PainPoint.department_id, order_by=value).label("rn"),
+                     func.count().over(partition_by=PainPoint.department_id).label("n"))
+              .where(within(moment, start, end)))
+    if department_id is not None:
+        ranked = ranked.where(PainPoint.department_id == department_id)
+    r = ranked.subquery()
+    middle = or_(r.c.rn == (r.c.n + 1) / 2, r.c.rn == (r.c.n + 2) / 2)
+    rows = await session.execute(select(r.c.dep, func.avg(r.c.v)).where(middle).group_by(r.c.dep))
+    return {dep: float(v) for dep, v in rows.all()}
+
+
+async def week(*, session: AsyncSession, start: datetime, end: datetime,
+               department_id: int | None = None) -> list[Row]:
+    """Per department: what came in, was acknowledged (and in SLA), resolved, declined; open and overdue at the
+    week's end; median time to acknowledge and to resolve."""
+    p = PainPoint
+    alive_at_end = and_(p.created_at < end, or_(p.closed_at.is_(None), p.closed_at >= end))
+    unacked_at_end = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= end)
+    overdue_at_end = and_(alive_at_end, or_(and_(unacked_at_end, p.ack_due_at < end), p.resolve_due_at < end))
+    query = (select(Department.id, Department.name,
+                    count_if(within(p.created_at, start, end)),
+                    count_if(within(p.acknowledged_at, start, end)),
+                    count_if(and_(within(p.acknowledged_at, start, end), p.acknowledged_at <= p.ack_due_at)),
+                    count_if(and_(p.status == "resolved", within(p.resolved_at, start, end))),
+                    count_if(and_(p.status == "declined", within(p.closed_at, start, end))),
+                    count_if(alive_at_end),
+                    count_if(overdue_at_end))
+             .select_from(Department).outerjoin(p, p.department_id == Department.id)
+             .group_by(Department.id, Department.name).order_by(Department.name))
+    if department_id is not None:
+        query = query.where(Department.id == department_id)
+    figures = (await session.execute(query)).all()
+    ack = await medians(session=session, moment=p.acknowledged_at, since=p.created_at, start=start, end=end,
+                        department_id=department_id)
+    resolve = await medians(session=session, moment=p.resolved_at, since=p.created_at, start=start, end=end,
+                            department_id=department_id)
+    return [Row(dep, name, *(int(v) for v in counts), ack.get(dep), resolve.get(dep))  # type: ignore[arg-type]
+            for dep, name, *counts in figures]
+
+
+async def stages(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,
+                 limit: int = 5) -> list[tuple[str, int]]:
+    """Where in the journey customers hurt most this week."""
+    n = func.count().label("n")
+    query = (select(PainPoint.stage, n).where(within(PainPoint.created_at, start, end))
+             .group_by(PainPoint.stage).order_by(n.desc(), PainPoint.stage).limit(limit))
+    if department_id is not None:
+        query = query.where(PainPoint.department_id == department_id)
+    return [(stage, int(count)) for stage, count in (await session.execute(query)).all()]
+
+
+async def wins(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,
+               limit: int = 5) -> list[PainPoint]:
+    """Resolved this week, newest first: "you said, we did"."""
+    query = (select(PainPoint).where(PainPoint.status == "resolved", within(PainPoint.resolved_at, start, end))
+             .order_by(PainPoint.resolved_at.desc(), PainPoint.id.desc()).limit(limit))
+    if department_id is not None:
+        query = query.where(PainPoint.department_id == department_id)
+    return list(await session.scalars(query))
+
+
+async def totals(*, session: AsyncSession, start: datetime, end: datetime,
+                 department_id: int | None = None) -> tuple[int, int]:
+    """(new, resolved) in a week: the comparison against the previous one."""
+    p = PainPoint
+    query = select(count_if(within(p.created_at, start, end)),
+                   count_if(and_(p.status == "resolved", within(p.resolved_at, start, end))))
+    if department_id is not None:
+        query = query.where(p.department_id == department_id)
+    new, resolved = (await session.execute(query)).one()
+    return int(new), int(resolved)
+
+
