@@ -52,7 +52,7 @@ async def medians(*, session: AsyncSession, moment: Any, since: Any, start: date
     if department_id is not None:
         ranked = ranked.where(PainPoint.department_id == department_id)
     r = ranked.subquery()
-    middle = or_(r.c.rn == (r.c.n + 1) / 2, r.c.rn == (r.c.n + 2) / 2)
+    middle = or_(r.c.rn == (r.c.n + 1) // 2, r.c.rn == (r.c.n + 2) // 2)  # one middle row, or two
     rows = await session.execute(select(r.c.dep, func.avg(r.c.v)).where(middle).group_by(r.c.dep))
     return {dep: float(v) for dep, v in rows.all()}
 

@@ -1,0 +1,142 @@
+"""Nudges: overdue items remind their owners inside working hours, repeat daily, escalate, and go out once."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.app import App
+from handlers.base import Actor, Command, Outcome
+from handlers.clock import FixedClock
+from storage.models import Nudge, OutboxMessage
+from tests.conftest import say
+
+SCHEDULER = Actor(identity="system:scheduler")
+
+
+async def sweep(app: App, **fields: str) -> Outcome:
+    return await app.run(Command(actor=SCHEDULER, action="nudge", fields=fields))
+
+
+async def sent(app: App, template: str | None = None) -> list[OutboxMessage]:
+    async with app.sessions() as session:
+        query = select(OutboxMessage).where(OutboxMessage.template.in_(["nudge", "escalation"]))
+        if template:
+            query = query.where(OutboxMessage.template == template)
+        return list(await session.scalars(query.order_by(OutboxMessage.id)))
+
+
+async def test_overdue_item_nudges_its_owner_once_per_working_day(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=high")  # ack due Mon 13:00
+    await sweep(app)
+    assert await sent(app) == []  # not overdue yet
+    clock.set(datetime(2026, 11, 23, 13, 5, tzinfo=UTC))
+    report = await sweep(app)
+    assert [s["refs"] for s in report.replies[0].data["sent"]] == [["CX-1"]]
+    [nudge] = await sent(app)
+    assert nudge.recipient == "local:dana"
+    assert nudge.payload["items"][0]["overdue_by"] == "5m"
+    assert [a["id"] for a in nudge.payload["items"][0]["actions"]][:1] == ["acknowledge"]
+    clock.advance(timedelta(hours=2))
+    await sweep(app)
+    assert len(await sent(app)) == 1  # once per working day
+    clock.set(datetime(2026, 11, 24, 13, 5, tzinfo=UTC))
+    await sweep(app)
+    assert len(await sent(app)) == 2
+
+
+async def test_no_nudges_outside_working_hours_in_the_owners_zone(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Mon 10:00
+    async with app.sessions() as session, session.begin():
+        from storage import people
+
+        dana = await people.get(session=session, who="local:dana")
+        assert dana is not None
+        dana.timezone = "America/New_York"  # 09:00-17:00 there is 14:00-22:00 in London
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # 07:00 in New York
+    await sweep(app)
+    assert await sent(app) == []
+    clock.set(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 09:00 in New York
+    await sweep(app)
+    assert [n.recipient for n in await sent(app)] == ["local:dana"]
+
+
+async def test_weekend_is_quiet(app: App, clock: FixedClock) -> None:
+    clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))  # Friday 16:00
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Mon 09:00
+    clock.set(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))  # Saturday
+    await sweep(app)
+    assert await sent(app) == []
+
+
+async def test_snoozed_items_are_quiet_until_the_snooze_ends(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")
+    await say(app, "local:dana", "snooze CX-1 1d")
+    clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    await sweep(app)
+    assert await sent(app) == []
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    await sweep(app)
+    assert len(await sent(app)) == 1
+
+
+async def test_one_combined_nudge_for_many_items(app: App, clock: FixedClock) -> None:
+    for n in range(3):
+        await say(app, "local:sam", f"log Invoice {n} wrong severity=critical")
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    await sweep(app)
+    [nudge] = await sent(app)
+    assert nudge.payload["count"] == 3
+    assert [i["ref"] for i in nudge.payload["items"]] == ["CX-1", "CX-2", "CX-3"]
+
+
+async def test_escalation_ladder_reaches_the_lead_then_leaders(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Mon 10:00
+    days = [datetime(2026, 11, 23 + d, 10, 30, tzinfo=UTC) for d in range(4)] + [
+        datetime(2026, 11, 30, 10, 30, tzinfo=UTC)]  # Mon..Thu, then the next Monday (the weekend is quiet)
+    for day in days:
+        clock.set(day)
+        await sweep(app)
+    owner = [n for n in await sent(app, "nudge")]
+    escalations = await sent(app, "escalation")
+    assert len(owner) == 5
+    assert [e.recipient for e in escalations] == ["local:bea", "local:bea", "local:bea", "local:leo"]
+    first = escalations[0].payload["items"][0]
+    assert (first["ref"], first["owner_name"], first["nudged"], first["kind"]) == ("CX-1", "Dana", 2, "ack")
+    assert first["waited"] == "2.1d"  # logged Monday 09:00, third reminder Wednesday 10:30
+    async with app.sessions() as session:
+        levels = list(await session.scalars(select(Nudge.level).order_by(Nudge.slot)))
+    assert levels == [0, 0, 1, 1, 2]
+
+
+async def test_acting_stops_the_nudges(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    await sweep(app)
+    await say(app, "local:dana", "ack CX-1")  # critical: resolve due one working day after logging, Mon 17:00
+    clock.set(datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    await sweep(app)
+    assert len(await sent(app)) == 1  # acknowledged, and not yet past its resolve time
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))  # past its resolve time: a new cycle begins
+    await sweep(app)
+    items = [n.payload["items"][0] for n in await sent(app)]
+    assert [i["kind"] for i in items] == ["ack", "resolve"]
+
+
+async def test_dry_run_sends_and_records_nothing(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    report = await sweep(app, dry_run="yes")
+    assert report.replies[0].data["dry_run"] is True
+    assert [s["recipient"] for s in report.replies[0].data["sent"]] == ["local:dana"]
+    assert await sent(app) == []
+    async with app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Nudge)) == 0
+
+
+async def test_a_sweep_repeated_at_the_same_moment_sends_nothing_more(app: App, clock: FixedClock) -> None:
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    await sweep(app)
+    await sweep(app)
+    assert len(await sent(app)) == 1
