@@ -73,7 +73,7 @@ def load_org_for(settings: Settings, *, demo: bool = False) -> Org:
 def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = False,
                schema: str | None = None) -> App:
     clock = clock or SystemClock()
-    engine = db.create_engine(settings.database_url, schema=schema)
+    engine = db.create_engine(settings.database_url, schema=schema or settings.database_schema)
     sessions = db.sessions(engine)
     app = App(settings=settings, engine=engine, sessions=sessions, org=load_org_for(settings, demo=demo),
               clock=clock, renderer=Renderer("text"), dispatcher=Dispatcher(sessions=sessions, clock=clock))

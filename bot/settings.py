@@ -11,6 +11,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL")
+    database_schema: str | None = Field(None, validation_alias="CX_DATABASE_SCHEMA")  # PostgreSQL only
     org_file: str | None = Field(None, validation_alias="CX_ORG_FILE")
     admins: str = Field("", validation_alias="CX_ADMINS")
     host: str = Field("0.0.0.0", validation_alias="HOST")

@@ -113,3 +113,38 @@ def test_check_org(tmp_path: Path, command: list[str]) -> None:
     result = subprocess.run([*CXBOT, *command], capture_output=True, text=True, timeout=60, cwd=tmp_path,
                             env=env(tmp_path))
     assert result.returncode == 0 and "is valid: 3 departments" in result.stdout
+
+
+def test_nudge_dry_run_and_digest_preview_from_the_command_line(tmp_path: Path) -> None:
+    environment = env(tmp_path, CX_ORG_FILE=str(ORG))
+    seeded = subprocess.run([*CXBOT, "chat", "--as", "local:sam", "--no-demo"], input=(
+        "log Invoice total wrong severity=critical\n"), capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=environment)
+    assert "Logged CX-1" in seeded.stdout, seeded.stderr
+    dry = subprocess.run([*CXBOT, "nudge", "--at", "2099-01-05T10:00:00+00:00", "--dry-run"], capture_output=True,
+                         text=True, timeout=60, cwd=tmp_path, env=environment)
+    assert dry.returncode == 0, dry.stderr
+    assert "Dry run at 2099-01-05T10:00:00+00:00: would send 1 message" in dry.stdout
+    assert "nudge to Dana (local:dana): CX-1" in dry.stdout
+    preview = subprocess.run([*CXBOT, "digest", "--preview", "--week", "2099-W01"], capture_output=True,
+                             text=True, timeout=60, cwd=tmp_path, env=environment)
+    assert preview.returncode == 0, preview.stderr
+    assert preview.stdout.startswith("Customer pain, week 1 · 0 in")
+    bad = subprocess.run([*CXBOT, "nudge", "--at", "yesterday"], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path, env=environment)
+    assert bad.returncode == 2 and "is not an ISO time" in bad.stderr
+
+
+def test_scheduler_jobs_follow_the_org_file(tmp_path: Path) -> None:
+    org = tmp_path / "org.toml"
+    org.write_text('timezone = "America/New_York"\n[digest]\nweekly = "fri 16:30"\n[nudges]\nevery = "10m"\n')
+    app = create_app(Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", CX_ORG_FILE=str(org)))
+    jobs = {job.id: job for job in server.schedule(app).get_jobs()}
+    assert set(jobs) == {"outbox", "nudge-sweep", "weekly-digest"}
+    assert jobs["nudge-sweep"].trigger.interval.total_seconds() == 600
+    digest = jobs["weekly-digest"].trigger
+    assert str(digest.timezone) == "America/New_York"
+    assert {f.name: str(f) for f in digest.fields}["day_of_week"] == "fri"
+    assert {f.name: str(f) for f in digest.fields}["hour"] == "16"
+    assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
+    assert jobs["weekly-digest"].misfire_grace_time == 86400
