@@ -100,14 +100,15 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if to_leaders:
         messages += [(leader, "escalation", {"items": to_leaders, "count": len(to_leaders), "level": "leaders"})
                      for leader in leaders]
-    report = []
+    report, queued = [], []
     for who, template, data in messages:
         person = known.get(who)
         recipient = person.identity if person and person.identity else f"email:{who}" if "@" in who else who
         report.append({"recipient": recipient, "name": names.get(who, who), "template": template,
                        "refs": [line["ref"] for line in data["items"]]})
-        if not dry_run:
-            await outbox.enqueue(session=ctx.session, recipient=recipient, template=template, payload=data,
-                                 at=now, deliver_at=next_working_moment(ctx, who, known.get(who), now))
+        queued.append({"recipient": recipient, "template": template, "payload": data,
+                       "deliver_at": next_working_moment(ctx, who, person, now)})
+    if not dry_run:
+        await outbox.enqueue_many(session=ctx.session, messages=queued, at=now)
     return Outcome.reply("nudge_report", at=now.isoformat(), dry_run=dry_run, sent=report,
                          overdue=len(found), claimed=len(won))

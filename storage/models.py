@@ -84,6 +84,11 @@ class PainPoint(Base):
     __table_args__ = (
         Index("ix_pain_points_status_ack_due", "status", "ack_due_at"),
         Index("ix_pain_points_department_created", "department_id", "created_at"),
+        # the digest's week windows
+        Index("ix_pain_points_created", "created_at"),
+        Index("ix_pain_points_acknowledged", "acknowledged_at"),
+        Index("ix_pain_points_resolved", "resolved_at"),
+        Index("ix_pain_points_closed", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -51,10 +51,8 @@ async def claim(*, session: AsyncSession, rows: list[dict[str, Any]]) -> set[tup
     if not rows:
         return set()
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    won: set[tuple[int, int]] = set()
-    for start in range(0, len(rows), 500):
-        statement = (module.insert(Nudge).values(rows[start:start + 500])
-                     .on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
-                     .returning(Nudge.pain_point_id, Nudge.slot))
-        won.update((pid, slot) for pid, slot in (await session.execute(statement)).all())
-    return won
+    statement = (module.insert(Nudge)
+                 .on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
+                 .returning(Nudge.pain_point_id, Nudge.slot))
+    # one statement, sent in SQLAlchemy's batches of many VALUES rows ("insertmanyvalues")
+    return {(pid, slot) for pid, slot in (await session.execute(statement, rows)).all()}

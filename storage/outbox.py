@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -21,6 +21,14 @@ async def enqueue(*, session: AsyncSession, recipient: str, template: str, paylo
         await session.flush()
         return True
     return await insert_ignore(session=session, table=OutboxMessage, values=values, conflict=["dedupe_key"])
+
+
+async def enqueue_many(*, session: AsyncSession, messages: list[dict[str, Any]], at: datetime) -> None:
+    """Write many notifications in one statement: {recipient, template, payload, deliver_at?} each."""
+    if messages:
+        await session.execute(insert(OutboxMessage), [
+            {"created_at": at, "recipient": m["recipient"], "template": m["template"], "payload": m["payload"],
+             "status": "pending", "attempts": 0, "next_attempt_at": m.get("deliver_at") or at} for m in messages])
 
 
 async def claim(*, session: AsyncSession, now: datetime, prefixes: tuple[str, ...], lease: timedelta,

@@ -73,7 +73,9 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime,
                     count_if(and_(p.status == "declined", within(p.closed_at, start, end))),
                     count_if(alive_at_end),
                     count_if(overdue_at_end))
-             .select_from(Department).outerjoin(p, p.department_id == Department.id)
+             # an item closed before the week began can count for nothing in it
+             .select_from(Department).outerjoin(p, and_(p.department_id == Department.id, p.created_at < end,
+                                                       or_(p.closed_at.is_(None), p.closed_at >= start)))
              .group_by(Department.id, Department.name).order_by(Department.name))
     if department_id is not None:
         query = query.where(Department.id == department_id)

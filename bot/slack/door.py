@@ -179,7 +179,9 @@ class SlackDoor:
                 f"slack:action:{actor.identity}:{action.get('action_ts')}")))
             if outcome.repeated:
                 return
-            if outcome.ok and outcome.replies[0].template == "updated" and channel and ts:
+            # a one-item card shows its new state in place; a combined nudge keeps its other items
+            single = action.get("block_id", "") in ("cx_item_actions", "cx_fix_check")
+            if outcome.ok and outcome.replies[0].template == "updated" and channel and ts and single:
                 await self.update(channel, ts, outcome, actor.identity, container)
                 return
         elif verb in FORMS:

@@ -1,0 +1,148 @@
+"""The weekly digest over 100,000 pain points (52 weeks, 50 departments) next to the bare GROUP BY, and a nudge
+sweep over 20,000 open items with 5,000 due, with its query count.
+
+    python -m bench.schedule [--items 100000] [--postgres URL]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, insert, select, text
+
+from bot.app import App, create_app
+from bot.settings import Settings
+from handlers import digest
+from handlers.base import Actor, Command, Context
+from handlers.clock import FixedClock
+from storage.models import Department, Member, PainPoint
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday, inside working hours
+STAGES = ["marketing", "sales", "onboarding", "delivery", "use", "support", "billing", "other"]
+
+
+async def fresh(url: str, schema: str | None) -> App:
+    app = create_app(Settings(DATABASE_URL=url), clock=FixedClock(NOW), schema=schema)
+    if schema:
+        async with app.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await app.prepare()
+    async with app.sessions() as session, session.begin():
+        await session.execute(insert(Department), [{"key": f"d{n}", "name": f"Department {n}", "keywords": [],
+                                                    "triage": n == 0} for n in range(50)])
+        await session.execute(insert(Member), [{"department_id": n + 1, "person": f"local:owner{n}",
+                                                "role": "owner"} for n in range(50)])
+    return app
+
+
+def item(n: int, created: datetime, **extra: Any) -> dict[str, Any]:
+    return {"summary": f"Pain point {n}", "stage": STAGES[n % len(STAGES)], "severity": "medium",
+            "reporter": f"local:r{n % 300}", "department_id": n % 50 + 1, "owner": f"local:owner{n % 50}",
+            "status": "open", "created_at": created, "updated_at": created,
+            "ack_due_at": created + timedelta(days=1), "resolve_due_at": created + timedelta(days=7), **extra}
+
+
+async def fill(app: App, rows: list[dict[str, Any]]) -> None:
+    async with app.sessions() as session, session.begin():
+        for start in range(0, len(rows), 5000):
+            await session.execute(insert(PainPoint), rows[start:start + 5000])
+
+
+def year_of_items(count: int) -> list[dict[str, Any]]:
+    rows = []
+    for n in range(count):
+        created = NOW - timedelta(minutes=(n * 524160) // count + 1)  # spread over 52 weeks
+        state = n % 4
+        extra: dict[str, Any] = {}
+        if state >= 1:
+            extra |= {"status": "acknowledged", "acknowledged_at": created + timedelta(hours=n % 30)}
+        if state >= 2:
+            extra |= {"status": "resolved" if state == 2 else "declined",
+                      "resolved_at": created + timedelta(hours=20 + n % 100) if state == 2 else None,
+                      "closed_at": created + timedelta(hours=20 + n % 100)}
+        rows.append(item(n, created, **extra))
+    return rows
+
+
+async def timed(work: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = await work
+    return time.perf_counter() - started, result
+
+
+async def digest_figures(app: App) -> tuple[float, float]:
+    label, start, end = "2026-W48", NOW - timedelta(days=7, hours=10), NOW - timedelta(hours=10)
+
+    async def full() -> None:
+        async with app.sessions() as session:
+            await digest.view(Context(session=session, clock=app.clock, org=app.org), label, start, end)
+
+    async def bare() -> None:
+        async with app.sessions() as session:
+            await session.execute(select(PainPoint.department_id, func.count()).group_by(PainPoint.department_id))
+
+    await full()  # warm the caches both ways
+    await bare()
+    return (await timed(full()))[0], (await timed(bare()))[0]
+
+
+async def sweep_figures(app: App, open_items: int, due: int) -> tuple[float, float, int]:
+    rows = [item(n, NOW - timedelta(days=3 if n < due else 0, minutes=n % 600 + 1)) for n in range(open_items)]
+    await fill(app, rows)
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", count)
+    elapsed, outcome = await timed(app.run(Command(actor=Actor(identity="system:bench"), action="nudge")))
+    event.remove(app.engine.sync_engine, "before_cursor_execute", count)
+    assert outcome.replies[0].data["claimed"] == due, outcome.replies[0].data
+
+    async def bare() -> None:
+        async with app.sessions() as session:
+            await session.execute(select(PainPoint.id).where(PainPoint.ack_due_at < NOW))
+
+    return elapsed, (await timed(bare()))[0], statements
+
+
+async def main(items: int, postgres: str | None) -> list[tuple[str, float, float]]:
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        targets = [("SQLite", lambda name: (f"sqlite+aiosqlite:///{folder}/{name}.db", None))]
+        if postgres:
+            targets.append(("PostgreSQL", lambda name: (postgres, f"cxbench_{name}_{os.getpid()}")))
+        for label, where in targets:
+            app = await fresh(*where("digest"))
+            await fill(app, year_of_items(items))
+            full, bare = await digest_figures(app)
+            rows.append((f"digest over {items // 1000}k items, {label} (ms)", full * 1000, bare * 1000))
+            await app.close()
+            counts = []
+            for due in (1000, 5000):
+                app = await fresh(*where(f"sweep{due}"))
+                elapsed, bare, statements = await sweep_figures(app, 20000, due)
+                counts.append(statements)
+                if due == 5000:
+                    rows.append((f"nudge sweep, 20k open/5k due, {label} (ms)", elapsed * 1000, bare * 1000))
+                await app.close()
+            rows.append((f"nudge sweep queries at 1k/5k due, {label}", counts[1], counts[0]))
+    return rows
+
+
+if __name__ == "__main__":
+    from bench.handlers import table
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100000)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    print("baselines: the bare GROUP BY over the same table; the bare SELECT of due items; the query count at 1k due")
+    print(table(asyncio.run(main(args.items, args.postgres))))
