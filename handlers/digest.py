@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from handlers import access
-from handlers.base import Command, Context, Outcome, Refusal
+from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import humanise
 from handlers.views import list_view
 from storage import departments, outbox, pain_points, people, reports
@@ -101,7 +101,7 @@ async def send(cmd: Command, ctx: Context) -> Outcome:
             places = [f"slack-channel:{c}" for c in [department.slack_channel] if c]
             places += [f"teams-channel:{c}" for c in [department.teams_channel] if c]
             plan += [(p, department.id) for p in places or department.named("owner")]
-    sent, views = [], {}
+    sent, notices, views = [], [], {}
     for destination, department_id in plan:
         if not await insert_ignore(session=ctx.session, table=DigestSent, conflict=["period", "destination"],
                                    values={"period": label, "destination": destination, "at": now}):
@@ -111,4 +111,6 @@ async def send(cmd: Command, ctx: Context) -> Outcome:
         await outbox.enqueue(session=ctx.session, recipient=destination, template="digest",
                              payload=views[department_id], at=now)
         sent.append(destination)
-    return Outcome.reply("digest_report", week=label, sent=sent, skipped=len(plan) - len(sent))
+        notices.append(Notice(destination, "digest", views[department_id]))
+    return Outcome(replies=[Reply("digest_report", {"week": label, "sent": sent, "skipped": len(plan) - len(sent)})],
+                   notices=notices)

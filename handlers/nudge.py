@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers.base import Command, Context, Outcome
+from handlers.base import Command, Context, Notice, Outcome, Reply
 from handlers.clock import add_working_time, humanise, is_working_time
 from handlers.views import ACTIONS, LABELS, TYPED, due_text
 from storage import nudges, outbox, people
@@ -108,7 +108,9 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                        "refs": [line["ref"] for line in data["items"]]})
         queued.append({"recipient": recipient, "template": template, "payload": data,
                        "deliver_at": next_working_moment(ctx, who, person, now)})
-    if not dry_run:
-        await outbox.enqueue_many(session=ctx.session, messages=queued, at=now)
-    return Outcome.reply("nudge_report", at=now.isoformat(), dry_run=dry_run, sent=report,
-                         overdue=len(found), claimed=len(won))
+    if dry_run:
+        queued = []
+    await outbox.enqueue_many(session=ctx.session, messages=queued, at=now)
+    return Outcome(replies=[Reply("nudge_report", {"at": now.isoformat(), "dry_run": dry_run, "sent": report,
+                                                   "overdue": len(found), "claimed": len(won)})],
+                   notices=[Notice(q["recipient"], q["template"], q["payload"]) for q in queued])

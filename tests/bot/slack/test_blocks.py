@@ -11,7 +11,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from datetime import timedelta
+
 from bot.app import App
+from handlers.clock import FixedClock
 from handlers.base import Actor, Command, Outcome
 from messages.render import SlackRenderer
 from tests.conftest import say
@@ -66,6 +69,14 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
         await run("local:dana", action, "CX-1")
     await run("local:dana", "resolve", "CX-999", note="x")
     await run("local:dana", "check", "CX-1", verb="reopen")
+    await run("local:sam", "log", summary=summary, details=details, department="billing", severity="critical")
+    clock = app.clock
+    assert isinstance(clock, FixedClock)
+    for _ in range(3):  # three working days overdue: the owner, then the lead too
+        clock.advance(timedelta(days=1))
+        await run("system:scheduler", "nudge")
+    await run("system:scheduler", "digest", week="2026-W48")
+    await run("system:scheduler", "digest_send", week="2026-W48")
     return rendered
 
 
@@ -75,7 +86,8 @@ async def test_every_message_is_valid_block_kit(app: App, kind: str) -> None:
     rendered = await everything(app, *TEXTS[kind])
     templates = {name for name, _ in rendered}
     assert {"logged", "assignment", "updated", "current_state", "resolved", "declined", "reopened", "item",
-            "merged", "affected", "commented", "acknowledged", "moved", "confirmed", "problem"} <= templates
+            "merged", "affected", "commented", "acknowledged", "moved", "confirmed", "problem", "nudge",
+            "escalation", "nudge_report", "digest", "digest_report"} <= templates
     for name, data in rendered:
         if name in ("home", "log_form", "check"):
             continue
