@@ -1,6 +1,7 @@
 """The composition root: create_app builds the engine, org, clock, renderer and dispatcher; nothing else does."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class App:
     # doors kick the dispatcher after a change instead of waiting for its next tick (tests turn this off)
     prompt_delivery: bool = True
     slack: Any = None  # the Slack delivery, when Slack is configured (bot.slack.delivery.SlackDelivery)
+    teams: Any = None  # the Teams door, when Teams is configured (bot.teams.door.TeamsDoor)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def prepare(self) -> None:
         """Migrate the schema and load the org file (both idempotent)."""
@@ -53,6 +56,12 @@ class App:
             log.exception("database unavailable while handling %s for %s", cmd.action, cmd.actor.identity)
             return Outcome.refused(UNREACHABLE)
 
+    def deliver_soon(self) -> None:
+        """Run the dispatcher now, in the background, instead of waiting for its next tick."""
+        task = asyncio.ensure_future(self.dispatcher.run_once())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.dispatcher.deliverers.append(deliverer)
 
@@ -67,6 +76,8 @@ def load_org_for(settings: Settings, *, demo: bool = False) -> Org:
         org = load_org(DEMO_ORG)
     else:
         org = Org()
+    if not org.teams_tenant_ids and settings.microsoft_app_tenant_id:  # a single-tenant bot serves its tenant
+        org = org.model_copy(update={"teams_tenant_ids": [settings.microsoft_app_tenant_id]})
     return org.with_admins(settings.admin_list)
 
 
@@ -82,4 +93,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
 
         app.slack = SlackDelivery.create(app)
         app.add_deliverer(app.slack)
+    if settings.teams_enabled:  # and Teams (botbuilder loads only when Teams is configured)
+        from bot.teams.delivery import TeamsDelivery
+        from bot.teams.door import TeamsDoor
+
+        app.teams = TeamsDoor(app)
+        app.add_deliverer(TeamsDelivery(app, app.teams))
     return app

@@ -40,7 +40,7 @@ async def _chat(settings: Settings, identity: str, seed: bool) -> None:
 def _serve(settings: Settings) -> None:
     app = _app(settings)
     for line in server.describe(app):
-        logging.getLogger("cxbot").info(line)
+        logging.getLogger("cxbot").log(logging.WARNING if "WITHOUT AUTHENTICATION" in line else logging.INFO, line)
     web.run_app(server.build(app), host=settings.host, port=settings.port, print=None)
 
 

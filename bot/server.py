@@ -64,6 +64,8 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    if app.teams is not None:
+        web_app.router.add_post("/api/messages", app.teams.handle)
     slack = None
     if app.settings.slack_enabled:
         from bot.slack.door import mount  # Slack's SDK loads only when Slack is configured
@@ -102,6 +104,11 @@ def describe(app: App) -> list[str]:
                      + (f" (Web API at {s.slack_api_url})" if s.slack_api_url else ""))
     else:
         lines.append("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it)")
-    lines.append("Teams: on at POST /api/messages" if s.teams_enabled else
-                 "Teams: off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it)")
+    if s.microsoft_app_id:
+        lines.append(f"Teams: on at POST /api/messages ({s.microsoft_app_type}, every request's token checked)")
+    elif s.teams_emulator:
+        lines.append("Teams: on at POST /api/messages WITHOUT AUTHENTICATION (CX_TEAMS_EMULATOR=1): anyone who "
+                     "can reach this port can act as anyone. For the Bot Framework Emulator only.")
+    else:
+        lines.append("Teams: off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it)")
     return lines

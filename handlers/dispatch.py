@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import (acknowledge, access, act, assign, comment, decline, departments, digest, duplicate, lists, log,
-                      me_too, nudge, reopen, resolve, show, snooze, stats)
+from handlers import (acknowledge, access, act, assign, comment, conversations, decline, departments, digest,
+                      duplicate, lists, log, me_too, nudge, reopen, resolve, show, snooze, stats)
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import HELP
 from storage import deliveries
@@ -29,7 +29,8 @@ HANDLERS: dict[str, Handler] = {
     "fixed": reopen.confirm, "duplicate": duplicate.handle, "metoo": me_too.handle, "show": show.handle,
     "mine": lists.mine, "home": lists.home, "form": lists.form, "queue": lists.queue, "overdue": lists.overdue,
     "stats": stats.handle, "departments": departments.listing, "dept": departments.handle, "help": help_,
-    "check": act.check, "profile": profile,
+    "check": act.check, "profile": profile, "remember": conversations.remember,
+    "unreachable": conversations.unreachable,
     "nudge": nudge.handle, "digest": digest.preview, "digest_send": digest.send,
 }
 

@@ -51,6 +51,32 @@ def for_slack_text(value: Any) -> Any:
     return mrkdwn(clean(value)) if isinstance(value, str) or value is None else value
 
 
+TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
+
+
+def teams_markdown(text: str) -> str:
+    """Adaptive Card TextBlock markdown: emphasis, links and lists are neutralised with backslashes."""
+    text = TEAMS_MARKDOWN.sub(r"\\\1", text)
+    return re.sub(r"(?m)^(\s*)([-+]|\d+\.)(\s)", r"\1\\\2\3", text)
+
+
+def for_teams_text(value: Any) -> Any:
+    if isinstance(value, Verbatim):
+        return value
+    return teams_markdown(clean(value)) if isinstance(value, str) or value is None else value
+
+
+def for_teams_json(value: Any) -> str:
+    if isinstance(value, Verbatim):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = clean(value)
+    if not isinstance(value, Plain):
+        text = teams_markdown(text)
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
 def for_slack_json(value: Any) -> str:
     if isinstance(value, Verbatim):
         return value
@@ -139,3 +165,57 @@ class SlackRenderer:
         limit = blockkit.MAX_MESSAGE_BLOCKS if "type" not in body else blockkit.MAX_VIEW_BLOCKS
         body["blocks"] = blockkit.fit(body.get("blocks", []), limit)
         return body
+
+
+class TeamsRenderer:
+    """Adaptive Cards 1.5 for Teams: every reply and notice is a card, cut to fit Teams' message size."""
+
+    LIMIT = 26000  # Teams refuses messages over about 28 KB; leave room for the envelope
+
+    def __init__(self) -> None:
+        self.json = environment("teams", for_teams_json)
+        self.text = environment("text", for_teams_text)
+        self.own = {p.stem for p in (TEMPLATES / "teams").glob("*.j2") if not p.stem.startswith("_")}
+
+    def fallback(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> str:
+        return tidy(self.text.get_template(f"{template}.j2").render(**data, prefix="", tz=tz))
+
+    def card(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
+        if template in self.own:
+            source = self.json.get_template(f"{template}.j2").render(**data, prefix="", tz=tz)
+            try:
+                card: dict[str, Any] = json.loads(source)
+            except json.JSONDecodeError as error:  # a template bug: every value is escaped
+                raise ValueError(f"teams template {template} rendered invalid JSON: {error}\n{source}") from error
+        else:
+            card = {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "version": "1.5", "body": [{"type": "TextBlock", "wrap": True,
+                                                "text": self.fallback(template, data, tz=tz)}]}
+        return fit_card(card, self.LIMIT)
+
+    def summary(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> str:
+        """The notification preview text: the plain text, cut short."""
+        return cut(tidy(Renderer().render(template, data, tz=tz)).split("\n", 1)[0], 200)
+
+
+def _text_blocks(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock" and isinstance(node.get("text"), str):
+            found.append(node)
+        for value in node.values():
+            found += _text_blocks(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _text_blocks(value)
+    return found
+
+
+def fit_card(card: dict[str, Any], limit: int) -> dict[str, Any]:
+    """Halve the longest text until the card fits: long text is cut, never rejected by Teams."""
+    while len(json.dumps(card, ensure_ascii=False).encode()) > limit:
+        longest = max(_text_blocks(card), key=lambda b: len(b["text"]), default=None)
+        if longest is None or len(longest["text"]) < 20:
+            break
+        longest["text"] = longest["text"][: len(longest["text"]) // 2].rstrip("\\") + "…"
+    return card

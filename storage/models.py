@@ -209,3 +209,17 @@ class DigestSent(Base):
     period: Mapped[str] = mapped_column(String(32))  # 2026-W48
     destination: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime]
+
+
+class ConversationRef(Base):
+    """Where the bot can reach a person or channel proactively on a platform (Teams: a serialised reference)."""
+
+    __tablename__ = "conversation_refs"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)  # teams:<aadObjectId> | teams-channel:<id>
+    reference: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    service_url: Mapped[str | None] = mapped_column(String(500))
+    platform_user_id: Mapped[str | None] = mapped_column(String(200))  # Teams' 29:... id, for a 1:1 chat
+    personal: Mapped[bool] = mapped_column(default=False)  # a 1:1 conversation with the bot
+    updated_at: Mapped[datetime]

@@ -6,11 +6,9 @@ view id, event id), claimed in the database, so retries and double submissions a
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import web
@@ -65,7 +63,6 @@ class SlackDoor:
         self.client: AsyncWebClient = self.delivery.client
         self.renderer: SlackRenderer = self.delivery.renderer
         self.known: set[str] = set()  # users whose profile this process has already fetched
-        self.tasks: set[asyncio.Task[Any]] = set()
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
                              process_before_response=settings.slack_process_before_response)
@@ -88,11 +85,6 @@ class SlackDoor:
         self.bolt.error(self.on_error)
 
     # -- helpers --------------------------------------------------------------------------------------
-    def later(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
     async def tz(self, identity: str) -> str:
         async with self.app.sessions() as session:
             person = await people.get(session=session, who=identity)
@@ -101,7 +93,7 @@ class SlackDoor:
     async def run(self, cmd: Command) -> Outcome:
         outcome = await self.app.run(cmd)
         if outcome.notices and self.app.prompt_delivery:
-            self.later(self.app.dispatcher.run_once())  # deliver now rather than at the next tick
+            self.app.deliver_soon()
         return outcome
 
     def actor(self, user_id: str, team_id: str | None, name: str | None = None) -> Actor:

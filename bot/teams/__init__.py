@@ -1,0 +1,1 @@
+"""The Teams door: every botbuilder import of the project lives in this package."""

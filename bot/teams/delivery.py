@@ -1,0 +1,87 @@
+"""Delivering outbox messages in Teams: proactive messages through stored conversation references."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
+
+from bot.app import App
+from bot.dispatcher import DeliveryFailed
+from bot.teams.door import TeamsDoor
+from handlers.base import Actor, Command
+from storage import conversations, people
+from storage.models import ConversationRef, OutboxMessage
+
+log = logging.getLogger(__name__)
+SYSTEM = Actor(identity="system:teams")
+
+
+class TeamsDelivery:
+    prefixes = ("teams:", "teams-channel:")
+
+    def __init__(self, app: App, door: TeamsDoor) -> None:
+        self.app, self.door = app, door
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        recipient = message.recipient
+        async with self.app.sessions() as session:
+            ref = await conversations.get(session=session, key=recipient)
+            person = await people.get(session=session, who=recipient)
+            fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id if ref else None)
+        tz = (person.timezone if person else None) or self.app.org.timezone
+        card = self.door.renderer.card(message.template, message.payload, tz=tz)
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        activity.summary = self.door.renderer.summary(message.template, message.payload, tz=tz)
+        try:
+            if recipient.startswith("teams-channel:"):
+                if ref is None:
+                    raise DeliveryFailed("the bot has not been added to that Teams channel yet", permanent=True)
+                await self.continue_in(ref, activity, channel=recipient.split(":", 1)[1])
+            elif ref is not None and ref.personal:
+                await self.continue_in(ref, activity)
+            elif ref is not None and ref.platform_user_id and (ref.service_url or fallback):
+                await self.open_chat(recipient, ref, ref.service_url or fallback.service_url, activity)  # type: ignore[union-attr]
+            else:
+                if message.template != "unreachable":  # never a report about a report
+                    await self.app.run(Command(actor=SYSTEM, action="unreachable", fields={
+                        "who": recipient, "template": message.template,
+                        "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
+                raise DeliveryFailed("no Teams conversation with this person yet (they have not opened the bot);"
+                                     " reported to the admins", permanent=True)
+        except DeliveryFailed:
+            raise
+        except Exception as error:  # noqa: BLE001 - sorted into retry / give up by status
+            status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status", None)
+            permanent = status in (400, 403, 404)
+            raise DeliveryFailed(f"Teams connector: {type(error).__name__} {status or ''}".strip(),
+                                 permanent=permanent) from error
+
+    async def continue_in(self, ref: ConversationRef, activity: Any, channel: str | None = None) -> None:
+        reference = ConversationReference().deserialize(ref.reference)
+        if reference.conversation is not None:
+            reference.conversation.tenant_id = ref.tenant_id  # the serialised form drops it
+            if channel:
+                reference.conversation.id = channel  # a new post in the channel, not a reply in a thread
+
+        async def send(context: TurnContext) -> None:
+            await context.send_activity(activity)
+
+        await self.door.adapter.continue_conversation(reference, send, bot_app_id=self.door.app_id)
+
+    async def open_chat(self, key: str, ref: ConversationRef, service_url: str, activity: Any) -> None:
+        """Start the 1:1 chat with someone seen only in a team, keep its reference, and post there."""
+        parameters = ConversationParameters(
+            is_group=False, bot=ChannelAccount(id=self.door.app_id or "bot"), tenant_id=ref.tenant_id,
+            members=[ChannelAccount(id=ref.platform_user_id)], channel_data={"tenant": {"id": ref.tenant_id}})
+
+        async def send(context: TurnContext) -> None:
+            reference = TurnContext.get_conversation_reference(context.activity).serialize()
+            await self.app.run(Command(actor=SYSTEM, action="remember", fields={
+                "key": key, "reference": json.dumps(reference), "tenant": ref.tenant_id or "",
+                "service_url": service_url, "user_id": ref.platform_user_id or "", "personal": "yes"}))
+            await context.send_activity(activity)
+
+        await self.door.adapter.create_conversation(self.door.app_id, send, parameters, "msteams", service_url)

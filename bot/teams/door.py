@@ -1,0 +1,313 @@
+"""The Teams door: Bot Framework activities become neutral Commands; Outcomes become Adaptive Cards.
+
+Every botbuilder import of the project lives in this package, so moving to the Microsoft 365 Agents SDK
+(the same Activity protocol) is a change to this door only.
+"""
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema.teams import (MessagingExtensionAction, MessagingExtensionActionResponse,
+                                     TaskModuleContinueResponse, TaskModuleTaskInfo)
+
+from bot.app import App
+from handlers.base import Actor, Command, Outcome, Refusal
+from handlers.parse import parse
+from messages.render import TeamsRenderer
+from storage import people
+
+log = logging.getLogger(__name__)
+FIELDS = {  # submitted input id -> command field
+    "log": {"log_summary": "summary", "log_details": "details", "log_stage": "stage", "log_severity": "severity",
+            "log_department": "department", "log_customer": "customer"},
+    "resolve": {"resolve_note": "note", "resolve_cause": "cause"},
+    "decline": {"decline_reason": "reason"},
+    "reopen": {"reopen_reason": "reason"},
+    "assign": {"reassign_to": "to", "reassign_note": "note"},
+    "snooze": {"snooze_until": "until"},
+    "ack": {}, "fixed": {},
+}
+TAGS = re.compile(r"<[^>]+>")
+
+
+class Config:
+    """The shape ConfigurationBotFrameworkAuthentication reads (as in the official samples)."""
+
+    def __init__(self, app_id: str, password: str, app_type: str, tenant_id: str) -> None:
+        self.APP_ID, self.APP_PASSWORD, self.APP_TYPE, self.APP_TENANTID = app_id, password, app_type, tenant_id
+
+
+def html_to_text(content: str) -> str:
+    """A Teams message body (HTML) as plain text, for prefilling the form."""
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content or "")
+    return html.unescape(TAGS.sub("", text)).strip()
+
+
+class TeamsDoor(TeamsActivityHandler):
+    def __init__(self, app: App) -> None:
+        super().__init__()
+        settings = app.settings
+        self.app = app
+        self.app_id = settings.microsoft_app_id or ""
+        self.renderer = TeamsRenderer()
+        password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config(
+            self.app_id, password, settings.microsoft_app_type, settings.microsoft_app_tenant_id or "")))
+        self.adapter.on_turn_error = self.on_error
+        self.known: set[str] = set()  # people whose Teams profile this process has fetched
+
+    # -- the HTTP route -------------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except Exception:  # noqa: BLE001 - whatever was sent, it is not an Activity
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        auth = request.headers.get("Authorization", "")
+        try:
+            invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
+        except PermissionError:
+            return web.json_response({"error": "unauthorized"}, status=401)
+        except Exception as error:  # noqa: BLE001 - token errors come in many types; none reach the caller
+            if _auth_failure(error):
+                return web.json_response({"error": "unauthorized"}, status=401)
+            raise
+        if invoke is not None:
+            # answered as JSON ourselves: CloudAdapter.process in 4.17.1 serialises invoke bodies twice
+            return web.json_response(data=invoke.body, status=invoke.status)
+        return web.Response(status=201)
+
+    async def on_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams turn failed (%s) on a %s activity", type(error).__name__, context.activity.type,
+                  exc_info=error)
+
+    # -- who is asking, and where they can be reached later ---------------------------------------------
+    def actor(self, context: TurnContext) -> Actor:
+        sender = context.activity.from_property or ChannelAccount()
+        ident = getattr(sender, "aad_object_id", None) or sender.id or "unknown"
+        return Actor(identity=f"teams:{ident}", display_name=None if ident in self.known else sender.name,
+                     workspace=tenant_of(context.activity))
+
+    async def remember(self, context: TurnContext) -> None:
+        """Keep this conversation's reference, so nudges and notices can reach this person or channel."""
+        activity = context.activity
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        conversation = activity.conversation
+        personal = bool(conversation and conversation.conversation_type == "personal")
+        sender = activity.from_property or ChannelAccount()
+        ident = getattr(sender, "aad_object_id", None) or sender.id
+        fields = {"reference": json.dumps(reference), "tenant": tenant_of(activity) or "",
+                  "service_url": activity.service_url or "", "user_id": sender.id or "",
+                  "personal": "yes" if personal else ""}
+        actor = Actor(identity=f"teams:{ident}", workspace=tenant_of(activity))
+        if ident:
+            await self.app.run(Command(actor=actor, action="remember", fields={**fields, "key": f"teams:{ident}"}))
+        channel = (activity.channel_data or {}).get("channel", {}) if isinstance(activity.channel_data, dict) else {}
+        if channel.get("id"):
+            await self.app.run(Command(actor=actor, action="remember", fields={
+                **fields, "key": f"teams-channel:{channel['id']}", "personal": "", "user_id": ""}))
+
+    async def learn(self, context: TurnContext) -> None:
+        """The person's email (for org-file people named by email), from Teams' member API, once."""
+        sender = context.activity.from_property or ChannelAccount()
+        ident = getattr(sender, "aad_object_id", None) or sender.id
+        if not ident or ident in self.known:
+            return
+        self.known.add(ident)
+        try:
+            member = await TeamsInfo.get_member(context, sender.id)
+        except Exception:  # noqa: BLE001 - not every conversation lets us read members
+            log.info("Teams get_member failed for %s", ident, exc_info=True)
+            return
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", email=email, display_name=member.name,
+                                               workspace=tenant_of(context.activity)), action="profile"))
+
+    # -- turning activities into commands --------------------------------------------------------------
+    async def run(self, command: Command) -> Outcome:
+        outcome = await self.app.run(command)
+        if outcome.notices and self.app.prompt_delivery:
+            self.app.deliver_soon()
+        return outcome
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type in (ActivityTypes.message, ActivityTypes.conversation_update,
+                                          ActivityTypes.installation_update, ActivityTypes.invoke):
+            await self.remember(turn_context)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        actor = self.actor(turn_context)
+        delivery = f"teams:activity:{activity.id}" if activity.id else None
+        if isinstance(activity.value, dict) and activity.value.get("cx"):
+            await self.on_card_submit(turn_context, actor, activity.value, delivery)
+        else:
+            text = TurnContext.remove_recipient_mention(activity) if activity.entities else (activity.text or "")
+            text = html_to_text(text or "")
+            if text.strip().lower() in ("log", "new"):
+                await self.send_form(turn_context, actor, {})
+            else:
+                try:
+                    parsed = parse(text)
+                except Refusal as refusal:
+                    await self.reply(turn_context, Outcome.refused(refusal.message), actor)
+                    return
+                outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref,
+                                                 fields=parsed.fields, delivery=delivery))
+                if not outcome.repeated:
+                    await self.reply(turn_context, outcome, actor)
+        await self.learn(turn_context)
+
+    async def on_card_submit(self, context: TurnContext, actor: Actor, value: dict[str, Any],
+                             delivery: str | None) -> None:
+        action = str(value.get("cx"))
+        if action not in FIELDS:
+            await self.reply(context, Outcome.refused("That card is from an older version of the bot. Type help."),
+                             actor)
+            return
+        fields = {field: str(value[key]) for key, field in FIELDS[action].items()
+                  if isinstance(value.get(key), str | int) and str(value[key]).strip()}
+        if action == "log" and value.get("source"):
+            fields["source"] = str(value["source"])
+        outcome = await self.run(Command(actor=actor, action=action, ref=str(value.get("ref") or "") or None,
+                                         fields=fields, delivery=delivery))
+        if outcome.repeated:
+            return
+        card_id = context.activity.reply_to_id
+        if action == "log":
+            if not outcome.ok:  # show the form again, with the error beside its field
+                problem = outcome.replies[0].data
+                prefill = {f: str(value.get(k) or "") for k, f in FIELDS["log"].items()}
+                prefill["source"] = str(value.get("source") or "")
+                await self.send_form(context, actor, prefill, {problem.get("field") or "summary": problem["message"]},
+                                     replace=card_id)
+                return
+            await self.reply(context, outcome, actor)
+            return
+        if outcome.ok and outcome.replies[0].template == "updated" and card_id:
+            await self.replace(context, card_id, outcome, actor)  # the card shows its new state in place
+            return
+        await self.reply(context, outcome, actor)
+
+    async def send_form(self, context: TurnContext, actor: Actor, prefill: dict[str, str],
+                        errors: dict[str, str] | None = None, replace: str | None = None) -> None:
+        outcome = await self.run(Command(actor=actor, action="form"))
+        if not outcome.ok:
+            await self.reply(context, outcome, actor)
+            return
+        card = self.renderer.card("log_form", {**outcome.replies[0].data, "prefill": prefill, "errors": errors or {}})
+        message = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        if replace:
+            message.id = replace
+            await context.update_activity(message)
+        else:
+            await context.send_activity(message)
+
+    async def tz(self, actor: Actor) -> str:
+        async with self.app.sessions() as session:
+            person = await people.get(session=session, who=actor.identity)
+        return (person.timezone if person else None) or self.app.org.timezone
+
+    async def message(self, outcome: Outcome, actor: Actor) -> Activity:
+        reply = outcome.replies[0]
+        tz = await self.tz(actor)
+        card = self.renderer.card(reply.template, reply.data, tz=tz)
+        message = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        message.summary = self.renderer.summary(reply.template, reply.data, tz=tz)
+        return message
+
+    async def reply(self, context: TurnContext, outcome: Outcome, actor: Actor) -> None:
+        if outcome.replies:
+            await context.send_activity(await self.message(outcome, actor))
+
+    async def replace(self, context: TurnContext, card_id: str, outcome: Outcome, actor: Actor) -> None:
+        message = await self.message(outcome, actor)
+        message.id = card_id
+        await context.update_activity(message)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        recipient = turn_context.activity.recipient
+        if any(m.id == (recipient.id if recipient else None) for m in members_added):
+            outcome = await self.run(Command(actor=self.actor(turn_context), action="help"))
+            await self.reply(turn_context, outcome, self.actor(turn_context))
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        return None  # the reference is already remembered in on_turn
+
+    # -- the message extension: "Log as customer pain point" on any message -----------------------------
+    async def on_teams_messaging_extension_fetch_task(self, turn_context: TurnContext,
+                                                      action: MessagingExtensionAction
+                                                      ) -> MessagingExtensionActionResponse:
+        actor = self.actor(turn_context)
+        payload = action.message_payload
+        text = html_to_text(payload.body.content if payload and payload.body else "")
+        first = text.splitlines()[0] if text else ""
+        prefill = {"summary": first[:200], "details": text if text != first else "",
+                   "source": (payload.link_to_message or "") if payload else ""}
+        outcome = await self.run(Command(actor=actor, action="form"))
+        if not outcome.ok:
+            card = self.renderer.card(outcome.replies[0].template, outcome.replies[0].data)
+        else:
+            card = self.renderer.card("log_form", {**outcome.replies[0].data, "prefill": prefill, "errors": {}})
+        return self.task(card)
+
+    async def on_teams_messaging_extension_submit_action(self, turn_context: TurnContext,
+                                                         action: MessagingExtensionAction
+                                                         ) -> MessagingExtensionActionResponse:
+        actor = self.actor(turn_context)
+        data = action.data if isinstance(action.data, dict) else {}
+        fields = {field: str(data[key]) for key, field in FIELDS["log"].items()
+                  if isinstance(data.get(key), str) and data[key].strip()}
+        if data.get("source"):
+            fields["source"] = str(data["source"])
+        outcome = await self.run(Command(actor=actor, action="log", fields=fields,
+                                         delivery=f"teams:activity:{turn_context.activity.id}"))
+        if outcome.repeated:
+            return MessagingExtensionActionResponse()
+        if not outcome.ok:
+            problem = outcome.replies[0].data
+            form = await self.run(Command(actor=actor, action="form"))
+            prefill = {f: str(data.get(k) or "") for k, f in FIELDS["log"].items()}
+            prefill["source"] = str(data.get("source") or "")
+            card = self.renderer.card("log_form", {**form.replies[0].data, "prefill": prefill,
+                                                   "errors": {problem.get("field") or "summary": problem["message"]}})
+            return self.task(card)
+        await turn_context.send_activity(await self.message(outcome, actor))
+        return MessagingExtensionActionResponse()
+
+    def task(self, card: dict[str, Any]) -> MessagingExtensionActionResponse:
+        return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(
+            title="Log a customer pain point", card=CardFactory.adaptive_card(card), height="large", width="medium")))
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant, from channelData (a serialised ConversationReference drops conversation.tenantId)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id")
+    return tenant or (activity.conversation.tenant_id if activity.conversation else None)
+
+
+def _auth_failure(error: Exception) -> bool:
+    name = type(error).__name__.lower()
+    return "jwt" in name or "token" in name or "unauthorized" in str(error).lower() or "decode" in name
+
+
+def mount(web_app: web.Application, app: App) -> TeamsDoor:
+    door = TeamsDoor(app)
+    web_app.router.add_post("/api/messages", door.handle)
+    return door
+
