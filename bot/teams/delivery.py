@@ -61,12 +61,14 @@ class TeamsDelivery:
 
     async def continue_in(self, ref: ConversationRef, activity: Any, channel: str | None = None) -> None:
         reference = ConversationReference().deserialize(ref.reference)
+        reference.activity_id = None  # a message of its own, not a reply to whatever was said last
         if reference.conversation is not None:
             reference.conversation.tenant_id = ref.tenant_id  # the serialised form drops it
             if channel:
                 reference.conversation.id = channel  # a new post in the channel, not a reply in a thread
 
         async def send(context: TurnContext) -> None:
+            context.activity.id = None  # else botbuilder sends it as a reply to the continuation event
             await context.send_activity(activity)
 
         await self.door.adapter.continue_conversation(reference, send, bot_app_id=self.door.app_id)

@@ -1,0 +1,115 @@
+"""The accountability loop in Teams through the real HTTP path and botbuilder stack."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import ConversationRef, PainPoint
+from tests.bot.teams.conftest import Teams, cards, valid_card
+
+
+async def items(teams: Teams) -> list[PainPoint]:
+    async with teams.app.sessions() as session:
+        return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
+
+
+async def test_log_ack_resolve_and_the_reporter_hears_back(teams: Teams) -> None:
+    connector = teams.connector
+    await teams.say("dana", "mine")  # Dana has opened the bot: her personal chat is known
+    response = await teams.say("sam", "log Customer charged twice on invoice 8812 severity=high")
+    assert response.status in (200, 201)
+    [item] = await items(teams)
+    assert (item.reporter, item.owner, item.severity) == ("teams:aad-sam", "teams:aad-dana", "high")
+    confirmation = cards(connector.sent("reply")[-1])[0]
+    valid_card(confirmation)
+    assert "Logged CX-1" in str(confirmation)
+    # the owner's card goes out proactively, into Dana's personal chat
+    assert await teams.app.dispatcher.run_once() == 1
+    [owner_card] = [b for b in connector.sent("send") if "personal-dana" in str(b.get("conversation"))]
+    card = cards(owner_card)[0]
+    valid_card(card)
+    assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Reassign", "Snooze", "Resolve", "Decline"]
+    # Dana acknowledges from the card: it is updated in place
+    await teams.submit("dana", {"cx": "ack", "ref": "CX-1"}, reply_to="card-42")
+    [update] = connector.sent("update")
+    assert update["id"] == "card-42"
+    assert "acknowledged by" in str(update)
+    # and resolves, with the note from the card's Resolve form
+    await teams.submit("dana", {"cx": "resolve", "ref": "CX-1", "resolve_note": "Refunded the duplicate charge"},
+                       reply_to="card-42")
+    [item] = await items(teams)
+    assert (item.status, item.resolution_note) == ("resolved", "Refunded the duplicate charge")
+    await teams.app.dispatcher.run_once()
+    to_sam = [b for b in connector.sent("send") if "personal-sam" in str(b.get("conversation"))]
+    assert "Refunded the duplicate charge" in str(to_sam[-1])
+    assert [a["title"] for a in cards(to_sam[-1])[0]["actions"]] == ["Yes", "No, reopen"]
+
+
+async def test_bare_log_answers_with_the_form_and_errors_sit_beside_the_field(teams: Teams) -> None:
+    await teams.say("sam", "log")
+    form = cards(teams.connector.sent("reply")[-1])[0]
+    valid_card(form)
+    assert [b.get("id") for b in form["body"] if b.get("id")] == [
+        "log_summary", "log_details", "log_stage", "log_severity", "log_department", "log_customer"]
+    await teams.submit("sam", {"cx": "log", "log_summary": "   ", "log_severity": "high"}, reply_to="form-1")
+    [again] = teams.connector.sent("update")
+    card = cards(again)[0]
+    valid_card(card)
+    ids = [b.get("id") or b.get("text") for b in card["body"]]
+    assert ids[ids.index("log_summary") + 1] == "The summary is empty. Please write a few words."
+    assert await items(teams) == []
+    await teams.submit("sam", {"cx": "log", "log_summary": "Setup wizard crashes", "log_severity": "critical",
+                               "log_department": "auto", "log_stage": "onboarding"}, reply_to="form-1")
+    [item] = await items(teams)
+    assert (item.owner, item.severity, item.stage) == ("teams:aad-lee", "critical", "onboarding")
+
+
+async def test_mention_in_a_channel_is_stripped(teams: Teams) -> None:
+    mention = {"type": "mention", "text": "<at>cxbot</at>", "mentioned": {"id": "28:bot", "name": "cxbot"}}
+    await teams.post(teams.activity("sam", text="<at>cxbot</at> log Refund missing for order 77", personal=False,
+                                    conversation="19:general@thread.tacv2;messageid=1", channel="19:general@thread.tacv2",
+                                    entities=[mention]))
+    [item] = await items(teams)
+    assert item.summary == "Refund missing for order 77"
+    async with teams.app.sessions() as session:
+        keys = set(await session.scalars(select(ConversationRef.key)))
+    assert {"teams:aad-sam", "teams-channel:19:general@thread.tacv2"} <= keys
+
+
+async def test_message_extension_fetch_and_submit_are_answered_as_json(teams: Teams) -> None:
+    payload = {"body": {"content": "<p>Customer says the invoice PDF is blank</p><p>Three times</p>"},
+               "linkToMessage": "https://teams.microsoft.com/l/message/19:x/1700"}
+    fetch = await teams.post(teams.activity("sam", kind="invoke", name="composeExtension/fetchTask",
+                                            value={"commandId": "logPainPoint", "commandContext": "message",
+                                                   "messagePayload": payload}))
+    assert fetch.status == 200
+    body = await fetch.json()
+    card = body["task"]["value"]["card"]["content"]
+    valid_card(card)
+    summary = next(b for b in card["body"] if b.get("id") == "log_summary")
+    assert summary["value"] == "Customer says the invoice PDF is blank"
+    submit = await teams.post(teams.activity("sam", kind="invoke", name="composeExtension/submitAction",
+                                             value={"commandId": "logPainPoint", "commandContext": "message",
+                                                    "data": {"cx": "log", "log_summary": "Invoice PDF is blank",
+                                                             "source": payload["linkToMessage"]}}))
+    assert submit.status == 200
+    [item] = await items(teams)
+    assert item.source_url == "https://teams.microsoft.com/l/message/19:x/1700"
+    bad = await teams.post(teams.activity("sam", kind="invoke", name="composeExtension/submitAction",
+                                          value={"commandId": "logPainPoint", "data": {"cx": "log"}}))
+    assert bad.status == 200
+    again = (await bad.json())["task"]["value"]["card"]["content"]
+    assert "The summary is empty" in str(again)
+    assert len(await items(teams)) == 1
+
+
+async def test_slack_reporter_hears_in_slack_when_a_teams_owner_resolves(teams: Teams) -> None:
+    from handlers.base import Actor, Command
+
+    await teams.app.run(Command(actor=Actor(identity="slack:U0SAM", workspace="T0ACME"), action="log",
+                                fields={"summary": "Invoice shows the wrong VAT"}))
+    await teams.submit("dana", {"cx": "resolve", "ref": "CX-1", "resolve_note": "Fixed the VAT rate"})
+    async with teams.app.sessions() as session:
+        from storage import outbox
+
+        rows = await outbox.listing(session=session)
+    assert [(r.recipient, r.template) for r in rows if r.template == "resolved"] == [("slack:U0SAM", "resolved")]
