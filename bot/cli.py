@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     box.add_argument("--status", choices=["pending", "delivered", "failed"])
     check = sub.add_parser("check-org", help="validate an org file and exit")
     check.add_argument("path")
+    package = sub.add_parser("teams-package", help="build the Teams app zip to upload")
+    package.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
+    package.add_argument("--host", help="the bot's public host name, e.g. cx.example.com")
+    package.add_argument("--out", default="cxbot-teams.zip", help="where to write the zip")
     nudge = sub.add_parser("nudge", help="run one nudge sweep now, or as of --at")
     nudge.add_argument("--at", type=moment, help="ISO time to sweep as of, e.g. 2026-11-30T10:00+00:00")
     nudge.add_argument("--dry-run", action="store_true", help="list what would be sent; send and record nothing")
@@ -152,6 +156,16 @@ def main(argv: list[str] | None = None) -> None:
         fields = {"week": args.week} if args.week else {}
         action = "digest_send" if args.send else "digest"
         sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action=action, fields=fields))))
+    elif command == "teams-package":
+        from pathlib import Path
+
+        from bot.teams.package import build
+
+        try:
+            path = build(args.app_id or settings.microsoft_app_id or "", Path(args.out), args.host)
+        except ValueError as error:
+            sys.exit(f"cxbot: {error}")
+        print(f"Wrote {path}: upload it in Teams (Apps -> Manage your apps -> Upload an app).")
     elif command == "check-org":
         try:
             org = load_org(args.path)

@@ -84,6 +84,7 @@ class TeamsDelivery:
             await self.app.run(Command(actor=SYSTEM, action="remember", fields={
                 "key": key, "reference": json.dumps(reference), "tenant": ref.tenant_id or "",
                 "service_url": service_url, "user_id": ref.platform_user_id or "", "personal": "yes"}))
+            context.activity.id = None  # a new message in the new chat
             await context.send_activity(activity)
 
         await self.door.adapter.create_conversation(self.door.app_id, send, parameters, "msteams", service_url)
