@@ -145,18 +145,19 @@ class SlackDoor:
             except Refusal as refusal:
                 await ack(text=refusal.message)
                 return
-            await ack()
+            # the change commits before the answer: a 200 means it is in the ledger. Its notifications
+            # (the Web API calls) go out from the outbox after the answer.
             outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref,
                                              fields=parsed.fields, where=command.get("channel_id"),
                                              delivery=f"slack:command:{command['trigger_id']}"))
-            if not outcome.repeated:
-                await respond(**await self.message(outcome, actor.identity), response_type="ephemeral",
-                              replace_original=False)
+            if outcome.repeated:
+                await ack()
+            else:
+                await ack(**await self.message(outcome, actor.identity), response_type="ephemeral")
         await self.learn(command["user_id"], command.get("team_id"))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond) -> None:
-        await ack()
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id")
         actor = self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
@@ -164,11 +165,12 @@ class SlackDoor:
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         ts = container.get("message_ts")
-        if verb == "open_form":
-            outcome = await self.open_log_form(body["trigger_id"], actor, {})
-        elif verb in DIRECT:
+        if verb not in DIRECT:
+            await ack()
+        if verb in DIRECT:
             outcome = await self.run(Command(actor=actor, action=DIRECT[verb], ref=ref, delivery=(
                 f"slack:action:{actor.identity}:{action.get('action_ts')}")))
+            await ack()  # after the change commits; the message is updated after the answer
             if outcome.repeated:
                 return
             # a one-item card shows its new state in place; a combined nudge keeps its other items
@@ -176,6 +178,8 @@ class SlackDoor:
             if outcome.ok and outcome.replies[0].template == "updated" and channel and ts and single:
                 await self.update(channel, ts, outcome, actor.identity, container)
                 return
+        elif verb == "open_form":
+            outcome = await self.open_log_form(body["trigger_id"], actor, {})
         elif verb in FORMS:
             outcome = await self.run(Command(actor=actor, action="check", ref=ref, fields={"verb": verb}))
             if outcome.ok and outcome.replies[0].template == "check":

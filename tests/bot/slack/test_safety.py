@@ -36,10 +36,11 @@ async def test_unsigned_request_is_refused(slack: Slack) -> None:
 
 
 async def test_a_replayed_slash_command_logs_once(slack: Slack) -> None:
-    await slack.command("U0SAM", "log Invoice is wrong", trigger="trig-same")
-    await slack.command("U0SAM", "log Invoice is wrong", trigger="trig-same")
+    first = await slack.command("U0SAM", "log Invoice is wrong", trigger="trig-same")
+    second = await slack.command("U0SAM", "log Invoice is wrong", trigger="trig-same")
     assert await count(slack, PainPoint) == 1
-    assert len(slack.fake.called("response_url")) == 1
+    assert "Logged CX-1" in (await first.json())["text"]
+    assert await second.text() == ""
 
 
 async def test_double_click_acts_once_and_a_second_click_reports_state(slack: Slack) -> None:
@@ -82,24 +83,22 @@ async def test_non_owner_clicking_resolve_gets_an_ephemeral_refusal(slack: Slack
 
 
 async def test_other_workspace_is_refused(slack: Slack) -> None:
-    await slack.command("U0EVIL", "log Invoice is wrong", team="T0EVIL")
+    response = await slack.command("U0EVIL", "log Invoice is wrong", team="T0EVIL")
     assert await count(slack, PainPoint) == 0
-    [reply] = slack.fake.called("response_url")
-    assert "not part of the organisation" in reply["text"]
+    assert "not part of the organisation" in (await response.json())["text"]
 
 
 async def test_unknown_input_gets_help(slack: Slack) -> None:
     response = await slack.command("U0SAM", "frobnicate")
     assert response.status == 200
     assert "Type 'help'" in await response.text()
-    await slack.command("U0SAM", "help")
-    [reply] = slack.fake.called("response_url")
+    reply = await (await slack.command("U0SAM", "help")).json()
     assert "/cx log" in reply["text"]
 
 
 async def test_hostile_text_never_pings_or_links(slack: Slack) -> None:
     summary = "<!channel> <!here> <!everyone> <@U0CXO> <https://evil.example|click> & more"
-    await slack.command("U0SAM", f"log {summary} dept=billing")
+    answer = await slack.command("U0SAM", f"log {summary} dept=billing")
     await slack.app.dispatcher.run_once()
     [dm] = slack.fake.called("chat.postMessage")
     posted = json.dumps(dm["blocks"]) + dm["text"]
@@ -107,5 +106,5 @@ async def test_hostile_text_never_pings_or_links(slack: Slack) -> None:
         assert dangerous not in posted
     assert "&lt;!channel&gt;" in posted and "&amp; more" in posted
     assert "link_names" not in dm and dm.get("parse") is None
-    [reply] = slack.fake.called("response_url")
-    assert "<!channel>" not in reply["text"]
+    reply = await answer.json()
+    assert "<!channel>" not in reply["text"] and "&lt;!channel&gt;" in reply["text"]
