@@ -57,10 +57,23 @@ class App:
             return Outcome.refused(UNREACHABLE)
 
     def deliver_soon(self) -> None:
-        """Run the dispatcher now, in the background, instead of waiting for its next tick."""
-        task = asyncio.ensure_future(self.dispatcher.run_once())
+        """Run the dispatcher now, in the background, instead of waiting for its next tick.
+
+        Requests arriving together share one run (one queued behind the running one), not one run each.
+        """
+        if len(self.background) >= 2:
+            return
+        task = asyncio.ensure_future(self._deliver_after(list(self.background)))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+    async def _deliver_after(self, running: list[asyncio.Task[Any]]) -> None:
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        try:
+            await self.dispatcher.run_once()
+        except Exception:  # noqa: BLE001 - the scheduler's next tick retries; never crash a request over it
+            log.exception("prompt outbox delivery failed")
 
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.dispatcher.deliverers.append(deliverer)

@@ -6,6 +6,7 @@ view id, event id), claimed in the database, so retries and double submissions a
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -21,9 +22,9 @@ from bot.slack.delivery import SlackDelivery
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
 from messages.render import SlackRenderer
-from storage import people
 
 log = logging.getLogger(__name__)
+ACK_BUDGET = 2.0  # seconds of work before answering Slack anyway (it gives up on an answer after 3)
 FORMS = {"resolve", "decline", "reopen", "snooze", "reassign"}
 DIRECT = {"acknowledge": "ack", "fixed": "fixed"}
 FORM_FIELDS = {  # submitted block id -> command field, and where a refusal without a field is shown
@@ -63,6 +64,7 @@ class SlackDoor:
         self.client: AsyncWebClient = self.delivery.client
         self.renderer: SlackRenderer = self.delivery.renderer
         self.known: set[str] = set()  # users whose profile this process has already fetched
+        self.zones: dict[str, str] = {}  # their time zones
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
                              process_before_response=settings.slack_process_before_response)
@@ -85,10 +87,9 @@ class SlackDoor:
         self.bolt.error(self.on_error)
 
     # -- helpers --------------------------------------------------------------------------------------
-    async def tz(self, identity: str) -> str:
-        async with self.app.sessions() as session:
-            person = await people.get(session=session, who=identity)
-        return (person.timezone if person else None) or self.app.org.timezone
+    def tz(self, identity: str) -> str:
+        """The reader's time zone, as users.info told this process (else the org's)."""
+        return self.zones.get(identity) or self.app.org.timezone
 
     async def run(self, cmd: Command) -> Outcome:
         outcome = await self.app.run(cmd)
@@ -113,14 +114,16 @@ class SlackDoor:
             self.known.discard(user_id)
             return
         profile = user.get("profile") or {}
+        if user.get("tz"):
+            self.zones[f"slack:{user_id}"] = user["tz"]
         await self.app.run(Command(actor=Actor(
             identity=f"slack:{user_id}", workspace=team_id, timezone=user.get("tz"), email=profile.get("email"),
             display_name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")),
             action="profile"))
 
-    async def message(self, outcome: Outcome, identity: str) -> dict[str, Any]:
+    def message(self, outcome: Outcome, identity: str) -> dict[str, Any]:
         reply = outcome.replies[0]
-        return self.renderer.message(reply.template, reply.data, tz=await self.tz(identity))
+        return self.renderer.message(reply.template, reply.data, tz=self.tz(identity))
 
     async def open_log_form(self, trigger_id: str, actor: Actor, meta: dict[str, str],
                             prefill: dict[str, str] | None = None) -> Outcome:
@@ -138,22 +141,31 @@ class SlackDoor:
             await ack()
             outcome = await self.open_log_form(command["trigger_id"], actor, {"channel": command["channel_id"]})
             if not outcome.ok:
-                await respond(**await self.message(outcome, actor.identity), response_type="ephemeral")
+                await respond(**self.message(outcome, actor.identity), response_type="ephemeral")
         else:
             try:
                 parsed = parse(text)
             except Refusal as refusal:
                 await ack(text=refusal.message)
                 return
-            # the change commits before the answer: a 200 means it is in the ledger. Its notifications
-            # (the Web API calls) go out from the outbox after the answer.
-            outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref,
-                                             fields=parsed.fields, where=command.get("channel_id"),
-                                             delivery=f"slack:command:{command['trigger_id']}"))
+            # the change commits before the answer when it can (a "Logged CX-n" answer means it is in the
+            # ledger); past the budget Slack gets "working on it" and the answer follows via response_url.
+            # Notifications (the Web API calls) go out from the outbox after the answer.
+            work = asyncio.ensure_future(self.run(Command(
+                actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
+                where=command.get("channel_id"), delivery=f"slack:command:{command['trigger_id']}")))
+            done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
+            if not done:
+                await ack(text="Working on it: the answer will appear here in a moment.", response_type="ephemeral")
+            outcome = await work
             if outcome.repeated:
-                await ack()
+                if done:
+                    await ack()
+            elif done:
+                await ack(**self.message(outcome, actor.identity), response_type="ephemeral")
             else:
-                await ack(**await self.message(outcome, actor.identity), response_type="ephemeral")
+                await respond(**self.message(outcome, actor.identity), response_type="ephemeral",
+                              replace_original=True)
         await self.learn(command["user_id"], command.get("team_id"))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
@@ -194,13 +206,13 @@ class SlackDoor:
         else:
             outcome = Outcome.refused("That button is from an older version of the bot. Type /cx help.")
         if outcome.replies:
-            await respond(**await self.message(outcome, actor.identity), response_type="ephemeral",
+            await respond(**self.message(outcome, actor.identity), response_type="ephemeral",
                           replace_original=False)
 
     async def update(self, channel: str, ts: str, outcome: Outcome, identity: str,
                      container: dict[str, Any]) -> None:
         """Show the new state in the message whose button was pressed."""
-        body = await self.message(outcome, identity)
+        body = self.message(outcome, identity)
         if container.get("is_ephemeral"):
             return
         await self.client.chat_update(channel=channel, ts=ts, text=body["text"], blocks=body["blocks"])
@@ -249,7 +261,7 @@ class SlackDoor:
 
     async def confirm(self, outcome: Outcome, identity: str, channel: str | None) -> None:
         """The submitter's answer: ephemeral where they started, else in their DM with the bot."""
-        body = await self.message(outcome, identity)
+        body = self.message(outcome, identity)
         user = identity.split(":", 1)[1]
         if channel:
             try:
@@ -299,9 +311,9 @@ class SlackDoor:
         if outcome.repeated or not outcome.replies:
             return
         if not outcome.ok:
-            view = {"type": "home", "blocks": (await self.message(outcome, actor.identity))["blocks"]}
+            view = {"type": "home", "blocks": (self.message(outcome, actor.identity))["blocks"]}
         else:
-            view = self.renderer.render("home", outcome.replies[0].data, tz=await self.tz(actor.identity))
+            view = self.renderer.render("home", outcome.replies[0].data, tz=self.tz(actor.identity))
         await self.client.views_publish(user_id=user, view=view)
         await self.learn(user, body.get("team_id"))
 
