@@ -7,9 +7,11 @@ view id, event id), claimed in the database, so retries and double submissions a
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -72,18 +74,25 @@ class SlackDoor:
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
-        response = await to_aiohttp_response(await self.bolt.async_dispatch(await to_bolt_request(request)))
+        try:
+            answer = await self.bolt.async_dispatch(await to_bolt_request(request))
+        except Exception:  # noqa: BLE001 - Bolt itself trips over some malformed (signed) payloads
+            log.warning("Bolt could not read a Slack request", exc_info=True)
+            return web.json_response({"error": "unreadable request"}, status=400)
+        if answer.status >= 500:  # Bolt's own error path (already logged by on_error): the payload was unusable
+            return web.json_response({"error": "unreadable request"}, status=400)
+        response = await to_aiohttp_response(answer)
         if request.headers.get("X-Slack-Retry-Num"):
             response.headers["X-Slack-No-Retry"] = "1"  # we have it; the database dedupes what it carried
         return response
 
     def register(self) -> None:
-        self.bolt.command(re.compile(r"^/cx"))(self.on_command)
-        self.bolt.action(re.compile(r"^cx_"))(self.on_action)
-        self.bolt.view_submission(re.compile(r"^cx_.*_form$"))(self.on_submit)
-        self.bolt.shortcut("cx_log")(self.on_global_shortcut)
-        self.bolt.shortcut("cx_log_message")(self.on_message_shortcut)
-        self.bolt.event("app_home_opened")(self.on_home)
+        self.bolt.command(re.compile(r"^/cx"))(guarded(self.on_command))
+        self.bolt.action(re.compile(r"^cx_"))(guarded(self.on_action))
+        self.bolt.view_submission(re.compile(r"^cx_.*_form$"))(guarded(self.on_submit))
+        self.bolt.shortcut("cx_log")(guarded(self.on_global_shortcut))
+        self.bolt.shortcut("cx_log_message")(guarded(self.on_message_shortcut))
+        self.bolt.event("app_home_opened")(guarded(self.on_home))
         self.bolt.error(self.on_error)
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -320,6 +329,27 @@ class SlackDoor:
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack listener failed (%s) for a %s payload", type(error).__name__, body.get("type"),
                   exc_info=error)
+
+
+SORRY = ("Something went wrong on my side while answering that. Check /cx mine before trying again; "
+         "the CX admins can find the details in the bot's log.")
+
+
+def guarded(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """An error we cause is logged with its context and never reaches Slack as a 500 or a traceback."""
+
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> None:
+        try:
+            await listener(**kwargs)
+        except Exception:  # noqa: BLE001 - logged here, answered politely below
+            body = kwargs.get("body") or {}
+            log.exception("Slack %s listener %s failed", body.get("type") or "command", listener.__name__)
+            ack = kwargs.get("ack")
+            if ack is not None and getattr(ack, "response", None) is None:
+                await ack(text=SORRY) if body.get("type") in (None, "block_actions") else await ack()
+
+    return run
 
 
 def mount(web_app: web.Application, app: App) -> SlackDoor:

@@ -86,6 +86,8 @@ class TeamsDoor(TeamsActivityHandler):
                 return web.json_response({"error": "unauthorized"}, status=401)
             raise
         if invoke is not None:
+            if invoke.status >= 500:  # an invoke we do not handle (501), or one that failed (logged by on_error)
+                return web.json_response({"error": "this request could not be handled"}, status=400)
             # answered as JSON ourselves: CloudAdapter.process in 4.17.1 serialises invoke bodies twice
             return web.json_response(data=invoke.body, status=invoke.status)
         return web.Response(status=201)
