@@ -67,11 +67,19 @@ class TeamsDelivery:
             if channel:
                 reference.conversation.id = channel  # a new post in the channel, not a reply in a thread
 
+        failures: list[Exception] = []
+
         async def send(context: TurnContext) -> None:
             context.activity.id = None  # else botbuilder sends it as a reply to the continuation event
-            await context.send_activity(activity)
+            try:
+                await context.send_activity(activity)
+            except Exception as error:  # the adapter's turn-error handler would swallow it: keep it
+                failures.append(error)
+                raise
 
         await self.door.adapter.continue_conversation(reference, send, bot_app_id=self.door.app_id)
+        if failures:
+            raise failures[0]
 
     async def open_chat(self, key: str, ref: ConversationRef, service_url: str, activity: Any) -> None:
         """Start the 1:1 chat with someone seen only in a team, keep its reference, and post there."""
@@ -79,12 +87,20 @@ class TeamsDelivery:
             is_group=False, bot=ChannelAccount(id=self.door.app_id or "bot"), tenant_id=ref.tenant_id,
             members=[ChannelAccount(id=ref.platform_user_id)], channel_data={"tenant": {"id": ref.tenant_id}})
 
+        failures: list[Exception] = []
+
         async def send(context: TurnContext) -> None:
             reference = TurnContext.get_conversation_reference(context.activity).serialize()
             await self.app.run(Command(actor=SYSTEM, action="remember", fields={
                 "key": key, "reference": json.dumps(reference), "tenant": ref.tenant_id or "",
                 "service_url": service_url, "user_id": ref.platform_user_id or "", "personal": "yes"}))
             context.activity.id = None  # a new message in the new chat
-            await context.send_activity(activity)
+            try:
+                await context.send_activity(activity)
+            except Exception as error:  # see continue_in
+                failures.append(error)
+                raise
 
         await self.door.adapter.create_conversation(self.door.app_id, send, parameters, "msteams", service_url)
+        if failures:
+            raise failures[0]

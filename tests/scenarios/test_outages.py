@@ -1,0 +1,126 @@
+"""Outages: the database goes away for a moment; Teams' connector fails for a while. Clear replies, no partial
+state, recovery without a restart, nothing lost, nothing twice."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot import server
+from bot.app import create_app
+from bot.settings import Settings
+from handlers.base import Actor, Command
+from handlers.clock import FixedClock
+from storage.models import Event, OutboxMessage, PainPoint
+from tests.bot.teams.conftest import Teams, connector, teams  # noqa: F401 - connector, teams: fixtures
+from tests.conftest import ORG, PG_URL, Database
+
+
+class Proxy:
+    """A TCP forwarder in front of PostgreSQL that the test can cut and restore: an outage on loopback."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port, self.server = target, 0, None
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self.link, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+        for writer in list(self.links):
+            writer.close()
+        self.links.clear()
+
+    async def link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self.links.update({writer, upstream_writer})
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[Proxy]:
+    if not PG_URL:
+        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
+    parts = urlsplit(PG_URL.replace("+asyncpg", ""))
+    made = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    await made.start()
+    yield made
+    if made.server is not None and made.server.is_serving():
+        await made.stop()
+
+
+async def test_database_outage_then_recovery(proxy: Proxy, database: Database) -> None:
+    if database.schema is None:
+        pytest.skip("the PostgreSQL half of the suite")
+    parts = urlsplit(PG_URL or "")
+    url = PG_URL.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")  # type: ignore[union-attr]
+    app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG)), clock=FixedClock(), schema=database.schema)
+    sam = Actor(identity="local:sam")
+    async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
+        assert (await app.run(Command(actor=sam, action="log", fields={"summary": "Invoice late"}))).ok
+        await proxy.stop()
+        outcome = await app.run(Command(actor=sam, action="log", fields={"summary": "Refund missing"}))
+        assert not outcome.ok and "try again" in outcome.replies[0].data["message"]
+        health = await client.get("/healthz")
+        assert health.status == 503 and (await health.json())["database"] is False
+        await proxy.start()  # the same port: the bot recovers without a restart
+        again = await app.run(Command(actor=sam, action="log", fields={"summary": "Refund missing"}))
+        assert again.ok and again.replies[0].data["item"]["ref"] == "CX-2"
+        assert (await client.get("/healthz")).status == 200
+    checker = create_app(Settings(DATABASE_URL=PG_URL or "", CX_ORG_FILE=str(ORG)), schema=database.schema)
+    async with checker.sessions() as session:
+        summaries = list(await session.scalars(select(PainPoint.summary).order_by(PainPoint.id)))
+        events = await session.scalar(select(func.count()).select_from(Event))
+        notices = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    await checker.close()
+    assert summaries == ["Invoice late", "Refund missing"]  # nothing half-written by the failed attempt
+    assert events == 2 and notices == 2
+
+
+async def test_teams_connector_failures_are_retried_then_delivered_once(teams: Teams) -> None:
+    await teams.say("dana", "mine")
+    await teams.say("sam", "log Invoice is wrong")
+    clock = teams.app.clock
+    assert isinstance(clock, FixedClock)
+    teams.connector.failures.extend([500, 429])
+    assert await teams.app.dispatcher.run_once() == 0
+    clock.advance(timedelta(minutes=1))
+    assert await teams.app.dispatcher.run_once() == 0
+    clock.advance(timedelta(minutes=5))
+    assert await teams.app.dispatcher.run_once() == 1
+    clock.advance(timedelta(hours=1))
+    assert await teams.app.dispatcher.run_once() == 0
+    delivered = [b for k, c, b in teams.connector.calls if k == "send" and "personal-dana" in c]
+    assert len(delivered) == 3  # two refused attempts, one delivery
+
+
+async def test_teams_permanent_failure_is_recorded(teams: Teams) -> None:
+    await teams.say("dana", "mine")
+    await teams.say("sam", "log Invoice is wrong")
+    teams.connector.failures.append(403)
+    await teams.app.dispatcher.run_once()
+    async with teams.app.sessions() as session:
+        row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "teams:aad-dana"))).one()
+    assert row.status == "failed" and "403" in (row.last_error or "")
+
+
