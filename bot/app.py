@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
     engine = db.create_engine(settings.database_url, schema=schema or settings.database_schema)
     sessions = db.sessions(engine)
     app = App(settings=settings, engine=engine, sessions=sessions, org=load_org_for(settings, demo=demo),
-              clock=clock, renderer=Renderer("text"), dispatcher=Dispatcher(sessions=sessions, clock=clock))
+              clock=clock, renderer=Renderer("text"),
+              dispatcher=Dispatcher(sessions=sessions, clock=clock, lease=timedelta(seconds=settings.outbox_lease)))
     if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
         from bot.slack.delivery import SlackDelivery
 
