@@ -43,10 +43,11 @@ class App:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def prepare(self) -> None:
-        """Migrate the schema and load the org file (both idempotent)."""
-        await db.migrate(self.engine)
-        async with self.sessions() as session, session.begin():
-            await org_sync.apply(session=session, org=self.org)
+        """Migrate the schema and load the org file (both idempotent; replicas take turns)."""
+        async with db.startup_lock(self.engine):
+            await db.migrate(self.engine)
+            async with self.sessions() as session, session.begin():
+                await org_sync.apply(session=session, org=self.org)
 
     async def run(self, cmd: Command) -> Outcome:
         """Handle one command in one transaction: its state change and its notifications commit together."""

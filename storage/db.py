@@ -1,6 +1,8 @@
 """Engine, sessions and migrations for SQLite (embedded default) and PostgreSQL (production)."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,25 @@ async def migrate(engine: AsyncEngine) -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(upgrade)
+
+
+STARTUP_LOCK = 7_306_211  # an arbitrary, fixed PostgreSQL advisory-lock key: "cxbot is starting"
+
+
+@asynccontextmanager
+async def startup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Replicas starting together take turns to migrate and load the org file (PostgreSQL; SQLite has one)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
+            await conn.commit()
 
 
 async def reachable(engine: AsyncEngine) -> bool:

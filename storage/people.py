@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person
+from storage.upsert import insert_ignore
 
 
 def is_email(who: str) -> bool:
@@ -36,11 +37,13 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
         if person is not None:
             person.identity = identity
     if person is None:
-        person = Person(identity=identity, email=email,
-                        display_name=display_name or identity.split(":", 1)[-1], timezone=timezone)
-        session.add(person)
-        await session.flush()
-        return person
+        # another request (or replica) may be creating the same person right now: insert-if-absent, then read
+        await insert_ignore(session=session, table=Person, conflict=["identity"], values={
+            "identity": identity, "email": email, "display_name": display_name or identity.split(":", 1)[-1],
+            "timezone": timezone, "is_admin": False, "is_leader": False})
+        found = await get(session=session, who=identity)
+        assert found is not None
+        return found
     if display_name and person.display_name != display_name:
         person.display_name = display_name
     if email and person.email != email:
