@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,6 @@ def for_text(value: Any) -> Any:
     return clean(value) if isinstance(value, str) or value is None else value
 
 
-def for_slack_text(value: Any) -> Any:
-    if isinstance(value, Verbatim):
-        return value
-    return mrkdwn(clean(value)) if isinstance(value, str) or value is None else value
-
-
 TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
 
 
@@ -60,32 +55,31 @@ def teams_markdown(text: str) -> str:
     return re.sub(r"(?m)^(\s*)([-+]|\d+\.)(\s)", r"\1\\\2\3", text)
 
 
-def for_teams_text(value: Any) -> Any:
-    if isinstance(value, Verbatim):
-        return value
-    return teams_markdown(clean(value)) if isinstance(value, str) or value is None else value
+def text_escaper(markup: Callable[[str], str]) -> Callable[[Any], Any]:
+    """A text template's values, escaped for a surface's markup (for the fallback of JSON surfaces)."""
+    def escape(value: Any) -> Any:
+        if isinstance(value, Verbatim):
+            return value
+        return markup(clean(value)) if isinstance(value, str) or value is None else value
+    return escape
 
 
-def for_teams_json(value: Any) -> str:
-    if isinstance(value, Verbatim):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = clean(value)
-    if not isinstance(value, Plain):
-        text = teams_markdown(text)
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+def json_escaper(markup: Callable[[str], str]) -> Callable[[Any], str]:
+    """A JSON template's values: marked-up-escaped (unless Plain), then JSON-string-escaped."""
+    def escape(value: Any) -> str:
+        if isinstance(value, Verbatim):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = clean(value)
+        if not isinstance(value, Plain):
+            text = markup(text)
+        return json.dumps(text, ensure_ascii=False)[1:-1]
+    return escape
 
 
-def for_slack_json(value: Any) -> str:
-    if isinstance(value, Verbatim):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = clean(value)
-    if not isinstance(value, Plain):
-        text = mrkdwn(text)
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+for_slack_text, for_slack_json = text_escaper(mrkdwn), json_escaper(mrkdwn)
+for_teams_text, for_teams_json = text_escaper(teams_markdown), json_escaper(teams_markdown)
 
 
 @pass_context
