@@ -74,7 +74,7 @@ class App:
             await asyncio.gather(*running, return_exceptions=True)
         try:
             await self.dispatcher.run_once()
-        except Exception:  # noqa: BLE001 - the scheduler's next tick retries; never crash a request over it
+        except Exception:
             log.exception("prompt outbox delivery failed")
 
     def add_deliverer(self, deliverer: Deliverer) -> None:

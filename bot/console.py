@@ -6,9 +6,9 @@ import sys
 from typing import TextIO
 
 from bot.app import App
+from handlers import access
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
-from handlers import access
 from storage import departments, people
 from storage.models import OutboxMessage
 

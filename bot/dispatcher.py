@@ -24,7 +24,10 @@ class DeliveryFailed(Exception):
 
 
 class Deliverer(Protocol):
-    prefixes: tuple[str, ...]  # recipient prefixes this door can reach, e.g. ("local:",)
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The recipient prefixes this door can reach, e.g. ("local:",)."""
+
 
     async def deliver(self, message: OutboxMessage) -> None: ...
 
@@ -65,7 +68,7 @@ class Dispatcher:
         except DeliveryFailed as failure:
             await self._failed(message, failure)
             return 0
-        except Exception as error:  # noqa: BLE001 - any unexpected failure is retried, and logged with context
+        except Exception as error:
             log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
             await self._failed(message, DeliveryFailed(f"{type(error).__name__}: {error}"))
             return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -72,7 +73,7 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
 
         slack = mount(web_app, app)
 
-    async def lifecycle(_: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await app.prepare()
         scheduler = schedule(app) if run_scheduler else None
         if scheduler:

@@ -3,8 +3,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import (acknowledge, access, act, assign, comment, conversations, decline, departments, digest,
-                      duplicate, lists, log, me_too, nudge, reopen, resolve, show, snooze, stats)
+from handlers import (
+    access,
+    acknowledge,
+    act,
+    assign,
+    comment,
+    conversations,
+    decline,
+    departments,
+    digest,
+    duplicate,
+    lists,
+    log,
+    me_too,
+    nudge,
+    reopen,
+    resolve,
+    show,
+    snooze,
+    stats,
+)
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import HELP
 from storage import deliveries

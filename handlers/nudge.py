@@ -55,7 +55,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     whos: set[str] = set(leaders)
     owners: dict[int, str | None] = {}
     for c in found:
-        fallback = (c.item.department.named("owner") or c.item.department.named("rep") or admins or [None])[0]
+        fallback = next(iter(c.item.department.named("owner") or c.item.department.named("rep") or admins), None)
         owners[c.item.id] = c.item.owner or fallback
         whos.update(w for w in (owners[c.item.id], c.item.department.lead) if w)
     known = {h: p for p in await people.many(session=ctx.session, whos=whos) for h in (p.identity, p.email) if h}
@@ -100,7 +100,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if to_leaders:
         messages += [(leader, "escalation", {"items": to_leaders, "count": len(to_leaders), "level": "leaders"})
                      for leader in leaders]
-    report, queued = [], []
+    report: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = []
     for who, template, data in messages:
         person = known.get(who)
         recipient = person.identity if person and person.identity else f"email:{who}" if "@" in who else who

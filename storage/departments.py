@@ -18,7 +18,7 @@ async def get_by_id(*, session: AsyncSession, department_id: int) -> Department:
     return await session.get_one(Department, department_id)
 
 
-async def all(*, session: AsyncSession) -> list[Department]:  # noqa: A001 - reads as departments.all()
+async def all(*, session: AsyncSession) -> list[Department]:
     return list(await session.scalars(select(Department).order_by(Department.name)))
 
 

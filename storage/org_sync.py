@@ -26,14 +26,14 @@ async def apply(*, session: AsyncSession, org: Org) -> None:
 
     Departments the file does not name (added from chat) are left as they are.
     """
-    for spec in org.people:
-        person = await _person(session, spec.id)
-        if spec.name:
-            person.display_name = spec.name
-        if spec.email:
-            person.email = spec.email.lower()
-        if spec.timezone:
-            person.timezone = spec.timezone
+    for named_person in org.people:
+        person = await _person(session, named_person.id)
+        if named_person.name:
+            person.display_name = named_person.name
+        if named_person.email:
+            person.email = named_person.email.lower()
+        if named_person.timezone:
+            person.timezone = named_person.timezone
     named = {*org.admins, *org.leaders}
     for spec in org.departments:
         named.update(spec.owners, spec.reps, [spec.lead] if spec.lead else [])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ class Row:
 
 def seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
     if dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
+        return cast(ColumnElement[float], func.extract("epoch", later - earlier))
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -84,8 +84,8 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime,
                         department_id=department_id)
     resolve = await medians(session=session, moment=p.resolved_at, since=p.created_at, start=start, end=end,
                             department_id=department_id)
-    return [Row(dep, name, *(int(v) for v in counts), ack.get(dep), resolve.get(dep))  # type: ignore[arg-type]
-            for dep, name, *counts in figures]
+    return [Row(dep, name, *(int(v) for v in counts), median_ack=ack.get(dep),  # type: ignore[misc]
+                median_resolve=resolve.get(dep)) for dep, name, *counts in figures]
 
 
 async def stages(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,

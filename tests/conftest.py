@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select, text
 
 from bot.app import App, create_app
@@ -18,6 +19,8 @@ from handlers.clock import FixedClock
 from handlers.parse import parse
 from storage import db
 from storage.models import Base, Event, OutboxMessage, PainPoint
+from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.teams.fake_connector import FakeConnector
 
 HERE = Path(__file__).parent
 ORG = HERE / "org.toml"
@@ -130,3 +133,23 @@ async def outbox_for(app: App, recipient: str) -> list[OutboxMessage]:
     async with app.sessions() as session:
         return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
                                           .order_by(OutboxMessage.id)))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    """Slack's Web API, faked at the HTTP level on loopback."""
+    slack = FakeSlack()
+    slack.server = TestServer(slack.app())
+    await slack.server.start_server()
+    yield slack
+    await slack.server.close()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A Teams serviceUrl (the Bot Framework connector), faked at the HTTP level on loopback."""
+    teams = FakeConnector()
+    teams.server = TestServer(teams.app())
+    await teams.server.start_server()
+    yield teams
+    await teams.server.close()

@@ -1,8 +1,10 @@
 """The one way the bot makes a Slack Web API client: SLACK_API_URL honoured, 429s retried."""
 from __future__ import annotations
 
-from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
-                                                         AsyncRateLimitErrorRetryHandler)
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings

@@ -83,5 +83,5 @@ class SlackDelivery:
                                                unfurl_links=False, unfurl_media=False)
         except DeliveryFailed:
             raise
-        except Exception as error:  # noqa: BLE001 - sorted into retry / give up
+        except Exception as error:
             raise failure(error) from error

@@ -76,7 +76,7 @@ class SlackDoor:
     async def handle(self, request: web.Request) -> web.Response:
         try:
             answer = await self.bolt.async_dispatch(await to_bolt_request(request))
-        except Exception:  # noqa: BLE001 - Bolt itself trips over some malformed (signed) payloads
+        except Exception:
             log.warning("Bolt could not read a Slack request", exc_info=True)
             return web.json_response({"error": "unreadable request"}, status=400)
         if answer.status >= 500:  # Bolt's own error path (already logged by on_error): the payload was unusable
@@ -118,7 +118,7 @@ class SlackDoor:
         self.known.add(user_id)
         try:
             user = (await self.client.users_info(user=user_id))["user"]
-        except Exception:  # noqa: BLE001 - a profile we could not read is not worth failing a request for
+        except Exception:
             log.warning("users.info failed for %s", user_id, exc_info=True)
             self.known.discard(user_id)
             return
@@ -277,7 +277,7 @@ class SlackDoor:
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=body["text"],
                                                      blocks=body["blocks"])
                 return
-            except Exception:  # noqa: BLE001 - e.g. not_in_channel: fall back to the DM
+            except Exception:
                 log.info("ephemeral confirmation in %s failed; sending a DM", channel, exc_info=True)
         await self.client.chat_postMessage(channel=user, text=body["text"], blocks=body["blocks"])
 
@@ -303,7 +303,7 @@ class SlackDoor:
         try:
             source = (await self.client.chat_getPermalink(channel=channel, message_ts=message.get("ts", "")))[
                 "permalink"]
-        except Exception:  # noqa: BLE001 - the form still works without the link
+        except Exception:
             log.warning("chat.getPermalink failed for %s", channel, exc_info=True)
         prefill = {"summary": first_line[:200], "details": text if text != first_line else "", "source": source}
         outcome = await self.open_log_form(body["trigger_id"], actor, {"channel": channel, "source": source},
@@ -342,7 +342,7 @@ def guarded(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable
     async def run(**kwargs: Any) -> None:
         try:
             await listener(**kwargs)
-        except Exception:  # noqa: BLE001 - logged here, answered politely below
+        except Exception:
             body = kwargs.get("body") or {}
             log.exception("Slack %s listener %s failed", body.get("type") or "command", listener.__name__)
             ack = kwargs.get("ack")

@@ -42,8 +42,9 @@ class TeamsDelivery:
                 await self.continue_in(ref, activity, channel=recipient.split(":", 1)[1])
             elif ref is not None and ref.personal:
                 await self.continue_in(ref, activity)
-            elif ref is not None and ref.platform_user_id and (ref.service_url or fallback):
-                await self.open_chat(recipient, ref, ref.service_url or fallback.service_url, activity)  # type: ignore[union-attr]
+            elif ref is not None and ref.platform_user_id and (ref.service_url or (fallback and fallback.service_url)):
+                service_url = ref.service_url or (fallback.service_url if fallback else None) or ""
+                await self.open_chat(recipient, ref, service_url, activity)
             else:
                 if message.template != "unreachable":  # never a report about a report
                     await self.app.run(Command(actor=SYSTEM, action="unreachable", fields={
@@ -53,7 +54,7 @@ class TeamsDelivery:
                                      " reported to the admins", permanent=True)
         except DeliveryFailed:
             raise
-        except Exception as error:  # noqa: BLE001 - sorted into retry / give up by status
+        except Exception as error:
             status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status", None)
             permanent = status in (400, 403, 404)
             raise DeliveryFailed(f"Teams connector: {type(error).__name__} {status or ''}".strip(),

@@ -16,8 +16,12 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
-from botbuilder.schema.teams import (MessagingExtensionAction, MessagingExtensionActionResponse,
-                                     TaskModuleContinueResponse, TaskModuleTaskInfo)
+from botbuilder.schema.teams import (
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleTaskInfo,
+)
 
 from bot.app import App
 from handlers.base import Actor, Command, Outcome, Refusal
@@ -81,7 +85,7 @@ class TeamsDoor(TeamsActivityHandler):
             invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
-        except Exception as error:  # noqa: BLE001 - token errors come in many types; none reach the caller
+        except Exception as error:
             if _auth_failure(error):
                 return web.json_response({"error": "unauthorized"}, status=401)
             raise
@@ -89,7 +93,12 @@ class TeamsDoor(TeamsActivityHandler):
             if invoke.status >= 500:  # an invoke we do not handle (501), or one that failed (logged by on_error)
                 return web.json_response({"error": "this request could not be handled"}, status=400)
             # answered as JSON ourselves: CloudAdapter.process in 4.17.1 serialises invoke bodies twice
-            return web.json_response(data=invoke.body, status=invoke.status)
+            try:
+                body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
+                return web.json_response(data=body, status=invoke.status)
+            except Exception:  # noqa: BLE001 - botbuilder's own error answers can hold unserialisable objects
+                log.warning("an invoke answer could not be serialised", exc_info=True)
+                return web.json_response({"error": "this request could not be handled"}, status=400)
         return web.Response(status=201)
 
     async def on_error(self, context: TurnContext, error: Exception) -> None:
@@ -131,7 +140,7 @@ class TeamsDoor(TeamsActivityHandler):
         self.known.add(ident)
         try:
             member = await TeamsInfo.get_member(context, sender.id)
-        except Exception:  # noqa: BLE001 - not every conversation lets us read members
+        except Exception:
             log.info("Teams get_member failed for %s", ident, exc_info=True)
             return
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)

@@ -11,10 +11,10 @@ from bot import server
 from bot.app import create_app
 from bot.settings import Settings
 from handlers.clock import FixedClock
-from tests.bot.slack.conftest import SECRET, TOKEN, Slack, fake, slack_settings  # noqa: F401 - fake: a fixture
+from tests.bot.slack.conftest import SECRET, TOKEN, Slack, slack_settings
 from tests.bot.slack.fake_slack import Failure, FakeSlack
 from tests.bot.teams.conftest import ORG as TEAMS_ORG
-from tests.bot.teams.conftest import Teams, connector  # noqa: F401 - connector: a fixture
+from tests.bot.teams.conftest import Teams
 from tests.bot.teams.fake_connector import FakeConnector
 from tests.conftest import Database
 

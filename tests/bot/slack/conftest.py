@@ -28,15 +28,6 @@ TOKEN = "xoxb-test-token"
 ORG = Path(__file__).parent / "org.toml"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.server = TestServer(fake.app())
-    await fake.server.start_server()
-    yield fake
-    await fake.server.close()
-
-
 def slack_settings(database: Database, fake: FakeSlack, **extra: Any) -> Settings:
     return Settings(DATABASE_URL=database.url, CX_ORG_FILE=str(ORG), SLACK_BOT_TOKEN=TOKEN,
                     SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url,

@@ -5,17 +5,16 @@ slack_sdk's block models validate on to_dict(); what they do not count (a messag
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from datetime import timedelta
-
 from bot.app import App
-from handlers.clock import FixedClock
 from handlers.base import Actor, Command, Outcome
+from handlers.clock import FixedClock
 from messages.render import SlackRenderer
 from tests.conftest import say
 

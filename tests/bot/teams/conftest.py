@@ -38,15 +38,6 @@ def cards(body: dict[str, Any]) -> list[dict[str, Any]]:
             a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    fake.server = TestServer(fake.app())
-    await fake.server.start_server()
-    yield fake
-    await fake.server.close()
-
-
 @dataclass
 class Teams:
     client: TestClient

@@ -12,9 +12,9 @@ from bot.app import create_app
 from messages.render import TeamsRenderer
 from storage import outbox
 from storage.models import Event, PainPoint
+from tests.bot.slack.test_blocks import TEXTS, everything
 from tests.bot.teams.conftest import ORG, Teams, cards, valid_card
 from tests.bot.teams.fake_connector import FakeConnector
-from tests.bot.slack.test_blocks import TEXTS, everything
 from tests.conftest import Database
 
 
