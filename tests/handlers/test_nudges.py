@@ -140,3 +140,18 @@ async def test_a_sweep_repeated_at_the_same_moment_sends_nothing_more(app: App, 
     await sweep(app)
     await sweep(app)
     assert len(await sent(app)) == 1
+
+
+async def test_working_hours_follow_the_clock_change(app: App, clock: FixedClock) -> None:
+    """Friday 23 Oct 2026 London is on BST (UTC+1); on Monday 26th it is back on GMT."""
+    clock.set(datetime(2026, 10, 23, 14, 0, tzinfo=UTC))  # Friday 15:00 BST
+    await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Friday 16:00 BST
+    clock.set(datetime(2026, 10, 23, 16, 30, tzinfo=UTC))  # Friday 17:30 BST: after hours
+    await sweep(app)
+    assert await sent(app) == []
+    clock.set(datetime(2026, 10, 26, 8, 30, tzinfo=UTC))  # Monday 08:30 GMT: not yet
+    await sweep(app)
+    assert await sent(app) == []
+    clock.set(datetime(2026, 10, 26, 9, 0, tzinfo=UTC))  # Monday 09:00 GMT: working hours begin
+    await sweep(app)
+    assert [n.recipient for n in await sent(app)] == ["local:dana"]
