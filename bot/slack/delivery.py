@@ -24,6 +24,9 @@ PERMANENT = {"channel_not_found", "user_not_found", "users_not_found", "not_in_c
              "missing_scope", "msg_too_long", "invalid_blocks", "no_text", "cannot_dm_bot", "restricted_action",
              "user_disabled", "team_access_not_granted", "channel_is_archived", "invalid_arguments"}
 
+# a person Slack cannot find: the admins hear of it, so the item does not wait on nobody
+UNREACHABLE = {"user_not_found", "users_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"}
+
 
 def failure(error: Exception) -> DeliveryFailed:
     """Sort a Web API failure into 'try again later' and 'give up, and say why'."""
@@ -83,5 +86,10 @@ class SlackDelivery:
                                                unfurl_links=False, unfurl_media=False)
         except DeliveryFailed:
             raise
-        except Exception as error:
-            raise failure(error) from error
+        except Exception as error:  # sorted into "retry later" and "give up, and say why"
+            failed = failure(error)
+            if failed.reason in UNREACHABLE and message.template != "unreachable":  # never a report about a report
+                await self.app.run(Command(actor=Actor(identity="system:slack"), action="unreachable", fields={
+                    "who": message.recipient, "template": message.template,
+                    "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
+            raise failed from error
