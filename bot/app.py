@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.dispatcher import Deliverer, Dispatcher
 from bot.settings import Settings
 from handlers import dispatch
-from handlers.base import Command, Context, Outcome
+from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import Clock, SystemClock
 from handlers.org import Org, load_org
 from messages.render import Renderer
@@ -54,6 +54,8 @@ class App:
         try:
             async with self.sessions() as session, session.begin():
                 return await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
+        except Refusal as refusal:  # raised through the transaction, which rolled back: nothing changed
+            return dispatch.refused(refusal)
         except (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError):
             log.exception("database unavailable while handling %s for %s", cmd.action, cmd.actor.identity)
             return Outcome.refused(UNREACHABLE)

@@ -55,17 +55,20 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    """Run one command. A Refusal rolls back whatever the handler began and becomes a reply."""
+    """Run one command inside the caller's transaction.
+
+    A Refusal propagates, so that the caller rolls the whole transaction back (the delivery claim too: a
+    refused request may be tried again) and answers with `refused(refusal)`.
+    """
     handler = HANDLERS.get(cmd.action)
-    try:
-        access.check_workspace(ctx, cmd.actor)
-        if handler is None:
-            raise Refusal(f"I don't know how to {cmd.action[:30]!r}. Type 'help' to see what I can do.")
-        async with ctx.session.begin_nested():
-            # claimed inside the savepoint: a refused request leaves its delivery free to be tried again
-            if cmd.delivery and not await deliveries.first_time(session=ctx.session, key=cmd.delivery,
-                                                                 at=ctx.clock.now()):
-                return Outcome(repeated=True)
-            return await handler(cmd, ctx)
-    except Refusal as refusal:
-        return Outcome.refused(refusal.message, **({"field": refusal.field} if refusal.field else {}))
+    access.check_workspace(ctx, cmd.actor)
+    if handler is None:
+        raise Refusal(f"I don't know how to {cmd.action[:30]!r}. Type 'help' to see what I can do.")
+    if cmd.delivery and not await deliveries.first_time(session=ctx.session, key=cmd.delivery,
+                                                         at=ctx.clock.now()):
+        return Outcome(repeated=True)
+    return await handler(cmd, ctx)
+
+
+def refused(refusal: Refusal) -> Outcome:
+    return Outcome.refused(refusal.message, **({"field": refusal.field} if refusal.field else {}))

@@ -68,6 +68,7 @@ class TeamsDoor(TeamsActivityHandler):
             self.app_id, password, settings.microsoft_app_type, settings.microsoft_app_tenant_id or "")))
         self.adapter.on_turn_error = self.on_error
         self.known: set[str] = set()  # people whose Teams profile this process has fetched
+        self.references: dict[str, tuple[str | None, str | None, str]] = {}  # conversations already stored
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
@@ -124,12 +125,17 @@ class TeamsDoor(TeamsActivityHandler):
                   "service_url": activity.service_url or "", "user_id": sender.id or "",
                   "personal": "yes" if personal else ""}
         actor = Actor(identity=f"teams:{ident}", workspace=tenant_of(activity))
-        if ident:
-            await self.app.run(Command(actor=actor, action="remember", fields={**fields, "key": f"teams:{ident}"}))
         channel = (activity.channel_data or {}).get("channel", {}) if isinstance(activity.channel_data, dict) else {}
+        wanted = [({**fields, "key": f"teams:{ident}"})] if ident else []
         if channel.get("id"):
-            await self.app.run(Command(actor=actor, action="remember", fields={
-                **fields, "key": f"teams-channel:{channel['id']}", "personal": "", "user_id": ""}))
+            wanted.append({**fields, "key": f"teams-channel:{channel['id']}", "personal": "", "user_id": ""})
+        for remembered in wanted:
+            seen = (conversation.id if conversation else None, activity.service_url, remembered["personal"])
+            if self.references.get(remembered["key"]) == seen:
+                continue  # this process stored this very conversation already
+            outcome = await self.app.run(Command(actor=actor, action="remember", fields=remembered))
+            if outcome.ok:
+                self.references[remembered["key"]] = seen
 
     async def learn(self, context: TurnContext) -> None:
         """The person's email (for org-file people named by email), from Teams' member API, once."""
