@@ -210,3 +210,13 @@ async def test_reassign_snooze_and_decline_forms(slack: Slack) -> None:
     [item] = await ledger(slack)
     assert (item.status, item.decline_reason) == ("declined", "It is the customer's own VAT setting")
     assert await actions(slack, 1) == ["create", "reassign", "snooze", "decline"]
+
+
+async def test_leaders_get_the_digest_on_demand(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice shows the wrong VAT")
+    refused = await (await slack.command("U0SAM", "digest")).json()
+    assert "Only CX leaders and admins" in refused["text"]
+    digest = await (await slack.command("U0CXO", "digest 2026-W48")).json()
+    assert digest["response_type"] == "ephemeral"
+    assert digest["blocks"][0]["text"]["text"] == "Customer pain, week 48"
+    assert "*1* in" in digest["blocks"][1]["text"]["text"]

@@ -113,3 +113,16 @@ async def test_slack_reporter_hears_in_slack_when_a_teams_owner_resolves(teams: 
 
         rows = await outbox.listing(session=session)
     assert [(r.recipient, r.template) for r in rows if r.template == "resolved"] == [("slack:U0SAM", "resolved")]
+
+
+async def test_installing_the_bot_greets_and_remembers_the_conversation(teams: Teams) -> None:
+    update = teams.activity("dana", kind="conversationUpdate", personal=False,
+                            conversation="19:billing@thread.tacv2", channel="19:billing@thread.tacv2")
+    update["membersAdded"] = [{"id": "28:bot", "name": "cxbot"}]
+    response = await teams.post(update)
+    assert response.status in (200, 201)
+    [greeting] = teams.connector.sent("send")  # a new message in the channel, not a reply
+    assert "what you own and what you reported" in str(greeting)
+    async with teams.app.sessions() as session:
+        keys = set(await session.scalars(select(ConversationRef.key)))
+    assert {"teams:aad-dana", "teams-channel:19:billing@thread.tacv2"} <= keys
