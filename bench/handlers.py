@@ -23,12 +23,18 @@ from storage.models import PainPoint
 ORG = Path(__file__).parents[1] / "tests" / "org.toml"
 
 
-async def fresh(url: str, schema: str | None) -> App:
-    app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG)), clock=FixedClock(), schema=schema)
+async def empty_schema(app: App, schema: str | None, *, drop_only: bool = False) -> None:
+    """A PostgreSQL schema of the benchmark's own, empty (or gone, afterwards); nothing to do on SQLite."""
     if schema:
         async with app.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            if not drop_only:
+                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
+async def fresh(url: str, schema: str | None) -> App:
+    app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG)), clock=FixedClock(), schema=schema)
+    await empty_schema(app, schema)
     await app.prepare()
     return app
 
@@ -61,9 +67,7 @@ async def measure(label: str, url: str, schema: str | None, count: int) -> list[
         handlers = await handler_rate(app, count)
         raw = await raw_rate(app, count)
     finally:
-        if schema:
-            async with app.engine.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await empty_schema(app, schema, drop_only=True)
         await app.close()
     return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw)]
 

@@ -13,8 +13,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, insert, select
 
+from bench.handlers import empty_schema
 from bot.app import App, create_app
 from bot.settings import Settings
 from handlers import digest
@@ -28,10 +29,7 @@ STAGES = ["marketing", "sales", "onboarding", "delivery", "use", "support", "bil
 
 async def fresh(url: str, schema: str | None) -> App:
     app = create_app(Settings(DATABASE_URL=url), clock=FixedClock(NOW), schema=schema)
-    if schema:
-        async with app.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await empty_schema(app, schema)
     await app.prepare()
     async with app.sessions() as session, session.begin():
         await session.execute(insert(Department), [{"key": f"d{n}", "name": f"Department {n}", "keywords": [],

@@ -21,8 +21,8 @@ from aiohttp.test_utils import TestServer
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import text
 
+from bench.handlers import empty_schema
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
@@ -98,10 +98,7 @@ async def bot(fake: FakeSlack, url: str, schema: str | None) -> web.Application:
     settings = Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG), SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                         SLACK_API_URL=fake.url)
     app = create_app(settings, schema=schema)
-    if schema:
-        async with app.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await empty_schema(app, schema)
     return server.build(app, run_scheduler=False)
 
 

@@ -21,8 +21,8 @@ from aiohttp.test_utils import TestServer
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
-from sqlalchemy import text
 
+from bench.handlers import empty_schema
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
@@ -100,10 +100,7 @@ async def main(activities: int, postgres: str | None) -> list[tuple[str, float, 
             for label, url, schema in targets:
                 app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG), CX_TEAMS_EMULATOR=True),
                                  schema=schema)
-                if schema:
-                    async with app.engine.begin() as conn:
-                        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                await empty_schema(app, schema)
                 rate = await serving(server.build(app, run_scheduler=False),
                                      lambda u: load(u, connector.url, activities))
                 rows.append((f"Teams log activities/s, {label}", rate, bare))

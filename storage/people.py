@@ -56,18 +56,13 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
 async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[str, str]:
     """Display names for identities and emails; someone unknown is shown by their handle."""
     ordered = list(dict.fromkeys(w for w in whos if w))
-    wanted = set(ordered)
-    if not wanted:
+    if not ordered:
         return {}
-    emails = {w.lower() for w in wanted if is_email(w)}
-    rows = await session.scalars(select(Person).where(or_(
-        Person.identity.in_(wanted - emails), Person.email.in_(emails))))
     found: dict[str, str] = {}
-    for person in rows:
-        if person.identity in wanted:
-            found[person.identity] = person.display_name
-        if person.email in emails:
-            found[person.email] = person.display_name
+    for person in await many(session=session, whos=ordered):
+        for handle in (person.identity, person.email):
+            if handle:
+                found.setdefault(handle, person.display_name)
     return {w: found.get(w.lower() if is_email(w) else w, w.split(":", 1)[-1]) for w in ordered}
 
 
