@@ -18,7 +18,8 @@ from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import Clock, SystemClock
 from handlers.org import Org, load_org
 from messages.render import Renderer
-from storage import db, org_sync
+from storage import db, inbox, org_sync
+from storage.models import InboxRequest
 
 log = logging.getLogger(__name__)
 DEMO_ORG = Path(__file__).parent / "demo.toml"
@@ -38,8 +39,10 @@ class App:
     deliverers: list[Deliverer] = field(default_factory=list)
     # doors kick the dispatcher after a change instead of waiting for its next tick (tests turn this off)
     prompt_delivery: bool = True
+    gate: db.WriteGate = field(default_factory=lambda: db.WriteGate(None))  # transactions take turns
     slack: Any = None  # the Slack delivery, when Slack is configured (bot.slack.delivery.SlackDelivery)
     teams: Any = None  # the Teams door, when Teams is configured (bot.teams.door.TeamsDoor)
+    slack_door: Any = None  # the Slack door, once the server mounts it (bot.slack.door.SlackDoor)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def prepare(self) -> None:
@@ -52,13 +55,29 @@ class App:
     async def run(self, cmd: Command) -> Outcome:
         """Handle one command in one transaction: its state change and its notifications commit together."""
         try:
-            async with self.sessions() as session, session.begin():
+            async with self.gate(), self.sessions() as session, session.begin():
                 return await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
         except Refusal as refusal:  # raised through the transaction, which rolled back: nothing changed
             return dispatch.refused(refusal)
         except (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError):
             log.exception("database unavailable while handling %s for %s", cmd.action, cmd.actor.identity)
             return Outcome.refused(UNREACHABLE)
+
+    async def accept(self, key: str, payload: dict[str, Any]) -> int | None:
+        """Write a request down before answering it; None when this delivery was accepted before."""
+        async with self.gate(urgent=True), self.sessions() as session, session.begin():
+            return await inbox.accept(session=session, key=key, payload=payload, at=self.clock.now(),
+                                      lease=timedelta(seconds=self.settings.inbox_lease))
+
+    async def finished(self, request_id: int) -> None:
+        async with self.gate(), self.sessions() as session, session.begin():
+            await inbox.done(session=session, request_id=request_id, at=self.clock.now())
+
+    async def unfinished(self) -> list[InboxRequest]:
+        """Requests whose process died before finishing them, taken over by this one."""
+        async with self.sessions() as session, session.begin():
+            return await inbox.unfinished(session=session, now=self.clock.now(),
+                                          lease=timedelta(seconds=self.settings.inbox_lease))
 
     def deliver_soon(self) -> None:
         """Run the dispatcher now, in the background, instead of waiting for its next tick.
@@ -76,7 +95,7 @@ class App:
             await asyncio.gather(*running, return_exceptions=True)
         try:
             await self.dispatcher.run_once()
-        except Exception:
+        except Exception:  # the scheduler's next tick retries; never crash a request over it
             log.exception("prompt outbox delivery failed")
 
     def add_deliverer(self, deliverer: Deliverer) -> None:
@@ -103,9 +122,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
     clock = clock or SystemClock()
     engine = db.create_engine(settings.database_url, schema=schema or settings.database_schema)
     sessions = db.sessions(engine)
+    gate = db.WriteGate.for_engine(engine)
     app = App(settings=settings, engine=engine, sessions=sessions, org=load_org_for(settings, demo=demo),
-              clock=clock, renderer=Renderer("text"),
-              dispatcher=Dispatcher(sessions=sessions, clock=clock, lease=timedelta(seconds=settings.outbox_lease)))
+              clock=clock, renderer=Renderer("text"), gate=gate,
+              dispatcher=Dispatcher(sessions=sessions, clock=clock, lease=timedelta(seconds=settings.outbox_lease),
+                                    gate=gate))
     if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
         from bot.slack.delivery import SlackDelivery
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from storage import outbox
+from storage.db import WriteGate
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Dispatcher:
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
     batch: int = 50
+    gate: WriteGate = field(default_factory=lambda: WriteGate(None))
 
     def route(self, recipient: str) -> Deliverer | None:
         return next((d for d in self.deliverers if recipient.startswith(d.prefixes)), None)
@@ -52,7 +54,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many were delivered."""
         prefixes = tuple(p for d in self.deliverers for p in d.prefixes)
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
                                          lease=self.lease, limit=self.batch)
         sent = 0
@@ -68,17 +70,17 @@ class Dispatcher:
         except DeliveryFailed as failure:
             await self._failed(message, failure)
             return 0
-        except Exception as error:
+        except Exception as error:  # any unexpected failure is retried, and logged with context
             log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
             await self._failed(message, DeliveryFailed(f"{type(error).__name__}: {error}"))
             return 0
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             await outbox.delivered(session=session, message_id=message.id, at=self.clock.now())
         return 1
 
     async def _failed(self, message: OutboxMessage, failure: DeliveryFailed) -> None:
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self.gate(), self.sessions() as session, session.begin():
             if failure.permanent or message.attempts >= self.max_attempts:
                 log.warning("outbox message %s to %s failed for good: %s", message.id, message.recipient,
                             failure.reason)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -52,6 +53,10 @@ def schedule(app: App) -> AsyncIOScheduler:
     scheduler.add_job(app.dispatcher.run_once, "interval", seconds=app.settings.outbox_interval,
                       id="outbox", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=60)
+    if app.slack_door is not None:  # requests a dead process accepted but did not finish
+        scheduler.add_job(app.slack_door.recover, "interval", seconds=max(app.settings.inbox_lease / 3, 1),
+                          id="inbox-recovery", replace_existing=True, max_instances=1, coalesce=True,
+                          misfire_grace_time=60, next_run_time=datetime.now(app.org.zone))
     scheduler.add_job(sweep, "interval", args=[app], seconds=app.org.nudges.every.total_seconds(),
                       id="nudge-sweep", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=3600)
@@ -72,6 +77,7 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
         from bot.slack.door import mount  # Slack's SDK loads only when Slack is configured
 
         slack = mount(web_app, app)
+        app.slack_door = slack
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await app.prepare()

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     outbox_interval: float = Field(5.0, validation_alias="CX_OUTBOX_INTERVAL_SECONDS")
     # how long a process may hold a message it is sending before another may take it over
     outbox_lease: float = Field(120.0, validation_alias="CX_OUTBOX_LEASE_SECONDS")
+    # how long a request written down on arrival may wait for its process before another finishes it
+    inbox_lease: float = Field(30.0, validation_alias="CX_INBOX_LEASE_SECONDS")
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

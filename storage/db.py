@@ -1,6 +1,7 @@
 """Engine, sessions and migrations for SQLite (embedded default) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -106,3 +107,48 @@ async def reachable(engine: AsyncEngine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not reachable" for the health check
         return False
+
+
+class WriteGate:
+    """Transactions take turns here, in order, with urgent ones (writing a request down before answering
+    Slack) first, so that a burst of work never keeps an answer waiting.
+
+    SQLite has one writer at a time and makes the others poll for its lock, unfairly: its gate lets one
+    through. PostgreSQL takes `capacity` at once (the connection pool's size less one), and urgent ones
+    pass at once.
+    """
+
+    def __init__(self, capacity: int | None, *, urgent_waits: bool = False) -> None:
+        self.capacity, self.urgent_waits = capacity, urgent_waits
+        self.busy = 0
+        self.urgent_waiting = 0
+        self.changed = asyncio.Condition()
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> WriteGate:
+        if engine.dialect.name == "sqlite":
+            return cls(1, urgent_waits=True)
+        return cls(max(engine.pool.size() - 1, 1))  # type: ignore[attr-defined]
+
+    @asynccontextmanager
+    async def __call__(self, urgent: bool = False) -> AsyncIterator[None]:
+        if self.capacity is None or (urgent and not self.urgent_waits):
+            yield
+            return
+        capacity = self.capacity
+        async with self.changed:
+            if urgent:
+                self.urgent_waiting += 1
+            try:
+                await self.changed.wait_for(
+                    lambda: self.busy < capacity and (urgent or not self.urgent_waiting))
+            finally:
+                if urgent:
+                    self.urgent_waiting -= 1
+            self.busy += 1
+        try:
+            yield
+        finally:
+            async with self.changed:
+                self.busy -= 1
+                self.changed.notify_all()

@@ -223,3 +223,18 @@ class ConversationRef(Base):
     platform_user_id: Mapped[str | None] = mapped_column(String(200))  # Teams' 29:... id, for a 1:1 chat
     personal: Mapped[bool] = mapped_column(default=False)  # a 1:1 conversation with the bot
     updated_at: Mapped[datetime]
+
+
+class InboxRequest(Base):
+    """A request written down before it is answered, and worked on after: a crash between the two loses
+    nothing, because a restarted process finishes what is still here."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_waiting", "processed_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # the platform's id for this delivery
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]

@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import App
 from bot.slack.delivery import SlackDelivery
@@ -26,7 +27,7 @@ from handlers.parse import parse
 from messages.render import SlackRenderer
 
 log = logging.getLogger(__name__)
-ACK_BUDGET = 2.0  # seconds of work before answering Slack anyway (it gives up on an answer after 3)
+WORKERS = 2  # accepted commands worked on at once, per process
 FORMS = {"resolve", "decline", "reopen", "snooze", "reassign"}
 DIRECT = {"acknowledge": "ack", "fixed": "fixed"}
 FORM_FIELDS = {  # submitted block id -> command field, and where a refusal without a field is shown
@@ -67,6 +68,7 @@ class SlackDoor:
         self.renderer: SlackRenderer = self.delivery.renderer
         self.known: set[str] = set()  # users whose profile this process has already fetched
         self.zones: dict[str, str] = {}  # their time zones
+        self.workers = asyncio.Semaphore(WORKERS)
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
                              process_before_response=settings.slack_process_before_response)
@@ -76,7 +78,7 @@ class SlackDoor:
     async def handle(self, request: web.Request) -> web.Response:
         try:
             answer = await self.bolt.async_dispatch(await to_bolt_request(request))
-        except Exception:
+        except Exception:  # Bolt itself trips over some malformed (signed) payloads
             log.warning("Bolt could not read a Slack request", exc_info=True)
             return web.json_response({"error": "unreadable request"}, status=400)
         if answer.status >= 500:  # Bolt's own error path (already logged by on_error): the payload was unusable
@@ -118,7 +120,7 @@ class SlackDoor:
         self.known.add(user_id)
         try:
             user = (await self.client.users_info(user=user_id))["user"]
-        except Exception:
+        except Exception:  # a profile we could not read is not worth failing a request for
             log.warning("users.info failed for %s", user_id, exc_info=True)
             self.known.discard(user_id)
             return
@@ -153,29 +155,48 @@ class SlackDoor:
                 await respond(**self.message(outcome, actor.identity), response_type="ephemeral")
         else:
             try:
-                parsed = parse(text)
+                parse(text)
             except Refusal as refusal:
                 await ack(text=refusal.message)
                 return
-            # the change commits before the answer when it can (a "Logged CX-n" answer means it is in the
-            # ledger); past the budget Slack gets "working on it" and the answer follows via response_url.
-            # Notifications (the Web API calls) go out from the outbox after the answer.
-            work = asyncio.ensure_future(self.run(Command(
-                actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
-                where=command.get("channel_id"), delivery=f"slack:command:{command['trigger_id']}")))
-            done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
-            if not done:
-                await ack(text="Working on it: the answer will appear here in a moment.", response_type="ephemeral")
-            outcome = await work
-            if outcome.repeated:
-                if done:
-                    await ack()
-            elif done:
-                await ack(**self.message(outcome, actor.identity), response_type="ephemeral")
-            else:
-                await respond(**self.message(outcome, actor.identity), response_type="ephemeral",
-                              replace_original=True)
+            # written down first (one insert), answered at once, worked on after: a 200 means the request
+            # is kept, and a process that dies before finishing it leaves it to the next (recover below).
+            # The answer follows through response_url; notifications go out from the outbox.
+            request_id = await self.app.accept(f"slack:command:{command['trigger_id']}",
+                                               {"kind": "slack_command", "command": command})
+            await ack()
+            if request_id is not None:
+                async with self.workers:  # a few at a time, so that a burst never slows the next answers
+                    await self.work_command(request_id, command)
         await self.learn(command["user_id"], command.get("team_id"))
+
+    async def work_command(self, request_id: int, command: dict[str, Any]) -> None:
+        """Do what an accepted /cx command asks, answer through its response_url, and mark it finished."""
+        text = (command.get("text") or "").strip()
+        actor = self.actor(str(command.get("user_id") or ""), command.get("team_id"), command.get("user_name"))
+        parsed = parse(text)
+        outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
+                                         where=command.get("channel_id"),
+                                         delivery=f"slack:command:{command.get('trigger_id')}"))
+        if not outcome.repeated and outcome.replies and command.get("response_url"):
+            try:
+                await AsyncWebhookClient(str(command["response_url"])).send_dict(
+                    {**self.message(outcome, actor.identity), "response_type": "ephemeral"})
+            except Exception:  # the change is made; only the answer is lost
+                log.warning("could not answer a /cx command through its response_url", exc_info=True)
+        await self.app.finished(request_id)
+
+    async def recover(self) -> int:
+        """Finish the requests a process accepted but did not finish (it died): each at most once more."""
+        finished = 0
+        for request in await self.app.unfinished():
+            if request.payload.get("kind") == "slack_command":
+                try:
+                    await self.work_command(request.id, dict(request.payload.get("command") or {}))
+                except Refusal:
+                    await self.app.finished(request.id)
+                finished += 1
+        return finished
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond) -> None:
@@ -277,7 +298,7 @@ class SlackDoor:
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=body["text"],
                                                      blocks=body["blocks"])
                 return
-            except Exception:
+            except Exception:  # e.g. not_in_channel: fall back to the DM
                 log.info("ephemeral confirmation in %s failed; sending a DM", channel, exc_info=True)
         await self.client.chat_postMessage(channel=user, text=body["text"], blocks=body["blocks"])
 
@@ -303,7 +324,7 @@ class SlackDoor:
         try:
             source = (await self.client.chat_getPermalink(channel=channel, message_ts=message.get("ts", "")))[
                 "permalink"]
-        except Exception:
+        except Exception:  # the form still works without the link
             log.warning("chat.getPermalink failed for %s", channel, exc_info=True)
         prefill = {"summary": first_line[:200], "details": text if text != first_line else "", "source": source}
         outcome = await self.open_log_form(body["trigger_id"], actor, {"channel": channel, "source": source},
@@ -342,7 +363,7 @@ def guarded(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable
     async def run(**kwargs: Any) -> None:
         try:
             await listener(**kwargs)
-        except Exception:
+        except Exception:  # logged here, answered politely below
             body = kwargs.get("body") or {}
             log.exception("Slack %s listener %s failed", body.get("type") or "command", listener.__name__)
             ack = kwargs.get("ack")

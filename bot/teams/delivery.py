@@ -54,7 +54,7 @@ class TeamsDelivery:
                                      " reported to the admins", permanent=True)
         except DeliveryFailed:
             raise
-        except Exception as error:
+        except Exception as error:  # sorted into retry / give up by status
             status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status", None)
             permanent = status in (400, 403, 404)
             raise DeliveryFailed(f"Teams connector: {type(error).__name__} {status or ''}".strip(),

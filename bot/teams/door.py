@@ -86,7 +86,7 @@ class TeamsDoor(TeamsActivityHandler):
             invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
-        except Exception as error:
+        except Exception as error:  # token errors come in many types; none reach the caller
             if _auth_failure(error):
                 return web.json_response({"error": "unauthorized"}, status=401)
             raise
@@ -97,7 +97,7 @@ class TeamsDoor(TeamsActivityHandler):
             try:
                 body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
                 return web.json_response(data=body, status=invoke.status)
-            except Exception:  # noqa: BLE001 - botbuilder's own error answers can hold unserialisable objects
+            except Exception:  # botbuilder's own error answers can hold unserialisable objects
                 log.warning("an invoke answer could not be serialised", exc_info=True)
                 return web.json_response({"error": "this request could not be handled"}, status=400)
         return web.Response(status=201)
@@ -146,7 +146,7 @@ class TeamsDoor(TeamsActivityHandler):
         self.known.add(ident)
         try:
             member = await TeamsInfo.get_member(context, sender.id)
-        except Exception:
+        except Exception:  # not every conversation lets us read members
             log.info("Teams get_member failed for %s", ident, exc_info=True)
             return
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)

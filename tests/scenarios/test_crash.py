@@ -1,7 +1,8 @@
 """Crash mid-load: `cxbot serve` on PostgreSQL takes a few hundred signed Slack requests and clicks at once,
-is killed with SIGKILL part-way, and restarts. Every request answered "Logged" is in the ledger exactly once
-with its history; nothing is half-written; every notification is delivered after the restart, and only a
-message that was in flight at the kill can have reached Slack twice."""
+is killed with SIGKILL part-way, and restarts. Every command that got HTTP 200 is in the ledger exactly once
+with its history (a restarted process finishes what the dead one accepted); nothing is half-written; every
+notification is delivered after the restart, and only a message that was in flight at the kill can have
+reached Slack twice."""
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.settings import Settings
-from storage.models import Event, OutboxMessage, PainPoint
+from storage.models import Event, InboxRequest, OutboxMessage, PainPoint
 from tests.bot.slack.conftest import ORG, SECRET, TOKEN
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.conftest import PG_URL, Database
@@ -51,7 +52,7 @@ def start(database: Database, fake: FakeSlack, port: int, log: Path) -> subproce
            "DATABASE_URL": PG_URL or "", "CX_DATABASE_SCHEMA": database.schema or "", "CX_ORG_FILE": str(ORG),
            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url,
            "PORT": str(port), "HOST": "127.0.0.1", "CX_OUTBOX_INTERVAL_SECONDS": "0.5",
-           "CX_OUTBOX_LEASE_SECONDS": "3", "PYTHONPATH": str(ROOT)}
+           "CX_OUTBOX_LEASE_SECONDS": "3", "CX_INBOX_LEASE_SECONDS": "3", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
@@ -125,9 +126,11 @@ async def test_kill_minus_nine_mid_load(database: Database, tmp_path: Path) -> N
             async with checker.sessions() as session:
                 waiting = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.status == "pending"))
+                waiting += await session.scalar(select(func.count()).select_from(InboxRequest).where(
+                    InboxRequest.processed_at.is_(None))) or 0
             if not waiting:
                 break
-            await asyncio.sleep(0.5)  # the restarted process drains the outbox on its own schedule
+            await asyncio.sleep(0.5)  # the restarted process finishes requests and drains the outbox itself
         async with checker.sessions() as session:
             items = list(await session.scalars(select(PainPoint)))
             creates = Counter(await session.scalars(select(Event.pain_point_id).where(Event.action == "create")))
@@ -139,12 +142,11 @@ async def test_kill_minus_nine_mid_load(database: Database, tmp_path: Path) -> N
         process.wait(timeout=30)
         await fake.server.close()
 
-    logged = {m.group(1): m.group(2) for status, text in answers.values() if status == 200
-              for m in [re.search(r"Logged (CX-\d+) \\\"(Invoice \d+ charged twice)", text)] if m}
-    assert 20 < len(logged) < REQUESTS, "the kill should land part-way through the load"
+    accepted = {f"Invoice {n} charged twice" for n, (status, _) in answers.items() if status == 200 and n % 4 != 3}
+    assert 20 < len(accepted) < REQUESTS * 3 // 4, "the kill should land part-way through the load"
     summaries = Counter(item.summary for item in items)
-    for ref, summary in logged.items():
-        assert summaries[summary] == 1, f"{ref} ({summary}) was answered Logged but is in the ledger {summaries[summary]} times"
+    for summary in accepted:
+        assert summaries[summary] == 1, f"{summary!r} got a 200 but is in the ledger {summaries[summary]} times"
     assert all(count == 1 for count in summaries.values())
     assert all(creates[item.id] == 1 for item in items), "an item without exactly one create event"
     assert all(count == 1 for count in acks.values()), "an acknowledgement recorded twice"

@@ -61,6 +61,10 @@ class Slack:
                           "trigger_id": trigger or f"trig-{next(self.ids)}"})
         return await self.post(body, "application/x-www-form-urlencoded", **kw)
 
+    def answers(self, user: str) -> list[dict[str, Any]]:
+        """What a /cx command by `user` answered through its response_url (the answer follows the ack)."""
+        return [c for c in self.fake.called("response_url") if c["name"] == f"cmd-{user}"]
+
     async def interactive(self, payload: dict[str, Any], **kw: Any) -> ClientResponse:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
                                **kw)

@@ -27,7 +27,8 @@ async def test_log_acknowledge_resolve_and_the_reporter_hears_back(slack: Slack)
     fake = slack.fake
     response = await slack.command("U0SAM", "log Customer charged twice on invoice 8812 severity=high")
     assert response.status == 200
-    reply = await response.json()  # the answer itself carries the confirmation: a 200 means it is logged
+    assert await response.text() == ""  # acknowledged at once; the answer follows through response_url
+    [reply] = slack.answers("U0SAM")
     assert reply["response_type"] == "ephemeral"
     assert "Logged CX-1" in reply["text"] and "Billing" in reply["text"]
     [item] = await ledger(slack)
@@ -214,9 +215,10 @@ async def test_reassign_snooze_and_decline_forms(slack: Slack) -> None:
 
 async def test_leaders_get_the_digest_on_demand(slack: Slack) -> None:
     await slack.command("U0SAM", "log Invoice shows the wrong VAT")
-    refused = await (await slack.command("U0SAM", "digest")).json()
-    assert "Only CX leaders and admins" in refused["text"]
-    digest = await (await slack.command("U0CXO", "digest 2026-W48")).json()
+    await slack.command("U0SAM", "digest")
+    assert "Only CX leaders and admins" in slack.answers("U0SAM")[-1]["text"]
+    await slack.command("U0CXO", "digest 2026-W48")
+    digest = slack.answers("U0CXO")[-1]
     assert digest["response_type"] == "ephemeral"
     assert digest["blocks"][0]["text"]["text"] == "Customer pain, week 48"
     assert "*1* in" in digest["blocks"][1]["text"]["text"]
