@@ -30,7 +30,7 @@ async def unreachable(cmd: Command, ctx: Context) -> Outcome:
     """A door could not reach someone: tell the admins, so the item does not rot unseen."""
     who, ref = cmd.fields.get("who", ""), cmd.fields.get("ref", "")
     names = await people.names(session=ctx.session, whos=[who])
-    admins = [p.identity for p in await people.with_role(session=ctx.session, admins=True) if p.identity]
+    admins = await people.identities(session=ctx.session, admins=True)
     notices = await notify.send(ctx, admins, "unreachable",
                                 {"who": names.get(who, who), "handle": who, "ref": ref,
                                  "what": cmd.fields.get("template", "")})

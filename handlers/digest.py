@@ -94,7 +94,7 @@ async def send(cmd: Command, ctx: Context) -> Outcome:
     leadership = [f"slack-channel:{c}" for c in [ctx.org.digest.slack_channel] if c]
     leadership += [f"teams-channel:{c}" for c in [ctx.org.digest.teams_channel] if c]
     if not leadership:
-        leadership = [p.identity for p in await people.with_role(session=ctx.session, leaders=True) if p.identity]
+        leadership = await people.identities(session=ctx.session, leaders=True)
     plan: list[tuple[str, int | None]] = [(d, None) for d in leadership]
     if ctx.org.digest.departments:
         for department in await departments.all(session=ctx.session):

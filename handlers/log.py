@@ -73,7 +73,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     notices = await notify.send(ctx, [item.owner] if item.owner else [], "assignment",
                                 {"item": view, "by": reporter.display_name, "reason": "new"})
     if not item.owner:  # a department with nobody in it: the admins must find it a home
-        admins = [p.identity for p in await people.with_role(session=ctx.session, admins=True) if p.identity]
+        admins = await people.identities(session=ctx.session, admins=True)
         notices += await notify.send(ctx, admins, "assignment", {"item": view, "by": reporter.display_name,
                                                                  "reason": "unowned"})
     return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by})], notices=notices)

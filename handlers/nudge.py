@@ -50,8 +50,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     dry_run = cmd.fields.get("dry_run") == "yes"
     settings = ctx.org.nudges
     found = await nudges.candidates(session=ctx.session, now=now)
-    leaders = [p.identity for p in await people.with_role(session=ctx.session, leaders=True) if p.identity]
-    admins = [p.identity for p in await people.with_role(session=ctx.session, admins=True) if p.identity]
+    leaders = await people.identities(session=ctx.session, leaders=True)
+    admins = await people.identities(session=ctx.session, admins=True)
     whos: set[str] = set(leaders)
     owners: dict[int, str | None] = {}
     for c in found:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import leases
 from storage.models import InboxRequest
 from storage.upsert import insert_ignore
 
@@ -28,14 +29,5 @@ async def done(*, session: AsyncSession, request_id: int, at: datetime) -> None:
 async def unfinished(*, session: AsyncSession, now: datetime, lease: timedelta,
                      limit: int = 50) -> list[InboxRequest]:
     """Requests nobody finished (their process died): take them over under a new lease."""
-    query = (select(InboxRequest)
-             .where(InboxRequest.processed_at.is_(None),
-                    or_(InboxRequest.claimed_until.is_(None), InboxRequest.claimed_until <= now))
-             .order_by(InboxRequest.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(await session.scalars(query))
-    for row in rows:
-        row.claimed_until = now + lease
-    await session.flush()
-    return rows
+    return await leases.take(session=session, model=InboxRequest, where=[InboxRequest.processed_at.is_(None)],
+                             now=now, lease=lease, limit=limit)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import leases
 from storage.models import OutboxMessage
 from storage.upsert import insert_ignore
 
@@ -33,22 +34,13 @@ async def enqueue_many(*, session: AsyncSession, messages: list[dict[str, Any]],
 
 async def claim(*, session: AsyncSession, now: datetime, prefixes: tuple[str, ...], lease: timedelta,
                 limit: int = 50) -> list[OutboxMessage]:
-    """Take due messages for these recipient prefixes under a lease, so no other process sends them too.
-
-    On PostgreSQL concurrent claimers skip each other's rows; SQLite's single writer serialises them.
-    """
+    """Take due messages for these recipient prefixes under a lease, so no other process sends them too."""
     if not prefixes:
         return []
-    query = (select(OutboxMessage)
-             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
-                    or_(*(OutboxMessage.recipient.startswith(p) for p in prefixes)))
-             .order_by(OutboxMessage.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(await session.scalars(query))
+    rows = await leases.take(session=session, model=OutboxMessage, now=now, lease=lease, limit=limit, where=[
+        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+        or_(*(OutboxMessage.recipient.startswith(p) for p in prefixes))])
     for row in rows:
-        row.claimed_until = now + lease
         row.attempts += 1
     await session.flush()
     return rows

@@ -84,6 +84,11 @@ async def addresses(*, session: AsyncSession, who: str) -> set[str]:
     return {h for h in (person.identity, person.email) if h}
 
 
+async def identities(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[str]:
+    """The platform identities of the admins (or leaders): whom to tell, where a role must hear of something."""
+    return [p.identity for p in await with_role(session=session, admins=admins, leaders=leaders) if p.identity]
+
+
 async def with_role(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[Person]:
     query = select(Person)
     if admins:
