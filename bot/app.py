@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.dispatcher import Deliverer, Dispatcher
 from bot.settings import Settings
 from handlers import dispatch
-from handlers.base import Command, Context, Outcome, Refusal
+from handlers.base import Actor, Command, Context, Outcome, Refusal
 from handlers.clock import Clock, SystemClock
 from handlers.org import Org, load_org
 from messages.render import Renderer
 from storage import db, inbox, org_sync
-from storage.models import InboxRequest
+from storage.models import InboxRequest, OutboxMessage
 
 log = logging.getLogger(__name__)
 DEMO_ORG = Path(__file__).parent / "demo.toml"
@@ -79,6 +79,12 @@ class App:
             return await inbox.unfinished(session=session, now=self.clock.now(),
                                           lease=timedelta(seconds=self.settings.inbox_lease))
 
+    async def report_unreachable(self, message: OutboxMessage) -> None:
+        """Tell the admins that a notification could not reach its recipient at all."""
+        await self.run(Command(actor=Actor(identity="system:outbox"), action="unreachable", fields={
+            "who": message.recipient, "template": message.template,
+            "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
+
     def deliver_soon(self) -> None:
         """Run the dispatcher now, in the background, instead of waiting for its next tick.
 
@@ -127,6 +133,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
               clock=clock, renderer=Renderer("text"), gate=gate,
               dispatcher=Dispatcher(sessions=sessions, clock=clock, lease=timedelta(seconds=settings.outbox_lease),
                                     gate=gate))
+    app.dispatcher.report_unreachable = app.report_unreachable
     if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
         from bot.slack.delivery import SlackDelivery
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -19,9 +20,11 @@ log = logging.getLogger(__name__)
 class DeliveryFailed(Exception):
     """A delivery that did not happen; `permanent` ones are recorded and never retried."""
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None,
+                 unreachable: bool = False) -> None:
         super().__init__(reason)
-        self.reason, self.permanent, self.retry_after = reason, permanent, retry_after
+        self.reason, self.permanent, self.retry_after = reason, permanent or unreachable, retry_after
+        self.unreachable = unreachable  # the person cannot be reached on that platform: the admins must hear
 
 
 class Deliverer(Protocol):
@@ -46,6 +49,8 @@ class Dispatcher:
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
     batch: int = 50
+    # told when a recipient cannot be reached at all, so that someone can act (the admins, by default)
+    report_unreachable: Callable[[OutboxMessage], Awaitable[None]] | None = None
     gate: WriteGate = field(default_factory=lambda: WriteGate(None))
 
     def route(self, recipient: str) -> Deliverer | None:
@@ -79,6 +84,8 @@ class Dispatcher:
         return 1
 
     async def _failed(self, message: OutboxMessage, failure: DeliveryFailed) -> None:
+        if failure.unreachable and self.report_unreachable and message.template != "unreachable":
+            await self.report_unreachable(message)  # never a report about a report
         now = self.clock.now()
         async with self.gate(), self.sessions() as session, session.begin():
             if failure.permanent or message.attempts >= self.max_attempts:

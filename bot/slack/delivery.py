@@ -39,7 +39,7 @@ def failure(error: Exception) -> DeliveryFailed:
             return DeliveryFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1))
         if response.status_code >= 500:
             return DeliveryFailed(f"Slack answered {response.status_code}")
-        return DeliveryFailed(code, permanent=code in PERMANENT)
+        return DeliveryFailed(code, permanent=code in PERMANENT, unreachable=code in UNREACHABLE)
     if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
         return DeliveryFailed(f"could not reach Slack: {type(error).__name__}")
     return DeliveryFailed(f"{type(error).__name__}: {error}")
@@ -87,9 +87,4 @@ class SlackDelivery:
         except DeliveryFailed:
             raise
         except Exception as error:  # sorted into "retry later" and "give up, and say why"
-            failed = failure(error)
-            if failed.reason in UNREACHABLE and message.template != "unreachable":  # never a report about a report
-                await self.app.run(Command(actor=Actor(identity="system:slack"), action="unreachable", fields={
-                    "who": message.recipient, "template": message.template,
-                    "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
-            raise failed from error
+            raise failure(error) from error

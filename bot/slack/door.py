@@ -113,6 +113,12 @@ class SlackDoor:
         return Actor(identity=f"slack:{user_id}", display_name=None if user_id in self.known else name,
                      workspace=team_id)
 
+    def actor_of(self, body: dict[str, Any]) -> Actor:
+        """The person behind an interactive payload (button, form, shortcut)."""
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id")
+        return self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
+
     async def learn(self, user_id: str, team_id: str | None) -> None:
         """users.info once per person per process: their real name, email and time zone, for nudges."""
         if user_id in self.known:
@@ -200,9 +206,7 @@ class SlackDoor:
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond) -> None:
-        user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id")
-        actor = self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
+        actor = self.actor_of(body)
         verb, ref = action.get("action_id", "")[3:], str(action.get("value") or "")
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
@@ -255,9 +259,7 @@ class SlackDoor:
         except json.JSONDecodeError:
             meta = {}
         meta = meta if isinstance(meta, dict) else {}
-        user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id")
-        actor = self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
+        actor = self.actor_of(body)
         submitted = values(view)
         fields = {mapping[b]: v for b, v in submitted.items() if b in mapping and v}
         if callback == "cx_reassign_form" and "person" in submitted:
@@ -304,18 +306,14 @@ class SlackDoor:
 
     async def on_global_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id")
-        actor = self.actor(user.get("id", ""), team, user.get("username"))
+        actor = self.actor_of(body)
         outcome = await self.open_log_form(body["trigger_id"], actor, {})
         if not outcome.ok:
             await self.confirm(outcome, actor.identity, None)
 
     async def on_message_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id")
-        actor = self.actor(user.get("id", ""), team, user.get("username"))
+        actor = self.actor_of(body)
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id", "")
         text = str(message.get("text") or "").strip()

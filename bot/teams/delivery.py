@@ -46,12 +46,8 @@ class TeamsDelivery:
                 service_url = ref.service_url or (fallback.service_url if fallback else None) or ""
                 await self.open_chat(recipient, ref, service_url, activity)
             else:
-                if message.template != "unreachable":  # never a report about a report
-                    await self.app.run(Command(actor=SYSTEM, action="unreachable", fields={
-                        "who": recipient, "template": message.template,
-                        "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
                 raise DeliveryFailed("no Teams conversation with this person yet (they have not opened the bot);"
-                                     " reported to the admins", permanent=True)
+                                     " reported to the admins", unreachable=True)
         except DeliveryFailed:
             raise
         except Exception as error:  # sorted into retry / give up by status

@@ -109,7 +109,7 @@ class TeamsDoor(TeamsActivityHandler):
     # -- who is asking, and where they can be reached later ---------------------------------------------
     def actor(self, context: TurnContext) -> Actor:
         sender = context.activity.from_property or ChannelAccount()
-        ident = getattr(sender, "aad_object_id", None) or sender.id or "unknown"
+        ident = identity_of(sender) or "unknown"
         return Actor(identity=f"teams:{ident}", display_name=None if ident in self.known else sender.name,
                      workspace=tenant_of(context.activity))
 
@@ -120,7 +120,7 @@ class TeamsDoor(TeamsActivityHandler):
         conversation = activity.conversation
         personal = bool(conversation and conversation.conversation_type == "personal")
         sender = activity.from_property or ChannelAccount()
-        ident = getattr(sender, "aad_object_id", None) or sender.id
+        ident = identity_of(sender)
         fields = {"reference": json.dumps(reference), "tenant": tenant_of(activity) or "",
                   "service_url": activity.service_url or "", "user_id": sender.id or "",
                   "personal": "yes" if personal else ""}
@@ -140,7 +140,7 @@ class TeamsDoor(TeamsActivityHandler):
     async def learn(self, context: TurnContext) -> None:
         """The person's email (for org-file people named by email), from Teams' member API, once."""
         sender = context.activity.from_property or ChannelAccount()
-        ident = getattr(sender, "aad_object_id", None) or sender.id
+        ident = identity_of(sender)
         if not ident or ident in self.known:
             return
         self.known.add(ident)
@@ -309,6 +309,11 @@ class TeamsDoor(TeamsActivityHandler):
     def task(self, card: dict[str, Any]) -> MessagingExtensionActionResponse:
         return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(
             title="Log a customer pain point", card=CardFactory.adaptive_card(card), height="large", width="medium")))
+
+
+def identity_of(account: ChannelAccount) -> str | None:
+    """A Teams person's stable id: their Entra (AAD) object id, else the channel account id (the Emulator)."""
+    return getattr(account, "aad_object_id", None) or account.id
 
 
 def tenant_of(activity: Activity) -> str | None:
