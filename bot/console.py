@@ -36,26 +36,26 @@ class Console:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def reader(self, identity: str) -> tuple[str, str]:
+        """A local person's display name and time zone (the org's when they have none)."""
         async with self.app.sessions() as session:
-            person = await people.get(session=session, who=message.recipient)
-        name = person.display_name if person else message.recipient
-        tz = (person.timezone if person else None) or self.app.org.timezone
+            person = await people.get(session=session, who=identity)
+        return (person.display_name if person else identity,
+                (person.timezone if person else None) or self.app.org.timezone)
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        name, tz = await self.reader(message.recipient)
         text = self.app.renderer.render(message.template, message.payload, tz=tz)
         self.say(f"\n  ── {name} ({message.recipient}) receives ──")
         self.say("  " + text.replace("\n", "\n  "))
 
     async def render(self, outcome: Outcome) -> None:
-        async with self.app.sessions() as session:
-            person = await people.get(session=session, who=self.identity)
-        tz = (person.timezone if person else None) or self.app.org.timezone
+        _, tz = await self.reader(self.identity)
         for reply in outcome.replies:
             self.say(self.app.renderer.render(reply.template, reply.data, tz=tz))
 
     async def who(self) -> str:
-        async with self.app.sessions() as session:
-            person = await people.get(session=session, who=self.identity)
-        return person.display_name if person else self.identity
+        return (await self.reader(self.identity))[0]
 
     async def line(self, line: str) -> bool:
         """Handle one typed line; False when the person asked to leave."""
