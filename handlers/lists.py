@@ -1,11 +1,14 @@
 """Lists: mine (as owner and as reporter), a department's queue, everything overdue."""
 from __future__ import annotations
 
+from typing import Any
+
 from handlers import access
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.org import SEVERITIES
 from handlers.views import list_view
 from storage import departments, pain_points
+from storage.models import Department
 
 
 async def mine(cmd: Command, ctx: Context) -> Outcome:
@@ -27,12 +30,17 @@ async def queue(cmd: Command, ctx: Context) -> Outcome:
         if not homes:
             raise Refusal("You're not in a department. Name one: 'queue billing'.")
         department = homes[0]
+    return Outcome.reply("queue", **await department_queue(ctx, department, limit=50))
+
+
+async def department_queue(ctx: Context, department: Department, *, limit: int) -> dict[str, Any]:
+    """A department's open items (overdue first), its counts by status, and how many are overdue."""
     now = ctx.clock.now()
-    items = await pain_points.in_department(session=ctx.session, department_id=department.id, now=now)
-    counts = await pain_points.counts_by_status(session=ctx.session, department_id=department.id)
-    overdue = await pain_points.overdue_count(session=ctx.session, now=now, department_id=department.id)
-    return Outcome.reply("queue", department=department.name, items=await list_view(ctx, items),
-                         counts=counts, overdue=overdue)
+    items = await pain_points.in_department(session=ctx.session, department_id=department.id, now=now,
+                                            limit=limit)
+    return {"department": department.name, "items": await list_view(ctx, items),
+            "counts": await pain_points.counts_by_status(session=ctx.session, department_id=department.id),
+            "overdue": await pain_points.overdue_count(session=ctx.session, now=now, department_id=department.id)}
 
 
 async def home(cmd: Command, ctx: Context) -> Outcome:
@@ -42,13 +50,8 @@ async def home(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     owned = await pain_points.owned(session=ctx.session, handles=handles, now=now, limit=20)
     reported = await pain_points.reported(session=ctx.session, handles=handles, limit=10)
-    queues = []
-    for department in await departments.of_person(session=ctx.session, handles=handles, roles=("owner",)):
-        counts = await pain_points.counts_by_status(session=ctx.session, department_id=department.id)
-        items = await pain_points.in_department(session=ctx.session, department_id=department.id, now=now, limit=10)
-        queues.append({"department": department.name, "counts": counts, "items": await list_view(ctx, items),
-                       "overdue": await pain_points.overdue_count(session=ctx.session, now=now,
-                                                                  department_id=department.id)})
+    queues = [await department_queue(ctx, department, limit=10) for department in
+              await departments.of_person(session=ctx.session, handles=handles, roles=("owner",))]
     return Outcome.reply("home", name=who.display_name, owned=await list_view(ctx, owned),
                          reported=await list_view(ctx, reported), queues=queues)
 
