@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.batcher import Batcher
 from bot.dispatcher import Deliverer, Dispatcher
 from bot.settings import Settings
 from handlers import dispatch
@@ -23,6 +24,7 @@ from storage.models import InboxRequest, OutboxMessage
 
 log = logging.getLogger(__name__)
 DEMO_ORG = Path(__file__).parent / "demo.toml"
+UNAVAILABLE = (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError)  # the database, that is
 UNREACHABLE = ("I couldn't reach the pain-point ledger just now, so nothing was saved. "
                "Please try again in a minute.")
 
@@ -44,6 +46,10 @@ class App:
     teams: Any = None  # the Teams door, when Teams is configured (bot.teams.door.TeamsDoor)
     slack_door: Any = None  # the Slack door, once the server mounts it (bot.slack.door.SlackDoor)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    intake: Batcher[tuple[str, dict[str, Any]], int | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = Batcher(self._accept_batch)
 
     async def prepare(self) -> None:
         """Migrate the schema and load the org file (both idempotent; replicas take turns)."""
@@ -55,19 +61,37 @@ class App:
     async def run(self, cmd: Command) -> Outcome:
         """Handle one command in one transaction: its state change and its notifications commit together."""
         try:
-            async with self.gate(), self.sessions() as session, session.begin():
-                return await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
-        except Refusal as refusal:  # raised through the transaction, which rolled back: nothing changed
-            return dispatch.refused(refusal)
-        except (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError):
+            return await self.work(cmd)
+        except UNAVAILABLE:
             log.exception("database unavailable while handling %s for %s", cmd.action, cmd.actor.identity)
             return Outcome.refused(UNREACHABLE)
 
+    async def work(self, cmd: Command, *, finishes: int | None = None) -> Outcome:
+        """Like run, for a request written down in the inbox: `finishes` is its id, marked done in the same
+        transaction. A database failure is raised, not answered: the request stays for `unfinished`."""
+        try:
+            async with self.gate(), self.sessions() as session, session.begin():
+                outcome = await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
+                if finishes is not None:
+                    await inbox.done(session=session, request_id=finishes, at=self.clock.now())
+                return outcome
+        except Refusal as refusal:  # raised through the transaction, which rolled back: nothing changed
+            if finishes is not None:
+                await self.finished(finishes)
+            return dispatch.refused(refusal)
+
     async def accept(self, key: str, payload: dict[str, Any]) -> int | None:
-        """Write a request down before answering it; None when this delivery was accepted before."""
+        """Write a request down before answering it; None when this delivery was accepted before.
+
+        Requests arriving together are written down together: one transaction for all that came while the
+        previous one committed (a group commit), so a burst costs a few transactions, not one each.
+        """
+        return await self.intake.accept((key, payload))
+
+    async def _accept_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[int | None]:
         async with self.gate(urgent=True), self.sessions() as session, session.begin():
-            return await inbox.accept(session=session, key=key, payload=payload, at=self.clock.now(),
-                                      lease=timedelta(seconds=self.settings.inbox_lease))
+            return await inbox.accept_many(session=session, requests=requests, at=self.clock.now(),
+                                           lease=timedelta(seconds=self.settings.inbox_lease))
 
     async def finished(self, request_id: int) -> None:
         async with self.gate(), self.sessions() as session, session.begin():

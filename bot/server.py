@@ -95,6 +95,8 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
             await socket.close_async()
         if scheduler:
             scheduler.shutdown(wait=False)
+        if slack is not None:
+            await slack.close()
         await app.close()
 
     web_app.cleanup_ctx.append(lifecycle)

@@ -1,24 +1,51 @@
 """The inbox: requests accepted (written down) before they are answered, worked on after."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
 from storage.models import InboxRequest
-from storage.upsert import insert_ignore
 
 
 async def accept(*, session: AsyncSession, key: str, payload: dict[str, Any], at: datetime,
                  lease: timedelta) -> int | None:
     """Write a request down, held by this process for `lease`; None when the same delivery came before."""
-    if not await insert_ignore(session=session, table=InboxRequest, conflict=["key"], values={
-            "key": key, "payload": payload, "received_at": at, "claimed_until": at + lease}):
-        return None
-    return await session.scalar(select(InboxRequest.id).where(InboxRequest.key == key))
+    return (await accept_many(session=session, requests=[(key, payload)], at=at, lease=lease))[0]
+
+
+async def accept_many(*, session: AsyncSession, requests: Sequence[tuple[str, dict[str, Any]]], at: datetime,
+                      lease: timedelta) -> list[int | None]:
+    """Write several requests down with one statement (in the caller's transaction).
+
+    Gives each request its new row's id, or None when its key was written down before (a redelivery) or
+    earlier in the same batch (the first one wins).
+    """
+    payloads: dict[str, dict[str, Any]] = {}
+    for key, payload in requests:
+        payloads.setdefault(key, payload)  # each key once, in order of arrival, with its first payload
+    rows = [{"key": key, "payload": payload, "received_at": at, "claimed_until": at + lease}
+            for key, payload in payloads.items()]
+    table = InboxRequest.__table__
+    dialect = session.get_bind().dialect
+    statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(table).on_conflict_do_nothing(
+        index_elements=["key"])
+    if dialect.insert_executemany_returning:  # PostgreSQL, and SQLite 3.35 or newer: the rows it made
+        result = await session.execute(statement.returning(table.c.key, table.c.id), rows)
+        ids = {row.key: row.id for row in result}
+    else:  # an older SQLite: its BEGIN IMMEDIATE holds the only write lock, so nobody inserts in between
+        keys = list(payloads)
+        before = set(await session.scalars(select(InboxRequest.key).where(InboxRequest.key.in_(keys))))
+        await session.execute(statement, rows)
+        result = await session.execute(select(InboxRequest.key, InboxRequest.id).where(
+            InboxRequest.key.in_([key for key in keys if key not in before])))
+        ids = {row.key: row.id for row in result}
+    return [ids.pop(key, None) for key, _ in requests]  # a key repeated in the batch: its first request only
 
 
 async def done(*, session: AsyncSession, request_id: int, at: datetime) -> None:

@@ -14,13 +14,14 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import App
+from bot.app import UNAVAILABLE, App
 from bot.slack.delivery import SlackDelivery
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
@@ -28,6 +29,7 @@ from messages.render import SlackRenderer
 
 log = logging.getLogger(__name__)
 WORKERS = 2  # accepted commands worked on at once, per process
+PATIENCE = 2.0  # seconds an accepted command waits for the requests still to be answered before it goes anyway
 FORMS = {"resolve", "decline", "reopen", "snooze", "reassign"}
 DIRECT = {"acknowledge": "ack", "fixed": "fixed"}
 FORM_FIELDS = {  # submitted block id -> command field, and where a refusal without a field is shown
@@ -69,6 +71,10 @@ class SlackDoor:
         self.known: set[str] = set()  # users whose profile this process has already fetched
         self.zones: dict[str, str] = {}  # their time zones
         self.workers = asyncio.Semaphore(WORKERS)
+        self.session: aiohttp.ClientSession | None = None
+        self.answering = 0  # Slack requests in this process still waiting for their HTTP answer
+        self.quiet = asyncio.Event()  # set while none is
+        self.quiet.set()
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
                              process_before_response=settings.slack_process_before_response)
@@ -76,11 +82,17 @@ class SlackDoor:
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
+        self.answering += 1
+        self.quiet.clear()
         try:
             answer = await self.bolt.async_dispatch(await to_bolt_request(request))
         except Exception:  # Bolt itself trips over some malformed (signed) payloads
             log.warning("Bolt could not read a Slack request", exc_info=True)
             return web.json_response({"error": "unreadable request"}, status=400)
+        finally:
+            self.answering -= 1
+            if not self.answering:
+                self.quiet.set()
         if answer.status >= 500:  # Bolt's own error path (already logged by on_error): the payload was unusable
             return web.json_response({"error": "unreadable request"}, status=400)
         response = await to_aiohttp_response(answer)
@@ -171,26 +183,55 @@ class SlackDoor:
             request_id = await self.app.accept(f"slack:command:{command['trigger_id']}",
                                                {"kind": "slack_command", "command": command})
             await ack()
-            if request_id is not None:
-                async with self.workers:  # a few at a time, so that a burst never slows the next answers
-                    await self.work_command(request_id, command)
+            if request_id is None:
+                return  # a redelivery of a command written down before: the first delivery does it
+            deadline = asyncio.get_running_loop().time() + PATIENCE
+            async with self.workers:  # a few at a time, each after the answers still owed (see answers_first)
+                await self.answers_first(deadline)
+                await self.work_command(request_id, command)
         await self.learn(command["user_id"], command.get("team_id"))
 
+    async def answers_first(self, deadline: float) -> None:
+        """Wait while other Slack requests wait for their answer, until `deadline` at the latest: Slack
+        gives up on an answer after 3 s, while the person who typed a command can wait a moment for its
+        confirmation. Under a burst the work follows the answers; it never waits more than PATIENCE."""
+        try:
+            await asyncio.wait_for(self.quiet.wait(), max(deadline - asyncio.get_running_loop().time(), 0))
+        except TimeoutError:
+            pass
+
     async def work_command(self, request_id: int, command: dict[str, Any]) -> None:
-        """Do what an accepted /cx command asks, answer through its response_url, and mark it finished."""
+        """Do what an accepted /cx command asks, marking it finished in the same transaction, then answer
+        through its response_url. With the database unreachable it stays unfinished, for `recover`."""
         text = (command.get("text") or "").strip()
         actor = self.actor(str(command.get("user_id") or ""), command.get("team_id"), command.get("user_name"))
         parsed = parse(text)
-        outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
-                                         where=command.get("channel_id"),
-                                         delivery=f"slack:command:{command.get('trigger_id')}"))
+        try:
+            outcome = await self.app.work(Command(
+                actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
+                where=command.get("channel_id"), delivery=f"slack:command:{command.get('trigger_id')}"),
+                finishes=request_id)
+        except UNAVAILABLE:
+            log.warning("database unavailable: /cx command %s left for recovery", request_id, exc_info=True)
+            return
+        if outcome.notices and self.app.prompt_delivery:
+            self.app.deliver_soon()
         if not outcome.repeated and outcome.replies and command.get("response_url"):
             try:
-                await AsyncWebhookClient(str(command["response_url"])).send_dict(
+                await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
                     {**self.message(outcome, actor.identity), "response_type": "ephemeral"})
             except Exception:  # the change is made; only the answer is lost
                 log.warning("could not answer a /cx command through its response_url", exc_info=True)
-        await self.app.finished(request_id)
+
+    async def http(self) -> aiohttp.ClientSession:
+        """One HTTP session for the answers through response_urls (its connections are reused)."""
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self.session
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
 
     async def recover(self) -> int:
         """Finish the requests a process accepted but did not finish (it died): each at most once more."""
