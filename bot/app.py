@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +26,8 @@ from storage.models import InboxRequest, OutboxMessage
 
 log = logging.getLogger(__name__)
 DEMO_ORG = Path(__file__).parent / "demo.toml"
+PATIENCE = 2.0  # seconds that work nobody waits on gives way to requests waiting for their answers
+LULL = 0.05  # seconds without a request before such work starts
 UNAVAILABLE = (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError)  # the database, that is
 UNREACHABLE = ("I couldn't reach the pain-point ledger just now, so nothing was saved. "
                "Please try again in a minute.")
@@ -47,9 +51,49 @@ class App:
     slack_door: Any = None  # the Slack door, once the server mounts it (bot.slack.door.SlackDoor)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     intake: Batcher[tuple[str, dict[str, Any]], int | None] = field(init=False)
+    answering: int = 0  # requests to this process still waiting for their HTTP answer
+    last_request: float = float("-inf")  # when the latest came in or was answered (event-loop time)
+    lull: float = LULL
+    quiet: asyncio.Event = field(default_factory=asyncio.Event)  # set while none is
 
     def __post_init__(self) -> None:
         self.intake = Batcher(self._accept_batch)
+        self.quiet.set()
+        self.dispatcher.yield_to, self.dispatcher.patience = self.after_answers, PATIENCE
+
+    @contextmanager
+    def answer_owed(self) -> Iterator[None]:
+        """Held by a door while a request waits for its HTTP answer."""
+        self.answering += 1
+        self.last_request = asyncio.get_running_loop().time()
+        self.quiet.clear()
+        try:
+            yield
+        finally:
+            self.answering -= 1
+            self.last_request = asyncio.get_running_loop().time()
+            if not self.answering:
+                self.quiet.set()
+
+    async def after_answers(self, deadline: float) -> None:
+        """Work that nobody is waiting on (a command already answered, a notification) waits here while
+        requests wait for their answers, until `deadline` (event-loop time) at the latest: Slack gives up
+        on an answer after 3 s, while a confirmation or a DM can come a moment later.
+
+        It goes once no request has come or been answered for a moment (LULL): requests come in waves, and
+        the gap between two waves is no time to start. Under a burst the work follows the answers; it never waits
+        longer than PATIENCE for them.
+        """
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            lull = self.last_request + self.lull - loop.time()
+            if not self.answering and lull <= 0:
+                return
+            with suppress(TimeoutError):
+                if self.answering:
+                    await asyncio.wait_for(self.quiet.wait(), deadline - loop.time())
+                else:
+                    await asyncio.sleep(min(lull, deadline - loop.time()))
 
     async def prepare(self) -> None:
         """Migrate the schema and load the org file (both idempotent; replicas take turns)."""

@@ -1,6 +1,7 @@
 """The outbox dispatcher: claims due notifications, hands each to the door that can reach its recipient."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -52,20 +53,28 @@ class Dispatcher:
     # told when a recipient cannot be reached at all, so that someone can act (the admins, by default)
     report_unreachable: Callable[[OutboxMessage], Awaitable[None]] | None = None
     gate: WriteGate = field(default_factory=lambda: WriteGate(None))
+    # awaited before each delivery with a deadline (event-loop time): lets requests be answered first
+    yield_to: Callable[[float], Awaitable[None]] | None = None
+    patience: float = 2.0
 
     def route(self, recipient: str) -> Deliverer | None:
         return next((d for d in self.deliverers if recipient.startswith(d.prefixes)), None)
 
     async def run_once(self) -> int:
-        """Deliver what is due now; returns how many were delivered."""
+        """Deliver what is due now, a batch at a time until none is left; returns how many were delivered."""
         prefixes = tuple(p for d in self.deliverers for p in d.prefixes)
-        async with self.gate(), self.sessions() as session, session.begin():
-            claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
-                                         lease=self.lease, limit=self.batch)
         sent = 0
-        for message in claimed:
-            sent += await self._deliver(message)
-        return sent
+        deadline = asyncio.get_running_loop().time() + self.patience
+        while True:
+            async with self.gate(), self.sessions() as session, session.begin():
+                claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
+                                             lease=self.lease, limit=self.batch)
+            for message in claimed:
+                if self.yield_to is not None:
+                    await self.yield_to(deadline)
+                sent += await self._deliver(message)
+            if len(claimed) < self.batch:
+                return sent
 
     async def _deliver(self, message: OutboxMessage) -> int:
         deliverer = self.route(message.recipient)

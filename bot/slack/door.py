@@ -21,7 +21,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import UNAVAILABLE, App
+from bot.app import PATIENCE, UNAVAILABLE, App
 from bot.slack.delivery import SlackDelivery
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
@@ -29,7 +29,6 @@ from messages.render import SlackRenderer
 
 log = logging.getLogger(__name__)
 WORKERS = 2  # accepted commands worked on at once, per process
-PATIENCE = 2.0  # seconds an accepted command waits for the requests still to be answered before it goes anyway
 FORMS = {"resolve", "decline", "reopen", "snooze", "reassign"}
 DIRECT = {"acknowledge": "ack", "fixed": "fixed"}
 FORM_FIELDS = {  # submitted block id -> command field, and where a refusal without a field is shown
@@ -72,9 +71,6 @@ class SlackDoor:
         self.zones: dict[str, str] = {}  # their time zones
         self.workers = asyncio.Semaphore(WORKERS)
         self.session: aiohttp.ClientSession | None = None
-        self.answering = 0  # Slack requests in this process still waiting for their HTTP answer
-        self.quiet = asyncio.Event()  # set while none is
-        self.quiet.set()
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
                              process_before_response=settings.slack_process_before_response)
@@ -82,17 +78,12 @@ class SlackDoor:
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
-        self.answering += 1
-        self.quiet.clear()
         try:
-            answer = await self.bolt.async_dispatch(await to_bolt_request(request))
+            with self.app.answer_owed():
+                answer = await self.bolt.async_dispatch(await to_bolt_request(request))
         except Exception:  # Bolt itself trips over some malformed (signed) payloads
             log.warning("Bolt could not read a Slack request", exc_info=True)
             return web.json_response({"error": "unreadable request"}, status=400)
-        finally:
-            self.answering -= 1
-            if not self.answering:
-                self.quiet.set()
         if answer.status >= 500:  # Bolt's own error path (already logged by on_error): the payload was unusable
             return web.json_response({"error": "unreadable request"}, status=400)
         response = await to_aiohttp_response(answer)
@@ -186,19 +177,10 @@ class SlackDoor:
             if request_id is None:
                 return  # a redelivery of a command written down before: the first delivery does it
             deadline = asyncio.get_running_loop().time() + PATIENCE
-            async with self.workers:  # a few at a time, each after the answers still owed (see answers_first)
-                await self.answers_first(deadline)
+            async with self.workers:  # a few at a time, each after the answers still owed
+                await self.app.after_answers(deadline)
                 await self.work_command(request_id, command)
         await self.learn(command["user_id"], command.get("team_id"))
-
-    async def answers_first(self, deadline: float) -> None:
-        """Wait while other Slack requests wait for their answer, until `deadline` at the latest: Slack
-        gives up on an answer after 3 s, while the person who typed a command can wait a moment for its
-        confirmation. Under a burst the work follows the answers; it never waits more than PATIENCE."""
-        try:
-            await asyncio.wait_for(self.quiet.wait(), max(deadline - asyncio.get_running_loop().time(), 0))
-        except TimeoutError:
-            pass
 
     async def work_command(self, request_id: int, command: dict[str, Any]) -> None:
         """Do what an accepted /cx command asks, marking it finished in the same transaction, then answer

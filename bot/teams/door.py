@@ -83,7 +83,8 @@ class TeamsDoor(TeamsActivityHandler):
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
         auth = request.headers.get("Authorization", "")
         try:
-            invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
+            with self.app.answer_owed():
+                invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
         except Exception as error:  # token errors come in many types; none reach the caller

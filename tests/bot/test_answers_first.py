@@ -1,0 +1,75 @@
+"""Work nobody waits on (an answered command, a notification) gives way to requests waiting for answers."""
+from __future__ import annotations
+
+import asyncio
+
+from bot.app import App
+from tests.conftest import say
+from tests.storage.test_outbox import Recorder
+
+
+async def spin(times: int = 20) -> None:
+    for _ in range(times):
+        await asyncio.sleep(0)
+
+
+def later(seconds: float) -> float:
+    return asyncio.get_running_loop().time() + seconds
+
+
+async def test_work_waits_while_an_answer_is_owed_and_goes_once_it_is_given(app: App) -> None:
+    app.lull = 0  # no pause after the last request (tests do not sleep)
+    with app.answer_owed():
+        work = asyncio.ensure_future(app.after_answers(later(60)))
+        await spin()
+        assert not work.done()
+        with app.answer_owed():  # a second request, answered first: one is still owed
+            pass
+        await spin()
+        assert not work.done()
+    await spin()
+    assert work.done()
+
+
+async def test_work_goes_at_its_deadline_even_while_answers_are_owed(app: App) -> None:
+    with app.answer_owed():
+        await asyncio.wait_for(app.after_answers(later(0)), 1)  # never blocks past the deadline
+
+
+async def test_work_waits_for_a_lull_after_the_last_request(app: App) -> None:
+    app.lull = 3600  # the last request was a moment ago: the next wave may be on its way
+    with app.answer_owed():
+        pass
+    work = asyncio.ensure_future(app.after_answers(later(60)))
+    await spin()
+    assert not work.done()
+    app.last_request -= 3600  # as if an hour had passed since
+    work.cancel()
+    await asyncio.wait_for(app.after_answers(later(60)), 1)
+
+
+async def test_nothing_owed_nothing_waits(app: App) -> None:
+    await asyncio.wait_for(app.after_answers(later(60)), 1)
+
+
+async def test_notifications_wait_for_the_answers_owed(app: App) -> None:
+    app.lull = 0
+    door = Recorder()
+    app.add_deliverer(door)
+    await say(app, "local:sam", "log Invoice is late")
+    with app.answer_owed():
+        run = asyncio.ensure_future(app.dispatcher.run_once())
+        await spin()
+        assert door.sent == []
+    assert await asyncio.wait_for(run, 5) == 1
+    assert door.sent == [(1, "local:dana")]
+
+
+async def test_the_dispatcher_delivers_batch_after_batch_until_none_is_due(app: App) -> None:
+    door = Recorder()
+    app.add_deliverer(door)
+    app.dispatcher.batch = 2
+    for n in range(5):
+        await say(app, "local:sam", f"log Invoice {n} is late")
+    assert await app.dispatcher.run_once() == 5
+    assert len(door.sent) == 5
