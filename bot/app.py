@@ -176,6 +176,12 @@ class App:
         self.dispatcher.deliverers.append(deliverer)
 
     async def close(self) -> None:
+        """Let prompt deliveries under way finish (a few seconds at most), then close the database."""
+        if self.background:
+            _, pending = await asyncio.wait(set(self.background), timeout=5)
+            for task in pending:  # what they had not sent stays in the outbox for the next process
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         await self.engine.dispose()
 
 
