@@ -63,7 +63,7 @@ class SlackDoor:
     def __init__(self, app: App) -> None:
         settings = app.settings
         assert settings.slack_bot_token and settings.slack_signing_secret
-        self.app = app
+        self.app, self.settings = app, settings
         self.delivery: SlackDelivery = app.slack
         self.client: AsyncWebClient = self.delivery.client
         self.renderer: SlackRenderer = self.delivery.renderer
@@ -178,7 +178,8 @@ class SlackDoor:
                 return  # a redelivery of a command written down before: the first delivery does it
             deadline = asyncio.get_running_loop().time() + PATIENCE
             async with self.workers:  # a few at a time, each after the answers still owed
-                await self.app.after_answers(deadline)
+                if not self.settings.slack_process_before_response:  # else Slack waits for this very work
+                    await self.app.after_answers(deadline)
                 await self.work_command(request_id, command)
         await self.learn(command["user_id"], command.get("team_id"))
 
