@@ -1,14 +1,16 @@
 """Log a customer pain point: validate, route to a department, set due times, tell the owner."""
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 
-from handlers import access, notify, text
+from handlers import access, me_too, notify, text
 from handlers.base import Command, Context, Outcome, Refusal, Reply
 from handlers.clock import add_working_time
 from handlers.org import SEVERITIES
 from handlers.views import item_view
-from storage import departments, pain_points, people
+from storage import deliveries, departments, pain_points, people
 from storage.models import Department
 
 URL = re.compile(r"^https?://\S+$")
@@ -78,3 +80,21 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                                                                  "reason": "unowned"})
     return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by})], notices=notices)
 
+
+
+async def from_message(cmd: Command, ctx: Context) -> Outcome:
+    """Log a chat message (its text and permalink) once: whoever asks to log a message already logged is
+    counted as affected on its item instead ("me too"), even when two ask at the same moment."""
+    source = (cmd.fields.get("source") or "").strip()
+    if not source:
+        return await handle(cmd, ctx)
+    existing = await pain_points.from_source(session=ctx.session, source=source)
+    if existing is None:
+        key = "source:" + hashlib.sha256(source.encode()).hexdigest()  # one claim per message, in the ledger
+        if await deliveries.first_time(session=ctx.session, key=key, at=ctx.clock.now()):
+            return await handle(cmd, ctx)
+        # claimed by a request that committed while this one waited: its item is there now
+        existing = await pain_points.from_source(session=ctx.session, source=source)
+        if existing is None:
+            return await handle(cmd, ctx)
+    return await me_too.handle(replace(cmd, action="metoo", ref=existing.ref, fields={}), ctx)

@@ -167,6 +167,7 @@ class Org(Strict):
     timezone: str = "UTC"
     working_hours: WorkingHours = WorkingHours()
     slack_team_ids: list[str] = []
+    slack_log_reaction: str | None = None  # an emoji name: reacting with it to a Slack message logs the message
     teams_tenant_ids: list[str] = []
     admins: list[str] = []
     leaders: list[str] = []
@@ -186,6 +187,16 @@ class Org(Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not a time zone name like Europe/London") from None
         return value
+
+    @field_validator("slack_log_reaction", mode="after")
+    @classmethod
+    def _reaction(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().strip(":").lower()
+        if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
+            raise ValueError(f"{value!r} is not an emoji name like \"rotating_light\" (without colons is fine)")
+        return name
 
     @field_validator("admins", "leaders", mode="after")
     @classmethod

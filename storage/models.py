@@ -89,6 +89,7 @@ class PainPoint(Base):
         Index("ix_pain_points_acknowledged", "acknowledged_at"),
         Index("ix_pain_points_resolved", "resolved_at"),
         Index("ix_pain_points_closed", "closed_at"),
+        Index("ix_pain_points_source_url", "source_url"),  # a chat message is logged once
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

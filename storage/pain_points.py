@@ -33,6 +33,12 @@ async def get(*, session: AsyncSession, ref: str) -> PainPoint | None:
     return None if number is None else await session.get(PainPoint, number)
 
 
+async def from_source(*, session: AsyncSession, source: str) -> PainPoint | None:
+    """The first item logged from this link (a chat message's permalink)."""
+    return await session.scalar(select(PainPoint).where(PainPoint.source_url == source).order_by(PainPoint.id)
+                                .limit(1))
+
+
 async def lock(*, session: AsyncSession, item: PainPoint) -> PainPoint:
     """Re-read an item under a row lock (PostgreSQL) so two concurrent actions on it serialise."""
     if session.get_bind().dialect.name == "postgresql":

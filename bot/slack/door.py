@@ -17,12 +17,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import PATIENCE, UNAVAILABLE, App
-from bot.slack.delivery import SlackDelivery
+from bot.slack.delivery import SlackDelivery, failure
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
 from messages.render import SlackRenderer
@@ -40,6 +40,29 @@ FORM_FIELDS = {  # submitted block id -> command field, and where a refusal with
     "cx_snooze_form": ({"until": "until"}, "until"),
     "cx_reassign_form": ({"department": "to", "person": "to", "note": "note"}, "department"),
 }
+
+
+UNREADABLE = ("I couldn't read that message ({reason}), so nothing was logged. Invite me to the channel "
+              "(/invite @cxbot) and react again, or use the message's menu: More actions > Log as customer "
+              "pain point.")
+MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain(text: str) -> str:
+    """A Slack message's text as a person reads it: <@U1> is @U1, <#C1|general> is #general, <!here> is
+    @here, <https://x|label> is "label (https://x)", and &amp; &lt; &gt; are & < >."""
+
+    def readable(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("#"):
+            return f"#{label or target[1:]}"
+        if target.startswith("@"):
+            return f"@{label or target[1:]}"
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return f"{label} ({target})" if label and label != target else target
+
+    return MARKUP.sub(readable, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def values(view: dict[str, Any]) -> dict[str, str]:
@@ -98,6 +121,7 @@ class SlackDoor:
         self.bolt.shortcut("cx_log")(guarded(self.on_global_shortcut))
         self.bolt.shortcut("cx_log_message")(guarded(self.on_message_shortcut))
         self.bolt.event("app_home_opened")(guarded(self.on_home))
+        self.bolt.event("reaction_added", middleware=[self.write_down_reaction])(guarded(self.on_reaction))
         self.bolt.error(self.on_error)
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -220,13 +244,103 @@ class SlackDoor:
         """Finish the requests a process accepted but did not finish (it died): each at most once more."""
         finished = 0
         for request in await self.app.unfinished():
-            if request.payload.get("kind") == "slack_command":
-                try:
+            kind = request.payload.get("kind")
+            try:
+                if kind == "slack_command":
                     await self.work_command(request.id, dict(request.payload.get("command") or {}))
-                except Refusal:
-                    await self.app.finished(request.id)
-                finished += 1
+                elif kind == "slack_reaction":
+                    await self.work_reaction(request.id, dict(request.payload))
+                else:
+                    continue
+            except Refusal:
+                await self.app.finished(request.id)
+            finished += 1
         return finished
+
+    # -- an emoji reaction that logs a message (the org file's slack_log_reaction) ---------------------
+    def is_log_reaction(self, event: dict[str, Any]) -> bool:
+        wanted = self.app.org.slack_log_reaction
+        item = event.get("item") or {}
+        reaction = str(event.get("reaction") or "").split("::")[0]  # "rotating_light::skin-tone-2"
+        return bool(wanted) and reaction == wanted and item.get("type") == "message" and bool(
+            item.get("channel")) and bool(item.get("ts")) and bool(event.get("user"))
+
+    async def write_down_reaction(self, body: dict[str, Any], context: AsyncBoltContext,
+                                  next_: Callable[[], Awaitable[None]]) -> None:
+        """Before Bolt acknowledges the event: the reaction is written down (the inbox), so that a 200
+        means it will be logged, by this process or, if it dies, by the next."""
+        event = body.get("event") or {}
+        if self.is_log_reaction(event) and body.get("event_id"):
+            context["cx_request"] = await self.app.accept(f"slack:event:{body['event_id']}", {
+                "kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body["event_id"],
+                "event": event})
+        await next_()
+
+    async def on_reaction(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        request_id = context.get("cx_request")
+        if request_id is None:  # another emoji, or a redelivery of one written down before
+            return
+        deadline = asyncio.get_running_loop().time() + PATIENCE
+        async with self.workers:
+            if not self.settings.slack_process_before_response:
+                await self.app.after_answers(deadline)
+            await self.work_reaction(request_id, {"team_id": body.get("team_id"), "event_id": body.get("event_id"),
+                                                  "event": body.get("event") or {}})
+
+    async def work_reaction(self, request_id: int, payload: dict[str, Any]) -> None:
+        """Log the message reacted to (once per message: later reactors are counted as affected) and tell
+        the reactor. A message the bot cannot read gets the reactor a way forward, not silence."""
+        event, team = payload.get("event") or {}, payload.get("team_id")
+        item = event.get("item") or {}
+        channel, ts, user = str(item.get("channel") or ""), str(item.get("ts") or ""), str(event.get("user") or "")
+        actor = self.actor(user, team)
+        try:
+            message = await self.message_at(channel, ts)
+            source = str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+        except Exception as error:  # sorted like a failed delivery: try again later, or explain
+            failed = failure(error)
+            log.warning("could not read message %s in %s (%s)%s", ts, channel, failed.reason,
+                        "" if failed.permanent else ": left for a later try", exc_info=True)
+            if not failed.permanent:
+                return
+            await self.app.finished(request_id)
+            await self.confirm(Outcome.refused(UNREADABLE.format(reason=failed.reason)), actor.identity, None)
+            return
+        if message is None:
+            await self.app.finished(request_id)
+            await self.confirm(Outcome.refused("I couldn't find that message any more (deleted?), so nothing "
+                                               "was logged. Type /cx to log it with the form."), actor.identity, None)
+            return
+        words = plain(str(message.get("text") or "")).strip()
+        first = words.splitlines()[0].strip() if words else ""
+        summary = (first if len(first) <= 200 else first[:199] + "…") or "A message without text (see the link)"
+        try:
+            outcome = await self.app.work(Command(
+                actor=actor, action="log_message", where=channel, delivery=f"slack:event:{payload.get('event_id')}",
+                fields={"summary": summary, "details": words if words != first else "", "source": source}),
+                finishes=request_id)
+        except UNAVAILABLE:
+            log.warning("database unavailable: reaction %s left for recovery", request_id, exc_info=True)
+            return
+        if outcome.notices and self.app.prompt_delivery:
+            self.app.deliver_soon()
+        if not outcome.repeated and outcome.replies:
+            await self.confirm(outcome, actor.identity, channel)
+        await self.learn(user, team)
+
+    async def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message, in the channel or in a thread (conversations.history does not return replies)."""
+        history = await self.client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True,
+                                                          limit=1)
+        for message in history.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        replies = await self.client.conversations_replies(channel=channel, ts=ts, latest=ts, oldest=ts,
+                                                          inclusive=True, limit=1)
+        for message in replies.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        return None
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond) -> None:
@@ -340,7 +454,7 @@ class SlackDoor:
         actor = self.actor_of(body)
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id", "")
-        text = str(message.get("text") or "").strip()
+        text = plain(str(message.get("text") or "")).strip()
         first_line = text.splitlines()[0] if text else ""
         source = ""
         try:

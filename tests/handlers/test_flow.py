@@ -1,13 +1,15 @@
 """The accountability loop through the handlers: log -> owner told -> acknowledge -> resolve -> reporter told."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import App
+from handlers.base import Actor, Command
 from handlers.clock import FixedClock
-from storage.models import Event, PainPoint
+from storage.models import Affected, Event, PainPoint
 from tests.conftest import outbox_for, say
 
 
@@ -196,3 +198,19 @@ async def test_lists_show_mine_queue_and_overdue(app: App, clock: FixedClock) ->
     await say(app, "local:dana", "snooze CX-1 1d")
     overdue = await say(app, "local:leo", "overdue")
     assert overdue.replies[0].data["items"] == []
+
+
+async def test_a_chat_message_is_logged_once_whoever_asks_and_however_close_together(app: App) -> None:
+    def from_message(who: str) -> Command:
+        return Command(actor=Actor(identity=who), action="log_message", fields={
+            "summary": "Invoice PDF is blank", "source": "https://acme.slack.com/archives/C1/p1700000000000100"})
+
+    outcomes = await asyncio.gather(*(app.run(from_message(who)) for who in ("local:sam", "local:ana",
+                                                                               "local:lee")))
+    assert [o.ok for o in outcomes] == [True, True, True]
+    assert sorted(o.replies[0].template for o in outcomes) == ["logged", "me_too", "me_too"]
+    again = await app.run(from_message("local:sam"))  # the reporter again: already counted
+    assert again.replies[0].template == "me_too" and again.replies[0].data["already"] == "reporter"
+    async with app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(PainPoint)) == 1
+        assert await session.scalar(select(func.count()).select_from(Affected)) == 2

@@ -23,6 +23,13 @@ def test_example_org_file_loads() -> None:
     assert org.sla_for("critical").acknowledge.total_seconds() == 3600  # a default
     assert org.leaders == ["slack:U0CXO", "cxo@example.com"]
     assert org.digest.slack_channel == "C0LEADERS"
+    assert org.slack_log_reaction == "rotating_light"
+
+
+def test_the_log_reaction_is_an_emoji_name_with_or_without_colons(tmp_path: Path) -> None:
+    path = tmp_path / "org.toml"
+    path.write_text('slack_log_reaction = ":Rotating_Light:"')
+    assert load_org(path).slack_log_reaction == "rotating_light"
 
 
 @pytest.mark.parametrize(("text", "field"), [
@@ -32,6 +39,7 @@ def test_example_org_file_loads() -> None:
     ('[[departments]]\nkey = "Billing Team"\nname = "Billing"', "departments.0.key"),
     ('[[departments]]\nkey = "billing"\nname = "Billing"\nowners = ["dana"]', "departments.0.owners"),
     ('admins = ["nobody"]', "admins"),
+    ('slack_log_reaction = "red alert!"', "slack_log_reaction"),
     ('colour = "blue"', "colour"),
     ('[[departments]]\nkey = "a"\nname = "A"\n[[departments]]\nkey = "a"\nname = "B"', "used twice"),
     ('timezone = ', "not valid TOML"),

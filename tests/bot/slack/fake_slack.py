@@ -32,6 +32,7 @@ class Failure:
 class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
     server: TestServer | None = None
 
     def fail(self, method: str, *failures: Failure) -> None:
@@ -95,6 +96,12 @@ class FakeSlack:
                              content_type="application/json")
         if method in ("chat.postMessage", "chat.update"):
             return {"channel": args.get("channel"), "ts": f"1700000000.{len(self.calls):06d}"}
+        if method in ("conversations.history", "conversations.replies"):
+            message = self.messages.get((args.get("channel", ""), args.get("latest", "")))
+            in_thread = bool(message and message.get("thread_ts") not in (None, message.get("ts")))
+            if message is None or (method == "conversations.history" and in_thread):
+                return {"messages": [], "has_more": False}
+            return {"messages": [message], "has_more": False}
         if method == "chat.getPermalink":
             return {"permalink": f"https://acme.slack.com/archives/{args.get('channel')}/p{args.get('message_ts')}"}
         if method in ("views.open", "views.publish", "views.update"):

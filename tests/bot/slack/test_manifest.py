@@ -14,9 +14,11 @@ def test_manifest_matches_the_door() -> None:
                                                                              ("message", "cx_log_message")}
     assert features["app_home"]["home_tab_enabled"] is True
     settings = MANIFEST["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "reaction_added"]
     urls = {settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"],
             features["slash_commands"][0]["url"]}
     assert urls == {"https://YOUR-HOST/slack/events"}
     assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "chat:write", "im:write", "users:read", "users:read.email"])
+        ["commands", "chat:write", "im:write", "users:read", "users:read.email",
+         # the org's slack_log_reaction: the reaction event, and the message it was added to
+         "reactions:read", "channels:history", "groups:history"])

@@ -1,0 +1,113 @@
+"""Reacting to a Slack message with the org's emoji logs it: once per message, from its text and link."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storage.models import Affected, InboxRequest, PainPoint
+from tests.bot.slack.conftest import Slack
+from tests.bot.slack.fake_slack import Failure
+from tests.bot.slack.test_safety import count
+
+TS = "1700000000.000100"
+PERMALINK = f"https://acme.slack.com/archives/C0SUPPORT/p{TS}"
+
+
+def reaction(user: str, emoji: str = "rotating_light", *, ts: str = TS, kind: str = "message") -> dict[str, object]:
+    return {"type": "reaction_added", "user": user, "reaction": emoji, "item_user": "U0LEE",
+            "item": {"type": kind, "channel": "C0SUPPORT", "ts": ts}, "event_ts": "1700000001.000200"}
+
+
+def said(slack: Slack, text: str, *, ts: str = TS, thread_ts: str | None = None) -> None:
+    slack.fake.messages[("C0SUPPORT", ts)] = {"type": "message", "user": "U0LEE", "text": text, "ts": ts,
+                                              **({"thread_ts": thread_ts} if thread_ts else {})}
+
+
+async def items(slack: Slack) -> list[PainPoint]:
+    async with slack.app.sessions() as session:
+        return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
+
+
+async def test_the_reaction_logs_the_message_with_its_text_and_link(slack: Slack) -> None:
+    said(slack, "Customer <@U0CUST> says the invoice &amp; refund are wrong <!here>\nOrder 77, charged twice "
+                "<https://shop.example/o/77|order page>")
+    response = await slack.event(reaction("U0SAM"))
+    assert response.status == 200
+    [item] = await items(slack)
+    assert item.summary == "Customer @U0CUST says the invoice & refund are wrong @here"
+    assert item.details is not None and "order page (https://shop.example/o/77)" in item.details
+    assert item.source_url == PERMALINK
+    assert (item.reporter, item.owner) == ("slack:U0SAM", "slack:U0DANA")  # routed by "invoice" to Billing
+    [told] = slack.fake.called("chat.postEphemeral")
+    assert (told["channel"], told["user"]) == ("C0SUPPORT", "U0SAM") and "CX-1" in told["text"]
+    await slack.app.dispatcher.run_once()
+    [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0DANA"]
+    assert "CX-1" in dm["text"] and "<!here>" not in str(dm)  # nobody is pinged by the logged text
+    async with slack.app.sessions() as session:
+        assert (await session.scalars(select(InboxRequest))).one().processed_at is not None
+
+
+async def test_a_redelivered_event_logs_once(slack: Slack) -> None:
+    said(slack, "Invoice PDF is blank")
+    for _ in range(2):
+        assert (await slack.event(reaction("U0SAM"), event_id="Ev0SAME",
+                                  headers={"X-Slack-Retry-Num": "1"})).status == 200
+    assert await count(slack, PainPoint) == 1
+    assert len(slack.fake.called("chat.postEphemeral")) == 1
+
+
+async def test_a_second_person_reacting_is_counted_as_affected_not_logged_again(slack: Slack) -> None:
+    said(slack, "Invoice PDF is blank")
+    await slack.event(reaction("U0SAM"))
+    await slack.event(reaction("U0ANA"))
+    await slack.event(reaction("U0SAM", "rotating_light::skin-tone-2"))  # the reporter again, any skin tone
+    [item] = await items(slack)
+    async with slack.app.sessions() as session:
+        affected = list(await session.scalars(select(Affected.person)))
+    assert affected == ["slack:U0ANA"]
+    texts = [c["text"] for c in slack.fake.called("chat.postEphemeral")]
+    assert len(texts) == 3 and all(item.ref in t for t in texts)
+
+
+async def test_a_reply_in_a_thread_is_found_and_logged(slack: Slack) -> None:
+    said(slack, "Onboarding email never arrived", ts="1700000000.000300", thread_ts=TS)
+    await slack.event(reaction("U0SAM", ts="1700000000.000300"))
+    [item] = await items(slack)
+    assert item.summary == "Onboarding email never arrived"
+    assert [c["ts"] for c in slack.fake.called("conversations.replies")] == ["1700000000.000300"]
+
+
+async def test_other_emoji_files_and_an_org_without_the_setting_log_nothing(slack: Slack) -> None:
+    said(slack, "Invoice PDF is blank")
+    assert (await slack.event(reaction("U0SAM", "thumbsup"))).status == 200
+    assert (await slack.event(reaction("U0SAM", kind="file"))).status == 200
+    slack.app.org = slack.app.org.model_copy(update={"slack_log_reaction": None})
+    assert (await slack.event(reaction("U0SAM"))).status == 200
+    assert await count(slack, PainPoint) == 0 and await count(slack, InboxRequest) == 0
+    assert slack.fake.called("conversations.history") == []
+
+
+async def test_a_channel_the_bot_cannot_read_gets_the_reactor_a_way_forward(slack: Slack) -> None:
+    said(slack, "Invoice PDF is blank")
+    slack.fake.fail("conversations.history", Failure(error="not_in_channel"))
+    assert (await slack.event(reaction("U0SAM"))).status == 200
+    assert await count(slack, PainPoint) == 0
+    [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
+    assert "not_in_channel" in dm["text"] and "/invite" in dm["text"]
+    async with slack.app.sessions() as session:  # answered: not tried again
+        assert (await session.scalars(select(InboxRequest))).one().processed_at is not None
+
+
+async def test_a_slack_outage_leaves_the_reaction_for_a_later_try(slack: Slack) -> None:
+    said(slack, "Invoice PDF is blank")
+    slack.fake.fail("conversations.history", Failure(status=500))
+    assert (await slack.event(reaction("U0SAM"))).status == 200
+    assert await count(slack, PainPoint) == 0
+    assert slack.fake.called("chat.postMessage") == []  # nobody is told of a failure that will mend
+    door = slack.app.slack_door
+    slack.app.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+    assert await door.recover() == 1
+    [item] = await items(slack)
+    assert item.summary == "Invoice PDF is blank"
+    assert await door.recover() == 0
