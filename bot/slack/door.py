@@ -213,22 +213,30 @@ class SlackDoor:
         text = (command.get("text") or "").strip()
         actor = self.actor(str(command.get("user_id") or ""), command.get("team_id"), command.get("user_name"))
         parsed = parse(text)
-        try:
-            outcome = await self.app.work(Command(
-                actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
-                where=command.get("channel_id"), delivery=f"slack:command:{command.get('trigger_id')}"),
-                finishes=request_id)
-        except UNAVAILABLE:
-            log.warning("database unavailable: /cx command %s left for recovery", request_id, exc_info=True)
+        outcome = await self.finish(request_id, Command(
+            actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
+            where=command.get("channel_id"), delivery=f"slack:command:{command.get('trigger_id')}"))
+        if outcome is None:
             return
-        if outcome.notices and self.app.prompt_delivery:
-            self.app.deliver_soon()
         if not outcome.repeated and outcome.replies and command.get("response_url"):
             try:
                 await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
                     {**self.message(outcome, actor.identity), "response_type": "ephemeral"})
             except Exception:  # the change is made; only the answer is lost
                 log.warning("could not answer a /cx command through its response_url", exc_info=True)
+
+    async def finish(self, request_id: int, cmd: Command) -> Outcome | None:
+        """Run a written-down request's command and mark it done, together; None with the database away
+        (it stays written down, for `recover`)."""
+        try:
+            outcome = await self.app.work(cmd, finishes=request_id)
+        except UNAVAILABLE:
+            log.warning("database unavailable: request %s (%s) left for recovery", request_id, cmd.action,
+                        exc_info=True)
+            return None
+        if outcome.notices and self.app.prompt_delivery:
+            self.app.deliver_soon()
+        return outcome
 
     async def http(self) -> aiohttp.ClientSession:
         """One HTTP session for the answers through response_urls (its connections are reused)."""
@@ -314,16 +322,11 @@ class SlackDoor:
         words = plain(str(message.get("text") or "")).strip()
         first = words.splitlines()[0].strip() if words else ""
         summary = (first if len(first) <= 200 else first[:199] + "…") or "A message without text (see the link)"
-        try:
-            outcome = await self.app.work(Command(
-                actor=actor, action="log_message", where=channel, delivery=f"slack:event:{payload.get('event_id')}",
-                fields={"summary": summary, "details": words if words != first else "", "source": source}),
-                finishes=request_id)
-        except UNAVAILABLE:
-            log.warning("database unavailable: reaction %s left for recovery", request_id, exc_info=True)
+        outcome = await self.finish(request_id, Command(
+            actor=actor, action="log_message", where=channel, delivery=f"slack:event:{payload.get('event_id')}",
+            fields={"summary": summary, "details": words if words != first else "", "source": source}))
+        if outcome is None:
             return
-        if outcome.notices and self.app.prompt_delivery:
-            self.app.deliver_soon()
         if not outcome.repeated and outcome.replies:
             await self.confirm(outcome, actor.identity, channel)
         await self.learn(user, team)
