@@ -10,6 +10,7 @@ import asyncio
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,7 +116,8 @@ async def main(items: int, postgres: str | None, open_items: int = 20000,
                due: int = 5000) -> list[tuple[str, float, float]]:
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
-        targets = [("SQLite", lambda name: (f"sqlite+aiosqlite:///{folder}/{name}.db", None))]
+        targets: list[tuple[str, Callable[[str], tuple[str, str | None]]]] = [
+            ("SQLite", lambda name: (f"sqlite+aiosqlite:///{folder}/{name}.db", None))]
         if postgres:
             targets.append(("PostgreSQL", lambda name: (postgres, f"cxbench_{name}_{os.getpid()}")))
         for label, where in targets:

@@ -94,7 +94,7 @@ async def main(activities: int, postgres: str | None) -> list[tuple[str, float, 
     try:
         bare = await serving(echo_app(), lambda u: load(u, connector.url, activities))
         with tempfile.TemporaryDirectory() as folder:
-            targets = [("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db", None)]
+            targets: list[tuple[str, str, str | None]] = [("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db", None)]
             if postgres:
                 targets.append(("PostgreSQL", postgres, f"cxbench_teams_{os.getpid()}"))
             for label, url, schema in targets:

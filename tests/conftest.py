@@ -126,7 +126,7 @@ async def snapshot(app: App) -> tuple[int, int, int, list[tuple[str, str | None,
         notes = await session.scalar(select(func.count()).select_from(OutboxMessage))
         rows = (await session.execute(select(PainPoint.status, PainPoint.owner, PainPoint.summary)
                                       .order_by(PainPoint.id))).all()
-    return int(points or 0), int(events or 0), int(notes or 0), [tuple(r) for r in rows]
+    return int(points or 0), int(events or 0), int(notes or 0), [(r[0], r[1], r[2]) for r in rows]
 
 
 async def outbox_for(app: App, recipient: str) -> list[OutboxMessage]:

@@ -70,8 +70,8 @@ class Harness:
     def slack(self, body: str, content_type: str, signed: bool = True) -> tuple[int, str]:
         ts = str(int(time.time()))
         headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-                   "X-Slack-Signature": SignatureVerifier(SECRET if signed else "nope").generate_signature(
-                       timestamp=ts, body=body)}
+                   "X-Slack-Signature": str(SignatureVerifier(SECRET if signed else "nope").generate_signature(
+                       timestamp=ts, body=body))}
         return self.post("/slack/events", body.encode(), headers)
 
     def consistent(self) -> None:

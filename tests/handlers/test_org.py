@@ -59,8 +59,9 @@ def test_missing_org_file_says_so(tmp_path: Path) -> None:
 
 async def counts(app: App) -> tuple[int, int, int]:
     async with app.sessions() as session:
-        return tuple([int(await session.scalar(select(func.count()).select_from(t)) or 0)  # type: ignore[misc]
-                      for t in (Department, Member, Person)])
+        departments, members, persons = [int(await session.scalar(select(func.count()).select_from(t)) or 0)
+                                         for t in (Department, Member, Person)]
+    return departments, members, persons
 
 
 async def test_loading_twice_changes_nothing(app: App) -> None:

@@ -34,7 +34,7 @@ def test_add_working_time(start: datetime, duration: timedelta, due: datetime) -
 
 
 def test_other_zone_and_days() -> None:
-    hours = WorkingHours(start="08:00", end="12:00", days=["sun", "mon"])  # type: ignore[arg-type]
+    hours = WorkingHours(start="08:00", end="12:00", days=["sun", "mon"])
     tokyo = ZoneInfo("Asia/Tokyo")
     start = datetime(2026, 11, 23, 2, tzinfo=UTC)  # Monday 11:00 in Tokyo
     # one hour on Monday (11-12), then Sunday 08:00-10:00 in Tokyo

@@ -44,7 +44,7 @@ def free_port() -> int:
 def signed(body: str) -> dict[str, str]:
     ts = str(int(time.time()))
     return {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)}
+            "X-Slack-Signature": str(SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body))}
 
 
 def start(database: Database, fake: FakeSlack, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -116,26 +116,26 @@ async def test_kill_minus_nine_mid_load(database: Database, tmp_path: Path) -> N
             await asyncio.gather(killer(), *(worker(session) for _ in range(16)))
         process.wait(timeout=30)
         checker = create_app(Settings(DATABASE_URL=PG_URL, CX_ORG_FILE=str(ORG)), schema=database.schema)
-        async with checker.sessions() as session:
-            in_flight = set(await session.scalars(select(OutboxMessage.id).where(
+        async with checker.sessions() as db_session:
+            in_flight = set(await db_session.scalars(select(OutboxMessage.id).where(
                 OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))))
         process = start(database, fake, port, log)
         await healthy(port)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            async with checker.sessions() as session:
-                waiting = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status == "pending"))
-                waiting += await session.scalar(select(func.count()).select_from(InboxRequest).where(
+            async with checker.sessions() as db_session:
+                waiting = await db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.status == "pending")) or 0
+                waiting += await db_session.scalar(select(func.count()).select_from(InboxRequest).where(
                     InboxRequest.processed_at.is_(None))) or 0
             if not waiting:
                 break
             await asyncio.sleep(0.5)  # the restarted process finishes requests and drains the outbox itself
-        async with checker.sessions() as session:
-            items = list(await session.scalars(select(PainPoint)))
-            creates = Counter(await session.scalars(select(Event.pain_point_id).where(Event.action == "create")))
-            acks = Counter(await session.scalars(select(Event.pain_point_id).where(Event.action == "acknowledge")))
-            rows = list(await session.scalars(select(OutboxMessage)))
+        async with checker.sessions() as db_session:
+            items = list(await db_session.scalars(select(PainPoint)))
+            creates = Counter(await db_session.scalars(select(Event.pain_point_id).where(Event.action == "create")))
+            acks = Counter(await db_session.scalars(select(Event.pain_point_id).where(Event.action == "acknowledge")))
+            rows = list(await db_session.scalars(select(OutboxMessage)))
         await checker.close()
     finally:
         process.kill()
@@ -183,15 +183,15 @@ async def test_two_serving_replicas_send_each_notification_once(database: Databa
         checker = create_app(Settings(DATABASE_URL=PG_URL, CX_ORG_FILE=str(ORG)), schema=database.schema)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            async with checker.sessions() as session:
-                made = await session.scalar(select(func.count()).select_from(OutboxMessage))
-                waiting = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            async with checker.sessions() as db_session:
+                made = await db_session.scalar(select(func.count()).select_from(OutboxMessage))
+                waiting = await db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.status != "delivered"))
             if made == 80 and not waiting:
                 break
             await asyncio.sleep(0.5)  # both replicas work the commands off and drain the outbox
-        async with checker.sessions() as session:
-            rows = list(await session.scalars(select(OutboxMessage)))
+        async with checker.sessions() as db_session:
+            rows = list(await db_session.scalars(select(OutboxMessage)))
         await checker.close()
     finally:
         for process in processes:

@@ -22,12 +22,13 @@ class Proxy:
     """A TCP forwarder in front of PostgreSQL that the test can cut and restore: an outage on loopback."""
 
     def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.port, self.server = target, 0, None
+        self.target, self.port = target, 0
+        self.server: asyncio.Server | None = None
         self.links: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self.link, "127.0.0.1", self.port)
-        self.port = self.server.sockets[0].getsockname()[1]
+        self.server = server = await asyncio.start_server(self.link, "127.0.0.1", self.port)
+        self.port = server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         assert self.server is not None

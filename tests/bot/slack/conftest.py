@@ -46,7 +46,7 @@ class Slack:
     def sign(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         return {"X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)}
+                "X-Slack-Signature": str(SignatureVerifier(secret).generate_signature(timestamp=ts, body=body))}
 
     async def post(self, body: str, content_type: str, headers: dict[str, str] | None = None,
                    **sign: Any) -> ClientResponse:

@@ -28,8 +28,8 @@ TEXTS = {
 
 def check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
     assert 0 < len(blocks) <= limit
-    for block in Block.parse_all(blocks):
-        block.to_dict()  # raises SlackObjectFormationError on a broken limit
+    for parsed in Block.parse_all(blocks):
+        parsed.to_dict()  # raises SlackObjectFormationError on a broken limit
     for block in blocks:
         for key in ("text",):
             if isinstance(block.get(key), dict):

@@ -155,7 +155,8 @@ async def test_every_card_is_valid_adaptive_card_1_5(app: Any, kind: str) -> Non
 
 
 async def test_huge_details_are_cut_to_fit_a_teams_message() -> None:
-    item = {"ref": "CX-1", "department": "Billing", "severity": "high", "stage": "billing", "summary": "S" * 200,
+    item: dict[str, Any] = {"ref": "CX-1", "department": "Billing", "severity": "high", "stage": "billing",
+            "summary": "S" * 200,
             "details": "é" * 4000, "reporter_name": "Sam", "owner_name": "Dana", "status_text": "open",
             "due": None, "customer_ref": None, "affected": 0, "snoozed_until": None, "actions": []}
     card = TeamsRenderer().card("updated", {"item": item, "action": "comment", "by": "x" * 80, "note": "ü" * 4000})
