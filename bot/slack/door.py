@@ -268,17 +268,19 @@ class SlackDoor:
     # -- an emoji reaction that logs a message (the org file's slack_log_reaction) ---------------------
     def is_log_reaction(self, event: dict[str, Any]) -> bool:
         wanted = self.app.org.slack_log_reaction
-        item = event.get("item") or {}
+        item = event.get("item") if isinstance(event, dict) else None
+        if not wanted or not isinstance(item, dict):
+            return False
         reaction = str(event.get("reaction") or "").split("::")[0]  # "rotating_light::skin-tone-2"
-        return bool(wanted) and reaction == wanted and item.get("type") == "message" and bool(
-            item.get("channel")) and bool(item.get("ts")) and bool(event.get("user"))
+        return reaction == wanted and item.get("type") == "message" and all(
+            isinstance(v, str) and v for v in (item.get("channel"), item.get("ts"), event.get("user")))
 
     async def write_down_reaction(self, body: dict[str, Any], context: AsyncBoltContext,
                                   next_: Callable[[], Awaitable[None]]) -> None:
         """Before Bolt acknowledges the event: the reaction is written down (the inbox), so that a 200
         means it will be logged, by this process or, if it dies, by the next."""
-        event = body.get("event") or {}
-        if self.is_log_reaction(event) and body.get("event_id"):
+        event = body.get("event")
+        if isinstance(event, dict) and self.is_log_reaction(event) and body.get("event_id"):
             context["cx_request"] = await self.app.accept(f"slack:event:{body['event_id']}", {
                 "kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body["event_id"],
                 "event": event})

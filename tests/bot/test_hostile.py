@@ -156,6 +156,23 @@ def test_events_and_garbage(harness: Harness, event: Any, body: bytes, signed: b
 
 
 @RUNS
+@given(reaction=st.fixed_dictionaries({
+    "type": st.just("reaction_added"), "user": user | value, "reaction": st.sampled_from(
+        ["rotating_light", "rotating_light::skin-tone-3", "x"]) | value,
+    "item": st.fixed_dictionaries({"type": st.sampled_from(["message", "file"]) | value,
+                                   "channel": st.sampled_from(["C0SUPPORT", ""]) | value,
+                                   "ts": st.sampled_from(["1700000000.000100", ""]) | value}) | value}),
+    text=st.text(max_size=300), event_id=st.uuids())
+def test_reactions(harness: Harness, reaction: Any, text: str, event_id: Any) -> None:
+    harness.fake.messages[("C0SUPPORT", "1700000000.000100")] = {"type": "message", "text": text,
+                                                                 "ts": "1700000000.000100"}
+    envelope = json.dumps({"type": "event_callback", "team_id": "T0ACME", "event": reaction,
+                           "event_id": f"Ev{event_id}"})
+    fine(*harness.slack(envelope, "application/json"))
+    harness.consistent()
+
+
+@RUNS
 @given(kind=st.sampled_from(["message", "invoke", "conversationUpdate", "installationUpdate", "event", "typing",
                              "", "nonsense"]), message=text, data=value, tenant=st.sampled_from(
                                  ["tenant-acme", "tenant-evil", ""]),
