@@ -28,7 +28,7 @@ from handlers.parse import parse
 from messages.render import SlackRenderer
 
 log = logging.getLogger(__name__)
-WORKERS = 2  # accepted commands worked on at once, per process
+WORKERS = 2  # accepted requests worked on at once, per process
 FORMS = {"resolve", "decline", "reopen", "snooze", "reassign"}
 DIRECT = {"acknowledge": "ack", "fixed": "fixed"}
 FORM_FIELDS = {  # submitted block id -> command field, and where a refusal without a field is shown
@@ -92,7 +92,9 @@ class SlackDoor:
         self.renderer: SlackRenderer = self.delivery.renderer
         self.known: set[str] = set()  # users whose profile this process has already fetched
         self.zones: dict[str, str] = {}  # their time zones
-        self.workers = asyncio.Semaphore(WORKERS)
+        # accepted requests waiting for a worker: (deadline, request id, kind, payload)
+        self.queue: asyncio.Queue[tuple[float, int, str, dict[str, Any]]] = asyncio.Queue()
+        self.tasks: list[asyncio.Task[None]] = []
         self.session: aiohttp.ClientSession | None = None
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
@@ -200,12 +202,33 @@ class SlackDoor:
             await ack()
             if request_id is None:
                 return  # a redelivery of a command written down before: the first delivery does it
-            deadline = asyncio.get_running_loop().time() + PATIENCE
-            async with self.workers:  # a few at a time, each after the answers still owed
-                if not self.settings.slack_process_before_response:  # else Slack waits for this very work
-                    await self.app.after_answers(deadline)
-                await self.work_command(request_id, command)
+            if not self.settings.slack_process_before_response:  # else Slack waits for this very work
+                self.later(request_id, "slack_command", command)
+                return
+            await self.work_command(request_id, command)
         await self.learn(command["user_id"], command.get("team_id"))
+
+    def later(self, request_id: int, kind: str, payload: dict[str, Any]) -> None:
+        """Queue a written-down request for the workers: they take it after the answers still owed (at most
+        PATIENCE later). Only its id and payload wait, not the whole Bolt request."""
+        self.queue.put_nowait((asyncio.get_running_loop().time() + PATIENCE, request_id, kind, payload))
+        if not self.tasks:
+            self.tasks = [asyncio.ensure_future(self.worker()) for _ in range(WORKERS)]
+
+    async def worker(self) -> None:
+        while True:
+            deadline, request_id, kind, payload = await self.queue.get()
+            try:
+                await self.app.after_answers(deadline)
+                if kind == "slack_command":
+                    await self.work_command(request_id, payload)
+                    await self.learn(str(payload.get("user_id") or ""), payload.get("team_id"))
+                else:
+                    await self.work_reaction(request_id, payload)
+            except Exception:  # the request stays written down; recovery tries it again after its lease
+                log.exception("working on accepted request %s (%s) failed", request_id, kind)
+            finally:
+                self.queue.task_done()
 
     async def work_command(self, request_id: int, command: dict[str, Any]) -> None:
         """Do what an accepted /cx command asks, marking it finished in the same transaction, then answer
@@ -245,6 +268,11 @@ class SlackDoor:
         return self.session
 
     async def close(self) -> None:
+        """Stop the workers (what they had not finished stays written down for the next process)."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks = []
         if self.session is not None:
             await self.session.close()
 
@@ -290,12 +318,11 @@ class SlackDoor:
         request_id = context.get("cx_request")
         if request_id is None:  # another emoji, or a redelivery of one written down before
             return
-        deadline = asyncio.get_running_loop().time() + PATIENCE
-        async with self.workers:
-            if not self.settings.slack_process_before_response:
-                await self.app.after_answers(deadline)
-            await self.work_reaction(request_id, {"team_id": body.get("team_id"), "event_id": body.get("event_id"),
-                                                  "event": body.get("event") or {}})
+        payload = {"team_id": body.get("team_id"), "event_id": body.get("event_id"), "event": body.get("event")}
+        if self.settings.slack_process_before_response:
+            await self.work_reaction(request_id, payload)
+        else:
+            self.later(request_id, "slack_reaction", payload)
 
     async def work_reaction(self, request_id: int, payload: dict[str, Any]) -> None:
         """Log the message reacted to (once per message: later reactors are counted as affected) and tell

@@ -1,0 +1,78 @@
+"""The default (non-FaaS) mode: Slack gets its answer at once; the work follows, after the answers owed."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot import server
+from bot.app import App, create_app
+from handlers.clock import FixedClock
+from storage.models import InboxRequest, PainPoint
+from tests.bot.slack.conftest import Slack, slack_settings
+from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.test_reactions import reaction, said
+from tests.bot.slack.test_safety import count
+from tests.conftest import Database
+
+
+@pytest.fixture
+async def quick(database: Database, fake: FakeSlack, clock: FixedClock) -> AsyncIterator[Slack]:
+    app = create_app(slack_settings(database, fake, before=False), clock=clock, schema=database.schema)
+    app.prompt_delivery, app.lull = False, 0  # no pause after the last request: tests do not sleep
+    async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
+        yield Slack(client, app, fake)
+
+
+async def parked(app: App) -> None:
+    while not app.quiet._waiters:
+        await asyncio.sleep(0)
+
+
+async def done(app: App) -> None:
+    await asyncio.wait_for(app.slack_door.queue.join(), 10)
+
+
+async def test_a_command_is_answered_before_it_is_worked_on_and_then_worked_on_once(quick: Slack) -> None:
+    with quick.app.answer_owed():  # another request is still waiting for its answer
+        response = await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-first")
+        assert (response.status, await response.text()) == (200, "")
+        assert await count(quick, InboxRequest) == 1  # written down before the 200
+        await asyncio.wait_for(parked(quick.app), 10)  # a worker took it and waits for the answer owed
+        assert await count(quick, PainPoint) == 0
+    await done(quick.app)
+    assert await count(quick, PainPoint) == 1
+    [answer] = quick.answers("U0SAM")
+    assert "CX-1" in answer["text"] and answer["response_type"] == "ephemeral"
+    again = await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-second")
+    await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-second")  # a retry of that one
+    await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-first")  # and of the first
+    assert again.status == 200
+    await done(quick.app)
+    assert await count(quick, PainPoint) == 2 and len(quick.answers("U0SAM")) == 2
+
+
+async def test_a_burst_is_written_down_together_and_each_command_done_once(quick: Slack) -> None:
+    batches: list[int] = []
+    write = quick.app.intake.write
+
+    async def counting(items: list[tuple[str, dict[str, object]]]) -> list[int | None]:
+        batches.append(len(items))
+        return await write(items)
+
+    quick.app.intake.write = counting
+    responses = await asyncio.gather(*(quick.command("U0SAM", f"log Invoice {n} is wrong") for n in range(20)))
+    assert {r.status for r in responses} == {200}
+    await done(quick.app)
+    assert await count(quick, PainPoint) == 20 and len(quick.answers("U0SAM")) == 20
+    assert sum(batches) == 20 and len(batches) < 20
+
+
+async def test_a_reaction_is_worked_on_after_the_answer(quick: Slack) -> None:
+    said(quick, "Invoice PDF is blank")
+    assert (await quick.event(reaction("U0SAM"))).status == 200
+    await done(quick.app)
+    assert await count(quick, PainPoint) == 1
+    assert len(quick.fake.called("chat.postEphemeral")) == 1
