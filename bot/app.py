@@ -54,6 +54,7 @@ class App:
     answering: int = 0  # requests to this process still waiting for their HTTP answer
     last_request: float = float("-inf")  # when the latest came in or was answered (event-loop time)
     lull: float = LULL
+    patience: float = PATIENCE
     quiet: asyncio.Event = field(default_factory=asyncio.Event)  # set while none is
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import PATIENCE, UNAVAILABLE, App
+from bot.app import UNAVAILABLE, App
 from bot.slack.delivery import SlackDelivery, failure
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
@@ -95,6 +95,7 @@ class SlackDoor:
         # accepted requests waiting for a worker: (deadline, request id, kind, payload)
         self.queue: asyncio.Queue[tuple[float, int, str, dict[str, Any]]] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
+        self.held: set[int] = set()  # the ids of the requests in that queue or being worked on
         self.session: aiohttp.ClientSession | None = None
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(),
                              client=self.client, logger=log,
@@ -211,7 +212,8 @@ class SlackDoor:
     def later(self, request_id: int, kind: str, payload: dict[str, Any]) -> None:
         """Queue a written-down request for the workers: they take it after the answers still owed (at most
         PATIENCE later). Only its id and payload wait, not the whole Bolt request."""
-        self.queue.put_nowait((asyncio.get_running_loop().time() + PATIENCE, request_id, kind, payload))
+        self.held.add(request_id)
+        self.queue.put_nowait((asyncio.get_running_loop().time() + self.app.patience, request_id, kind, payload))
         if not self.tasks:
             self.tasks = [asyncio.ensure_future(self.worker()) for _ in range(WORKERS)]
 
@@ -228,6 +230,7 @@ class SlackDoor:
             except Exception:  # the request stays written down; recovery tries it again after its lease
                 log.exception("working on accepted request %s (%s) failed", request_id, kind)
             finally:
+                self.held.discard(request_id)
                 self.queue.task_done()
 
     async def work_command(self, request_id: int, command: dict[str, Any]) -> None:
@@ -277,9 +280,12 @@ class SlackDoor:
             await self.session.close()
 
     async def recover(self) -> int:
-        """Finish the requests a process accepted but did not finish (it died): each at most once more."""
+        """Finish the requests a process accepted but did not finish (it died, or it has held them past their
+        lease): each at most once more. The delivery key keeps a request taken over twice acting once."""
         finished = 0
         for request in await self.app.unfinished():
+            if request.id in self.held:  # still in this process's queue (a long one): its workers will get to it
+                continue
             kind = request.payload.get("kind")
             try:
                 if kind == "slack_command":

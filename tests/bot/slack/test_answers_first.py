@@ -21,7 +21,8 @@ from tests.conftest import Database
 @pytest.fixture
 async def quick(database: Database, fake: FakeSlack, clock: FixedClock) -> AsyncIterator[Slack]:
     app = create_app(slack_settings(database, fake, before=False), clock=clock, schema=database.schema)
-    app.prompt_delivery, app.lull = False, 0  # no pause after the last request: tests do not sleep
+    # no pause after the last request (tests do not sleep), and no giving up on the answers owed
+    app.prompt_delivery, app.lull, app.patience = False, 0, 3600
     async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
         yield Slack(client, app, fake)
 
@@ -76,3 +77,16 @@ async def test_a_reaction_is_worked_on_after_the_answer(quick: Slack) -> None:
     await done(quick.app)
     assert await count(quick, PainPoint) == 1
     assert len(quick.fake.called("chat.postEphemeral")) == 1
+
+
+async def test_recovery_leaves_alone_what_this_process_still_has_queued(quick: Slack) -> None:
+    from datetime import timedelta
+
+    with quick.app.answer_owed():  # the workers wait: the command stays queued here
+        await quick.command("U0SAM", "log Invoice 78 charged twice", trigger="trig-held")
+        await asyncio.wait_for(parked(quick.app), 10)
+        quick.app.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+        assert await quick.app.slack_door.recover() == 0  # its lease ran out, but it is ours and queued
+        assert await count(quick, PainPoint) == 0
+    await done(quick.app)
+    assert await count(quick, PainPoint) == 1 and len(quick.answers("U0SAM")) == 1
