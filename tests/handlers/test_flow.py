@@ -209,8 +209,14 @@ async def test_a_chat_message_is_logged_once_whoever_asks_and_however_close_toge
                                                                                "local:lee")))
     assert [o.ok for o in outcomes] == [True, True, True]
     assert sorted(o.replies[0].template for o in outcomes) == ["logged", "me_too", "me_too"]
-    again = await app.run(from_message("local:sam"))  # the reporter again: already counted
+    async with app.sessions() as session:
+        reporter = (await session.scalars(select(PainPoint.reporter))).one()
+    assert reporter in ("local:sam", "local:ana", "local:lee")  # whichever came first
+    again = await app.run(from_message(str(reporter)))  # the reporter again: already counted
     assert again.replies[0].template == "me_too" and again.replies[0].data["already"] == "reporter"
+    other = next(who for who in ("local:sam", "local:ana") if who != reporter)
+    again = await app.run(from_message(other))  # one of the others again: already affected
+    assert again.replies[0].template == "me_too" and again.replies[0].data["already"] == "affected"
     async with app.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(PainPoint)) == 1
         assert await session.scalar(select(func.count()).select_from(Affected)) == 2

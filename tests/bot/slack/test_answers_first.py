@@ -59,8 +59,14 @@ async def test_a_burst_is_written_down_together_and_each_command_done_once(quick
     batches: list[int] = []
     write = quick.app.intake.write
 
+    async def arrived(first: int) -> None:
+        while first + len(quick.app.intake.waiting) < 20:
+            await asyncio.sleep(0)
+
     async def counting(items: list[tuple[str, dict[str, object]]]) -> list[int | None]:
         batches.append(len(items))
+        if len(batches) == 1:  # the first write is slow, as under load: the rest arrive meanwhile
+            await asyncio.wait_for(arrived(len(items)), 10)
         return await write(items)
 
     quick.app.intake.write = counting
@@ -68,7 +74,7 @@ async def test_a_burst_is_written_down_together_and_each_command_done_once(quick
     assert {r.status for r in responses} == {200}
     await done(quick.app)
     assert await count(quick, PainPoint) == 20 and len(quick.answers("U0SAM")) == 20
-    assert sum(batches) == 20 and len(batches) < 20
+    assert sum(batches) == 20 and len(batches) <= 2  # whoever came while a batch was written went next
 
 
 async def test_a_reaction_is_worked_on_after_the_answer(quick: Slack) -> None:
