@@ -60,7 +60,7 @@ class App:
     def __post_init__(self) -> None:
         self.intake = Batcher(self._accept_batch)
         self.quiet.set()
-        self.dispatcher.yield_to, self.dispatcher.patience = self.after_answers, PATIENCE
+        self.dispatcher.yield_to = self.after_answers
 
     @contextmanager
     def answer_owed(self) -> Iterator[None]:
@@ -76,16 +76,16 @@ class App:
             if not self.answering:
                 self.quiet.set()
 
-    async def after_answers(self, deadline: float) -> None:
-        """Work that nobody is waiting on (a command already answered, a notification) waits here while
-        requests wait for their answers, until `deadline` (event-loop time) at the latest: Slack gives up
-        on an answer after 3 s, while a confirmation or a DM can come a moment later.
+    async def after_answers(self, since: float) -> None:
+        """Work that nobody is waiting on (a command already answered, a notification), due since `since`
+        (event-loop time), waits here while requests wait for their answers, `patience` seconds at most:
+        Slack gives up on an answer after 3 s, while a confirmation or a DM can come a moment later.
 
-        It goes once no request has come or been answered for a moment (LULL): requests come in waves, and
-        the gap between two waves is no time to start. Under a burst the work follows the answers; it never waits
-        longer than PATIENCE for them.
+        It goes once no request has come or been answered for a moment (`lull`): requests come in waves, and
+        the gap between two waves is no time to start. Under a burst the work follows the answers.
         """
         loop = asyncio.get_running_loop()
+        deadline = since + self.patience
         while loop.time() < deadline:
             lull = self.last_request + self.lull - loop.time()
             if not self.answering and lull <= 0:

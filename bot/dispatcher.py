@@ -53,9 +53,9 @@ class Dispatcher:
     # told when a recipient cannot be reached at all, so that someone can act (the admins, by default)
     report_unreachable: Callable[[OutboxMessage], Awaitable[None]] | None = None
     gate: WriteGate = field(default_factory=lambda: WriteGate(None))
-    # awaited before each delivery with a deadline (event-loop time): lets requests be answered first
+    # awaited before each delivery with the time the run started (event-loop time): lets requests be
+    # answered first
     yield_to: Callable[[float], Awaitable[None]] | None = None
-    patience: float = 2.0
 
     def route(self, recipient: str) -> Deliverer | None:
         return next((d for d in self.deliverers if recipient.startswith(d.prefixes)), None)
@@ -64,14 +64,14 @@ class Dispatcher:
         """Deliver what is due now, a batch at a time until none is left; returns how many were delivered."""
         prefixes = tuple(p for d in self.deliverers for p in d.prefixes)
         sent = 0
-        deadline = asyncio.get_running_loop().time() + self.patience
+        started = asyncio.get_running_loop().time()
         while True:
             async with self.gate(), self.sessions() as session, session.begin():
                 claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
                                              lease=self.lease, limit=self.batch)
             for message in claimed:
                 if self.yield_to is not None:
-                    await self.yield_to(deadline)
+                    await self.yield_to(started)
                 sent += await self._deliver(message)
             if len(claimed) < self.batch:
                 return sent

@@ -92,7 +92,7 @@ class SlackDoor:
         self.renderer: SlackRenderer = self.delivery.renderer
         self.known: set[str] = set()  # users whose profile this process has already fetched
         self.zones: dict[str, str] = {}  # their time zones
-        # accepted requests waiting for a worker: (deadline, request id, kind, payload)
+        # accepted requests waiting for a worker: (when queued, request id, kind, payload)
         self.queue: asyncio.Queue[tuple[float, int, str, dict[str, Any]]] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
         self.held: set[int] = set()  # the ids of the requests in that queue or being worked on
@@ -211,17 +211,17 @@ class SlackDoor:
 
     def later(self, request_id: int, kind: str, payload: dict[str, Any]) -> None:
         """Queue a written-down request for the workers: they take it after the answers still owed (at most
-        PATIENCE later). Only its id and payload wait, not the whole Bolt request."""
+        the app's patience later). Only its id and payload wait, not the whole Bolt request."""
         self.held.add(request_id)
-        self.queue.put_nowait((asyncio.get_running_loop().time() + self.app.patience, request_id, kind, payload))
+        self.queue.put_nowait((asyncio.get_running_loop().time(), request_id, kind, payload))
         if not self.tasks:
             self.tasks = [asyncio.ensure_future(self.worker()) for _ in range(WORKERS)]
 
     async def worker(self) -> None:
         while True:
-            deadline, request_id, kind, payload = await self.queue.get()
+            queued, request_id, kind, payload = await self.queue.get()
             try:
-                await self.app.after_answers(deadline)
+                await self.app.after_answers(queued)
                 if kind == "slack_command":
                     await self.work_command(request_id, payload)
                     await self.learn(str(payload.get("user_id") or ""), payload.get("team_id"))

@@ -13,14 +13,14 @@ async def spin(times: int = 20) -> None:
         await asyncio.sleep(0)
 
 
-def later(seconds: float) -> float:
-    return asyncio.get_running_loop().time() + seconds
+def now() -> float:
+    return asyncio.get_running_loop().time()
 
 
 async def test_work_waits_while_an_answer_is_owed_and_goes_once_it_is_given(app: App) -> None:
-    app.lull = 0  # no pause after the last request (tests do not sleep)
+    app.lull, app.patience = 0, 60  # no pause after the last request (tests do not sleep)
     with app.answer_owed():
-        work = asyncio.ensure_future(app.after_answers(later(60)))
+        work = asyncio.ensure_future(app.after_answers(now()))
         await spin()
         assert not work.done()
         with app.answer_owed():  # a second request, answered first: one is still owed
@@ -33,23 +33,24 @@ async def test_work_waits_while_an_answer_is_owed_and_goes_once_it_is_given(app:
 
 async def test_work_goes_at_its_deadline_even_while_answers_are_owed(app: App) -> None:
     with app.answer_owed():
-        await asyncio.wait_for(app.after_answers(later(0)), 1)  # never blocks past the deadline
+        await asyncio.wait_for(app.after_answers(now() - app.patience), 1)  # never blocks past the deadline
 
 
 async def test_work_waits_for_a_lull_after_the_last_request(app: App) -> None:
     app.lull = 3600  # the last request was a moment ago: the next wave may be on its way
     with app.answer_owed():
         pass
-    work = asyncio.ensure_future(app.after_answers(later(60)))
+    app.patience = 60
+    work = asyncio.ensure_future(app.after_answers(now()))
     await spin()
     assert not work.done()
     app.last_request -= 3600  # as if an hour had passed since
     work.cancel()
-    await asyncio.wait_for(app.after_answers(later(60)), 1)
+    await asyncio.wait_for(app.after_answers(now()), 1)
 
 
 async def test_nothing_owed_nothing_waits(app: App) -> None:
-    await asyncio.wait_for(app.after_answers(later(60)), 1)
+    await asyncio.wait_for(app.after_answers(now()), 1)
 
 
 async def test_notifications_wait_for_the_answers_owed(app: App) -> None:
