@@ -81,7 +81,6 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by})], notices=notices)
 
 
-
 async def from_message(cmd: Command, ctx: Context) -> Outcome:
     """Log a chat message (its text and permalink) once: whoever asks to log a message already logged is
     counted as affected on its item instead ("me too"), even when two ask at the same moment."""

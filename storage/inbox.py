@@ -13,12 +13,6 @@ from storage import leases
 from storage.models import InboxRequest
 
 
-async def accept(*, session: AsyncSession, key: str, payload: dict[str, Any], at: datetime,
-                 lease: timedelta) -> int | None:
-    """Write a request down, held by this process for `lease`; None when the same delivery came before."""
-    return (await accept_many(session=session, requests=[(key, payload)], at=at, lease=lease))[0]
-
-
 async def accept_many(*, session: AsyncSession, requests: Sequence[tuple[str, dict[str, Any]]], at: datetime,
                       lease: timedelta) -> list[int | None]:
     """Write several requests down with one statement (in the caller's transaction).
