@@ -44,7 +44,8 @@ async def profile(cmd: Command, ctx: Context) -> Outcome:
 
 HANDLERS: dict[str, Handler] = {
     "log": log.handle, "log_message": log.from_message, "ack": acknowledge.handle, "assign": assign.handle,
-    "snooze": snooze.handle, "comment": comment.handle, "resolve": resolve.handle, "decline": decline.handle, "reopen": reopen.handle,
+    "snooze": snooze.handle, "comment": comment.handle, "resolve": resolve.handle, "decline": decline.handle,
+    "reopen": reopen.handle,
     "fixed": reopen.confirm, "duplicate": duplicate.handle, "metoo": me_too.handle, "show": show.handle,
     "mine": lists.mine, "home": lists.home, "form": lists.form, "queue": lists.queue, "overdue": lists.overdue,
     "stats": stats.handle, "departments": departments.listing, "dept": departments.handle, "help": help_,
