@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
@@ -71,12 +70,9 @@ async def healthy(port: int, deadline: float = 60) -> None:
     raise AssertionError("the server did not come up")
 
 
-async def test_kill_minus_nine_mid_load(database: Database, tmp_path: Path) -> None:
+async def test_kill_minus_nine_mid_load(database: Database, fake: FakeSlack, tmp_path: Path) -> None:
     if not PG_URL or database.schema is None:
         pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
-    fake = FakeSlack()
-    fake.server = TestServer(fake.app())
-    await fake.server.start_server()
     port, log = free_port(), tmp_path / "serve.log"
     process = start(database, fake, port, log)
     answers: dict[int, tuple[int, str]] = {}
@@ -140,7 +136,6 @@ async def test_kill_minus_nine_mid_load(database: Database, tmp_path: Path) -> N
     finally:
         process.kill()
         process.wait(timeout=30)
-        await fake.server.close()
 
     accepted = {f"Invoice {n} charged twice" for n, (status, _) in answers.items() if status == 200 and n % 4 != 3}
     assert 20 < len(accepted) < REQUESTS * 3 // 4, "the kill should land part-way through the load"
@@ -160,12 +155,10 @@ async def test_kill_minus_nine_mid_load(database: Database, tmp_path: Path) -> N
     assert twice <= suspects, f"sent twice without having been in flight at the kill: {twice - suspects}"
 
 
-async def test_two_serving_replicas_send_each_notification_once(database: Database, tmp_path: Path) -> None:
+async def test_two_serving_replicas_send_each_notification_once(database: Database, fake: FakeSlack,
+                                                               tmp_path: Path) -> None:
     if not PG_URL or database.schema is None:
         pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
-    fake = FakeSlack()
-    fake.server = TestServer(fake.app())
-    await fake.server.start_server()
     ports = [free_port(), free_port()]
     processes = [start(database, fake, port, tmp_path / f"serve{port}.log") for port in ports]
     try:
@@ -197,7 +190,6 @@ async def test_two_serving_replicas_send_each_notification_once(database: Databa
         for process in processes:
             process.kill()
             process.wait(timeout=30)
-        await fake.server.close()
     assert len(rows) == 80 and all(row.status == "delivered" for row in rows)
     posted = Counter(re.search(r"CX-\d+", c.get("text", "")).group(0)  # type: ignore[union-attr]
                      for c in fake.called("chat.postMessage"))
