@@ -9,9 +9,13 @@ import asyncio
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import insert, text
 
 from bot.app import App, create_app
@@ -19,6 +23,8 @@ from bot.settings import Settings
 from handlers.base import Actor, Command
 from handlers.clock import FixedClock
 from storage.models import PainPoint
+
+Result = TypeVar("Result")
 
 ORG = Path(__file__).parents[1] / "tests" / "org.toml"
 
@@ -70,6 +76,16 @@ async def measure(label: str, url: str, schema: str | None, count: int) -> list[
         await empty_schema(app, schema, drop_only=True)
         await app.close()
     return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw)]
+
+
+async def serving(web_app: web.Application, path: str, work: Callable[[str], Awaitable[Result]]) -> Result:
+    """Serve `web_app` on loopback while `work` runs against the URL of `path` on it."""
+    test_server = TestServer(web_app)
+    await test_server.start_server()
+    try:
+        return await work(str(test_server.make_url(path)))
+    finally:
+        await test_server.close()
 
 
 def table(rows: list[tuple[str, float, float]]) -> str:

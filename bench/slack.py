@@ -12,7 +12,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,7 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
-from bench.handlers import empty_schema
+from bench.handlers import empty_schema, serving
 from bot import server
 from bot.app import App, create_app
 from bot.settings import Settings
@@ -72,15 +72,6 @@ async def load(url: str, numbers: range, response_url: str) -> Figures:
         elapsed = time.perf_counter() - started
     latencies.sort()
     return len(numbers) / elapsed, statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
-
-
-async def serving(web_app: web.Application, work: Callable[[str], Awaitable[Figures]]) -> Figures:
-    test_server = TestServer(web_app)
-    await test_server.start_server()
-    try:
-        return await work(str(test_server.make_url("/slack/events")))
-    finally:
-        await test_server.close()
 
 
 def bare_bolt(fake: FakeSlack) -> web.Application:
@@ -135,7 +126,7 @@ async def bot_round(web_app: web.Application, app: App, numbers: range, response
         timing.insert(0, time.perf_counter() - started)
         return figures
 
-    figures = await serving(web_app, burst)
+    figures = await serving(web_app, "/slack/events", burst)
     return figures, (timing[0], timing[1])
 
 
@@ -160,7 +151,7 @@ async def main(requests: int, postgres: str | None, rounds: int = ROUNDS) -> lis
                 done: list[tuple[float, float]] = []
                 for turn in range(rounds):
                     numbers = range(turn * requests, (turn + 1) * requests)
-                    bare.append(await serving(bare_app, functools.partial(
+                    bare.append(await serving(bare_app, "/slack/events", functools.partial(
                         load, numbers=numbers, response_url=fake.response_url())))
                     figures, timing = await bot_round(web_app, app, numbers, fake.response_url())
                     fake.calls.clear()  # the fake keeps every call for tests to read; here it would only grow

@@ -10,7 +10,6 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
-from bench.handlers import empty_schema
+from bench.handlers import empty_schema, serving
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
@@ -77,22 +76,13 @@ def echo_app() -> web.Application:
     return web_app
 
 
-async def serving(web_app: web.Application, work: Callable[[str], Awaitable[float]]) -> float:
-    test_server = TestServer(web_app)
-    await test_server.start_server()
-    try:
-        return await work(str(test_server.make_url("/api/messages")))
-    finally:
-        await test_server.close()
-
-
 async def main(activities: int, postgres: str | None) -> list[tuple[str, float, float]]:
     connector = FakeConnector()
     connector.server = TestServer(connector.app())
     await connector.server.start_server()
     rows = []
     try:
-        bare = await serving(echo_app(), lambda u: load(u, connector.url, activities))
+        bare = await serving(echo_app(), "/api/messages", lambda u: load(u, connector.url, activities))
         with tempfile.TemporaryDirectory() as folder:
             targets: list[tuple[str, str, str | None]] = [("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db", None)]
             if postgres:
@@ -101,7 +91,7 @@ async def main(activities: int, postgres: str | None) -> list[tuple[str, float, 
                 app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG), CX_TEAMS_EMULATOR=True),
                                  schema=schema)
                 await empty_schema(app, schema)
-                rate = await serving(server.build(app, run_scheduler=False),
+                rate = await serving(server.build(app, run_scheduler=False), "/api/messages",
                                      lambda u: load(u, connector.url, activities))
                 rows.append((f"Teams log activities/s, {label}", rate, bare))
     finally:
