@@ -136,3 +136,17 @@ async def test_a_request_accepted_by_a_process_that_died_is_finished_once(slack:
     # Slack retrying the same command afterwards changes nothing
     await slack.command("U0SAM", "log Invoice for order 77 is wrong", trigger="trig-orphan")
     assert await count(slack, PainPoint) == 1
+
+
+async def test_user_text_is_escaped_once_in_every_message_not_twice(slack: Slack) -> None:
+    """Shared pieces of a message (an item's header, its rows, its typed actions) are escaped once, like
+    the rest: '&' reads as '&' in Slack, not as '&amp;'."""
+    await slack.command("U0SAM", "log R&D's <b>export</b> fails for invoices dept=billing")
+    await slack.command("U0SAM", "mine")
+    mine = slack.answers("U0SAM")[-1]
+    assert "R&amp;D's &lt;b&gt;export&lt;/b&gt;" in mine["text"]
+    await slack.app.dispatcher.run_once()
+    [dm] = slack.fake.called("chat.postMessage")
+    for shown in (mine["text"], json.dumps(mine["blocks"]), dm["text"], json.dumps(dm["blocks"])):
+        assert "&amp;amp;" not in shown and "&amp;lt;" not in shown and "&amp;gt;" not in shown, shown
+    assert "to &lt;department or person&gt;" in dm["text"]  # a typed action's placeholder, escaped once
