@@ -39,9 +39,6 @@ def _identity(value: str) -> str:
     return value.lower() if "@" in value and ":" not in value else value
 
 
-Identity = Annotated[str, Field(min_length=3)]
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
