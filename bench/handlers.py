@@ -32,7 +32,7 @@ ORG = Path(__file__).parents[1] / "tests" / "org.toml"
 async def empty_schema(app: App, schema: str | None, *, drop_only: bool = False) -> None:
     """A PostgreSQL schema of the benchmark's own, empty (or gone, afterwards); nothing to do on SQLite."""
     if schema:
-        async with app.engine.begin() as conn:
+        async with app.db.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             if not drop_only:
                 await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -62,7 +62,7 @@ async def raw_rate(app: App, count: int) -> float:
            "ack_due_at": now + timedelta(days=1), "resolve_due_at": now + timedelta(days=7)}
     started = time.perf_counter()
     for _ in range(count):  # one transaction per row, as each handler call has
-        async with app.sessions() as session, session.begin():
+        async with app.db.transaction() as session:
             await session.execute(insert(PainPoint).values(**row))
     return count / (time.perf_counter() - started)
 

@@ -32,7 +32,7 @@ async def fresh(url: str, schema: str | None) -> App:
     app = create_app(Settings(DATABASE_URL=url), clock=FixedClock(NOW), schema=schema)
     await empty_schema(app, schema)
     await app.prepare()
-    async with app.sessions() as session, session.begin():
+    async with app.db.transaction() as session:
         await session.execute(insert(Department), [{"key": f"d{n}", "name": f"Department {n}", "keywords": [],
                                                     "triage": n == 0} for n in range(50)])
         await session.execute(insert(Member), [{"department_id": n + 1, "person": f"local:owner{n}",
@@ -48,7 +48,7 @@ def item(n: int, created: datetime, **extra: Any) -> dict[str, Any]:
 
 
 async def fill(app: App, rows: list[dict[str, Any]]) -> None:
-    async with app.sessions() as session, session.begin():
+    async with app.db.transaction() as session:
         for start in range(0, len(rows), 5000):
             await session.execute(insert(PainPoint), rows[start:start + 5000])
 
@@ -79,11 +79,11 @@ async def digest_figures(app: App) -> tuple[float, float]:
     label, start, end = "2026-W48", NOW - timedelta(days=7, hours=10), NOW - timedelta(hours=10)
 
     async def full() -> None:
-        async with app.sessions() as session:
+        async with app.db.transaction() as session:
             await digest.view(Context(session=session, clock=app.clock, org=app.org), label, start, end)
 
     async def bare() -> None:
-        async with app.sessions() as session:
+        async with app.db.transaction() as session:
             await session.execute(select(PainPoint.department_id, func.count()).group_by(PainPoint.department_id))
 
     await full()  # warm the caches both ways
@@ -100,13 +100,13 @@ async def sweep_figures(app: App, open_items: int, due: int) -> tuple[float, flo
         nonlocal statements
         statements += 1
 
-    event.listen(app.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
     elapsed, outcome = await timed(app.run(Command(actor=Actor(identity="system:bench"), action="nudge")))
-    event.remove(app.engine.sync_engine, "before_cursor_execute", count)
+    event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
     assert outcome.replies[0].data["claimed"] == due, outcome.replies[0].data
 
     async def bare() -> None:
-        async with app.sessions() as session:
+        async with app.db.transaction() as session:
             await session.execute(select(PainPoint.id).where(PainPoint.ack_due_at < NOW))
 
     return elapsed, (await timed(bare()))[0], statements

@@ -25,7 +25,7 @@ from bench.handlers import empty_schema, serving
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
-from bot.teams.door import Config
+from bot.teams import Config
 from tests.bot.teams.fake_connector import FakeConnector
 
 ORG = Path(__file__).parents[1] / "tests" / "bot" / "teams" / "org.toml"

@@ -80,7 +80,7 @@ async def _once(settings: Settings, command: Command, at: datetime | None = None
 async def _outbox(settings: Settings, status: str | None) -> None:
     app = _app(settings)
     await app.prepare()
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         rows = await outbox.listing(session=session, status=status)
     await app.close()
     if not rows:

@@ -31,14 +31,14 @@ class Console:
 
     def __init__(self, app: App, *, identity: str = "local:sam", out: TextIO | None = None) -> None:
         self.app, self.identity, self.out = app, identity, out or sys.stdout
-        app.add_deliverer(self)
+        app.dispatcher.add(self)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     async def reader(self, identity: str) -> tuple[str, str]:
         """A local person's display name and time zone (the org's when they have none)."""
-        async with self.app.sessions() as session:
+        async with self.app.db.transaction() as session:
             person = await people.get(session=session, who=identity)
         return (person.display_name if person else identity,
                 (person.timezone if person else None) or self.app.org.timezone)
@@ -84,7 +84,7 @@ class Console:
         return True
 
     async def people(self) -> None:
-        async with self.app.sessions() as session:
+        async with self.app.db.transaction() as session:
             everyone = [p for p in await people.with_role(session=session) if p.identity]
             homes = {p.identity: [d.name for d in await departments.of_person(
                 session=session, handles=access.handles(p))] for p in everyone}

@@ -20,7 +20,7 @@ STORY = [
 
 async def seed(app: App) -> bool:
     """Seed the demo story once; False when the ledger already holds pain points."""
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         if await session.scalar(select(func.count()).select_from(PainPoint)):
             return False
     for identity, action, ref, fields in STORY:

@@ -6,13 +6,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import Any, Protocol
 
 from handlers.clock import Clock
 from storage import outbox
-from storage.db import WriteGate
+from storage.db import Database
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -44,18 +42,48 @@ def backoff(attempts: int) -> timedelta:
 
 @dataclass
 class Dispatcher:
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     clock: Clock
-    deliverers: list[Deliverer] = field(default_factory=list)
-    lease: timedelta = timedelta(minutes=2)
-    max_attempts: int = 8
-    batch: int = 50
     # told when a recipient cannot be reached at all, so that someone can act (the admins, by default)
-    report_unreachable: Callable[[OutboxMessage], Awaitable[None]] | None = None
-    gate: WriteGate = field(default_factory=lambda: WriteGate(None))
+    report_unreachable: Callable[[OutboxMessage], Awaitable[None]]
     # awaited before each delivery with the time the run started (event-loop time): lets requests be
     # answered first
     yield_to: Callable[[float], Awaitable[None]] | None = None
+    lease: timedelta = timedelta(minutes=2)
+    deliverers: list[Deliverer] = field(default_factory=list)
+    max_attempts: int = 8
+    batch: int = 50
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def add(self, deliverer: Deliverer) -> None:
+        self.deliverers.append(deliverer)
+
+    def soon(self) -> None:
+        """Run now, in the background, instead of waiting for the next tick.
+
+        Requests arriving together share one run (one queued behind the running one), not one run each.
+        """
+        if len(self.background) >= 2:
+            return
+        task = asyncio.ensure_future(self._run_after(list(self.background)))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _run_after(self, running: list[asyncio.Task[Any]]) -> None:
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        try:
+            await self.run_once()
+        except Exception:  # the scheduler's next tick retries; never crash a request over it
+            log.exception("prompt outbox delivery failed")
+
+    async def close(self) -> None:
+        """Let background runs finish (a few seconds at most); what they had not sent stays in the outbox."""
+        if self.background:
+            _, pending = await asyncio.wait(set(self.background), timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def route(self, recipient: str) -> Deliverer | None:
         return next((d for d in self.deliverers if recipient.startswith(d.prefixes)), None)
@@ -66,7 +94,7 @@ class Dispatcher:
         sent = 0
         started = asyncio.get_running_loop().time()
         while True:
-            async with self.gate(), self.sessions() as session, session.begin():
+            async with self.db.transaction() as session:
                 claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
                                              lease=self.lease, limit=self.batch)
             for message in claimed:
@@ -88,15 +116,15 @@ class Dispatcher:
             log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
             await self._failed(message, DeliveryFailed(f"{type(error).__name__}: {error}"))
             return 0
-        async with self.gate(), self.sessions() as session, session.begin():
+        async with self.db.transaction() as session:
             await outbox.delivered(session=session, message_id=message.id, at=self.clock.now())
         return 1
 
     async def _failed(self, message: OutboxMessage, failure: DeliveryFailed) -> None:
-        if failure.unreachable and self.report_unreachable and message.template != "unreachable":
+        if failure.unreachable and message.template != "unreachable":
             await self.report_unreachable(message)  # never a report about a report
         now = self.clock.now()
-        async with self.gate(), self.sessions() as session, session.begin():
+        async with self.db.transaction() as session:
             if failure.permanent or message.attempts >= self.max_attempts:
                 log.warning("outbox message %s to %s failed for good: %s", message.id, message.recipient,
                             failure.reason)

@@ -1,4 +1,4 @@
-"""One aiohttp process: health, the platform doors mounted by their issues, and the scheduler."""
+"""One aiohttp process: health, the doors of the platforms that are configured, and the scheduler."""
 from __future__ import annotations
 
 import gc
@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import App
 from handlers.base import Actor, Command
 from handlers.org import cron_fields
-from storage import db
+from storage.db import normalise_url
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("cxbot", App)
@@ -21,7 +21,7 @@ APP_KEY = web.AppKey("cxbot", App)
 
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    database = await db.reachable(app.engine)
+    database = await app.db.reachable()
     body = {"status": "ok" if database else "degraded", "database": database,
             "slack": app.settings.slack_enabled, "teams": app.settings.teams_enabled}
     return web.json_response(body, status=200 if database else 503)
@@ -54,8 +54,8 @@ def schedule(app: App) -> AsyncIOScheduler:
     scheduler.add_job(app.dispatcher.run_once, "interval", seconds=app.settings.outbox_interval,
                       id="outbox", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=60)
-    if app.slack_door is not None:  # requests a dead process accepted but did not finish
-        scheduler.add_job(app.slack_door.recover, "interval", seconds=max(app.settings.inbox_lease / 3, 1),
+    if app.inbox.kinds:  # requests a dead process accepted but did not finish
+        scheduler.add_job(app.inbox.recover, "interval", seconds=max(app.settings.inbox_lease / 3, 1),
                           id="inbox-recovery", replace_existing=True, max_instances=1, coalesce=True,
                           misfire_grace_time=60, next_run_time=datetime.now(app.org.zone))
     scheduler.add_job(sweep, "interval", args=[app], seconds=app.org.nudges.every.total_seconds(),
@@ -71,14 +71,10 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
-    if app.teams is not None:
-        web_app.router.add_post("/api/messages", app.teams.handle)
-    slack = None
-    if app.settings.slack_enabled:
-        from bot.slack.door import mount  # Slack's SDK loads only when Slack is configured
-
-        slack = mount(web_app, app)
-        app.slack_door = slack
+    for platform in (app.slack, app.teams):
+        if platform is not None:
+            platform.mount(web_app)
+    slack = app.slack
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await app.prepare()
@@ -92,15 +88,13 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
         if slack is not None and app.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            socket = AsyncSocketModeHandler(slack.bolt, app.settings.slack_app_token.get_secret_value())
+            socket = AsyncSocketModeHandler(slack.door.bolt, app.settings.slack_app_token.get_secret_value())
             await socket.connect_async()
         yield
         if socket is not None:
             await socket.close_async()
         if scheduler:
             scheduler.shutdown(wait=False)
-        if slack is not None:
-            await slack.close()
         await app.close()
 
     web_app.cleanup_ctx.append(lifecycle)
@@ -110,7 +104,7 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
 def describe(app: App) -> list[str]:
     """What is on and off, and how to turn it on: said once at start."""
     s = app.settings
-    lines = [f"Database: {db.normalise_url(s.database_url).split('@')[-1]}",
+    lines = [f"Database: {normalise_url(s.database_url).split('@')[-1]}",
              f"Org: {s.org_file or 'none (set CX_ORG_FILE to your org file; see org.example.toml)'}"]
     if s.slack_enabled:
         lines.append("Slack: on at POST /slack/events" + (" and over Socket Mode" if s.slack_app_token else "")

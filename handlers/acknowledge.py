@@ -8,9 +8,9 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "acknowledge")
-    if item.status != "open":
-        return await act.current_state(ctx, item, "acknowledge")
+    who, item, taken = await act.prepare(cmd, ctx, "acknowledge")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     now = ctx.clock.now()
     if access.is_member(who, item.department):  # whoever in the department acknowledges, owns it
         item.owner = who.identity
@@ -19,4 +19,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     view = await item_view(ctx, item)
     notices = await notify.send(ctx, [item.reporter], "acknowledged", {"item": view, "by": who.display_name},
                                 skip=[who.identity])
-    return await act.done(ctx, item, who, "acknowledge", notices)
+    return await act.done(ctx, item, who, taken, notices)

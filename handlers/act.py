@@ -1,19 +1,44 @@
-"""What every action on a pain point shares: find it, check who acts, answer stale requests with the state."""
+"""What every action on a pain point shares: find it, check who acts (by the catalogue's rule), answer stale
+requests with the current state, and say what was done."""
 from __future__ import annotations
 
-from handlers import access
-from handlers.base import Command, Context, Notice, Outcome, Reply
+from handlers import access, actions
+from handlers.actions import Action
+from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.views import item_view
 from storage import pain_points, people
 from storage.models import PainPoint, Person
 
 
-async def prepare(cmd: Command, ctx: Context, verb: str, *, check: bool = True) -> tuple[Person, PainPoint]:
+def action(action_id: str) -> Action:
+    found = actions.find(action_id)
+    assert found is not None, f"{action_id} is not in the catalogue"
+    return found
+
+
+async def may(ctx: Context, who: Person, item: PainPoint, taken: Action) -> None:
+    """Refuse unless the catalogue lets this person take this action on this item."""
+    if taken.who == "anyone" or (taken.who != "raisers" and access.may_act(who, item)):
+        return
+    if taken.who != "department" and await access.raised_by(ctx, who, item):
+        return
+    if taken.who == "raisers":
+        raise Refusal(f"Only the people who raised {item.ref} can {taken.verb} it.")
+    await access.require_actor(ctx, who, item, taken.verb)
+
+
+async def prepare(cmd: Command, ctx: Context, action_id: str) -> tuple[Person, PainPoint, Action]:
+    """The person acting, the item (locked), and the action, once the person may take it."""
+    taken = action(action_id)
     who = await access.person(ctx, cmd.actor)
     item = await access.item(ctx, cmd.ref)
-    if check:
-        await access.require_actor(ctx, who, item, verb)
-    return who, item
+    await may(ctx, who, item, taken)
+    return who, item, taken
+
+
+def applies(taken: Action, item: PainPoint) -> bool:
+    """The action applies to the item's status (an action with no statuses applies to every one)."""
+    return not taken.statuses or item.status in taken.statuses
 
 
 async def current_state(ctx: Context, item: PainPoint, verb: str) -> Outcome:
@@ -26,31 +51,24 @@ async def current_state(ctx: Context, item: PainPoint, verb: str) -> Outcome:
                                                     if last else None, "by": by})])
 
 
-async def done(ctx: Context, item: PainPoint, who: Person, action: str, notices: list[Notice],
+async def done(ctx: Context, item: PainPoint, who: Person, taken: Action, notices: list[Notice],
                note: str | None = None) -> Outcome:
     view = await item_view(ctx, item)
-    reply = Reply("updated", {"item": view, "action": action, "by": who.display_name, "note": note})
+    reply = Reply("updated", {"item": view, "action": taken.id, "past": taken.past, "by": who.display_name,
+                              "headline": taken.done.format(ref=item.ref, by=who.display_name),
+                              "note": note, "note_label": taken.note_label})
     return Outcome(replies=[reply], notices=notices)
-
-
-CAN = {  # the statuses in which each action can be taken, for a door about to open a form for it
-    "resolve": ("open", "acknowledged"), "decline": ("open", "acknowledged"), "reassign": ("open", "acknowledged"),
-    "snooze": ("open", "acknowledged"), "reopen": ("resolved", "declined"),
-}
 
 
 async def check(cmd: Command, ctx: Context) -> Outcome:
     """May this person take this action on this item now? Asked before a door opens the action's form."""
-    verb = cmd.fields.get("verb", "")
-    if verb not in CAN:
-        return Outcome.refused(f"I don't know the action {verb[:30]!r}.")
+    taken = actions.find(cmd.fields.get("verb", ""))
+    if taken is None or not taken.on_item:
+        return Outcome.refused(f"I don't know the action {cmd.fields.get('verb', '')[:30]!r}.")
     who = await access.person(ctx, cmd.actor)
     item = await access.item(ctx, cmd.ref)
-    if verb == "reopen":  # reopen's own rule: owners and the people who raised it
-        if not (access.may_act(who, item) or await access.raised_by(ctx, who, item)):
-            await access.require_actor(ctx, who, item, verb)
-    else:
-        await access.require_actor(ctx, who, item, verb)
-    if item.status not in CAN[verb]:
-        return await current_state(ctx, item, verb)
-    return Outcome.reply("check", item=await item_view(ctx, item), verb=verb)
+    await may(ctx, who, item, taken)
+    if not applies(taken, item):
+        return await current_state(ctx, item, taken.verb)
+    return Outcome.reply("check", item=await item_view(ctx, item), verb=taken.verb,
+                         action=taken.view(item.ref))

@@ -9,9 +9,9 @@ from storage import departments, pain_points, people
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "reassign")
-    if item.status not in pain_points.LIVE:
-        return await act.current_state(ctx, item, "reassign")
+    who, item, taken = await act.prepare(cmd, ctx, "reassign")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     target = (cmd.fields.get("to") or "").strip()
     note = text.block(cmd.fields.get("note"), label="note", field="note", limit=2000)
     if not target:
@@ -47,4 +47,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     notices += await notify.send(ctx, [previous_owner], "moved", {"item": view, "by": who.display_name,
                                                                   "note": note},
                                  skip=[who.identity, new_owner])
-    return await act.done(ctx, item, who, "reassign", notices, note)
+    return await act.done(ctx, item, who, taken, notices, note)

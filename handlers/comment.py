@@ -8,7 +8,7 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "comment on", check=False)
+    who, item, taken = await act.prepare(cmd, ctx, "comment")
     note = text.block(cmd.fields.get("text"), label="comment", field="text", limit=4000, required=True)
     now = ctx.clock.now()
     await pain_points.record(session=ctx.session, item=item, action="comment", actor=who.identity or "", at=now,
@@ -17,4 +17,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     owners = await notify.owners_of(ctx, item)
     notices = await notify.send(ctx, [*owners, item.reporter], "commented",
                                 {"item": view, "by": who.display_name, "note": note}, skip=[who.identity])
-    return await act.done(ctx, item, who, "comment", notices, note)
+    return await act.done(ctx, item, who, taken, notices, note)

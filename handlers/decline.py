@@ -8,9 +8,9 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "decline")
-    if item.status not in pain_points.LIVE:
-        return await act.current_state(ctx, item, "decline")
+    who, item, taken = await act.prepare(cmd, ctx, "decline")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     reason = text.block(cmd.fields.get("reason"), label="reason for declining", field="reason", limit=2000, required=True)
     now = ctx.clock.now()
     item.status, item.closed_at, item.decline_reason, item.snoozed_until = "declined", now, reason, None
@@ -20,4 +20,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     audience = [item.reporter] + [a.person for a in await pain_points.affected(session=ctx.session, item=item)]
     notices = await notify.send(ctx, audience, "declined",
                                 {"item": view, "by": who.display_name, "note": reason}, skip=[who.identity])
-    return await act.done(ctx, item, who, "decline", notices, reason)
+    return await act.done(ctx, item, who, taken, notices, reason)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from handlers import access
+from handlers import overdue as late
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import humanise
 from handlers.views import list_view
@@ -54,7 +55,8 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
               "in_sla": round(100 * r.acknowledged_in_sla / r.acknowledged) if r.acknowledged else None,
               "median_ack": duration(r.median_ack), "median_resolve": duration(r.median_resolve)} for r in rows]
     active = [t for t in table if t["new"] or t["acknowledged"] or t["resolved"] or t["open"]]
-    overdue = await pain_points.overdue(session=session, now=min(now, end), limit=5, department_id=department_id)
+    overdue = await pain_points.overdue(session=session, overdue=late.clause(min(now, end)), limit=5,
+                                        department_id=department_id)
     overdue_view = await list_view(ctx, overdue)
     for entry, item in zip(overdue_view, overdue, strict=True):
         due = item.ack_due_at if item.status == "open" else item.resolve_due_at

@@ -8,9 +8,9 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "mark as a duplicate")
-    if item.status not in pain_points.LIVE:
-        return await act.current_state(ctx, item, "mark as a duplicate")
+    who, item, taken = await act.prepare(cmd, ctx, "duplicate")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     original = await access.item(ctx, cmd.fields.get("of"))
     if original.id == item.id:
         raise Refusal(f"{item.ref} can't be a duplicate of itself.")
@@ -25,4 +25,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     notices = await notify.send(ctx, [item.reporter], "merged",
                                 {"item": view, "original": await item_view(ctx, original), "by": who.display_name},
                                 skip=[who.identity])
-    return await act.done(ctx, item, who, "duplicate", notices, original.ref)
+    return await act.done(ctx, item, who, taken, notices, original.ref)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import access
+from handlers import access, overdue
 from handlers.base import Command, Context, Outcome, Refusal
+from handlers.log import from_text
 from handlers.org import SEVERITIES
 from handlers.views import list_view
 from storage import departments, pain_points
@@ -15,7 +16,7 @@ async def mine(cmd: Command, ctx: Context) -> Outcome:
     who = await access.person(ctx, cmd.actor)
     handles = access.handles(who)
     now = ctx.clock.now()
-    owned = await pain_points.owned(session=ctx.session, handles=handles, now=now)
+    owned = await pain_points.owned(session=ctx.session, handles=handles, overdue=overdue.clause(now))
     reported = await pain_points.reported(session=ctx.session, handles=handles, limit=20)
     return Outcome.reply("mine", owned=await list_view(ctx, owned), reported=await list_view(ctx, reported))
 
@@ -36,11 +37,12 @@ async def queue(cmd: Command, ctx: Context) -> Outcome:
 async def department_queue(ctx: Context, department: Department, *, limit: int) -> dict[str, Any]:
     """A department's open items (overdue first), its counts by status, and how many are overdue."""
     now = ctx.clock.now()
-    items = await pain_points.in_department(session=ctx.session, department_id=department.id, now=now,
+    late = overdue.clause(now)
+    items = await pain_points.in_department(session=ctx.session, department_id=department.id, overdue=late,
                                             limit=limit)
     return {"department": department.name, "items": await list_view(ctx, items),
             "counts": await pain_points.counts_by_status(session=ctx.session, department_id=department.id),
-            "overdue": await pain_points.overdue_count(session=ctx.session, now=now, department_id=department.id)}
+            "overdue": await pain_points.overdue_count(session=ctx.session, overdue=late, department_id=department.id)}
 
 
 async def home(cmd: Command, ctx: Context) -> Outcome:
@@ -48,7 +50,7 @@ async def home(cmd: Command, ctx: Context) -> Outcome:
     who = await access.person(ctx, cmd.actor)
     handles = access.handles(who)
     now = ctx.clock.now()
-    owned = await pain_points.owned(session=ctx.session, handles=handles, now=now, limit=20)
+    owned = await pain_points.owned(session=ctx.session, handles=handles, overdue=overdue.clause(now), limit=20)
     reported = await pain_points.reported(session=ctx.session, handles=handles, limit=10)
     queues = [await department_queue(ctx, department, limit=10) for department in
               await departments.of_person(session=ctx.session, handles=handles, roles=("owner",))]
@@ -60,11 +62,14 @@ async def form(cmd: Command, ctx: Context) -> Outcome:
     """What the log form offers: the journey stages, severities and departments, with any prefilled values."""
     await access.person(ctx, cmd.actor)
     known = [{"key": d.key, "name": d.name} for d in await departments.all(session=ctx.session)]
+    prefill = dict(cmd.fields)
+    if "text" in prefill:  # a chat message to log: its summary and details, as logging it would take them
+        prefill = {**from_text(prefill.pop("text")), **prefill}
     return Outcome.reply("log_form", stages=ctx.org.journey_stages, severities=list(SEVERITIES),
-                         departments=known, prefill=dict(cmd.fields))
+                         departments=known, prefill=prefill)
 
 
-async def overdue(cmd: Command, ctx: Context) -> Outcome:
+async def late(cmd: Command, ctx: Context) -> Outcome:
     await access.person(ctx, cmd.actor)
-    items = await pain_points.overdue(session=ctx.session, now=ctx.clock.now())
+    items = await pain_points.overdue(session=ctx.session, overdue=overdue.clause(ctx.clock.now()))
     return Outcome.reply("overdue", items=await list_view(ctx, items))

@@ -14,6 +14,19 @@ from storage import deliveries, departments, pain_points, people
 from storage.models import Department
 
 URL = re.compile(r"^https?://\S+$")
+SUMMARY = 200  # characters
+NO_TEXT = "A message without text (see the link)"
+
+
+def route(candidates: list[Department], text: str) -> Department | None:
+    """The department whose keywords best match the text (most matches wins, earlier department on a tie)."""
+    words = text.lower()
+    best, best_score = None, 0
+    for department in candidates:
+        score = sum(1 for k in department.keywords if re.search(rf"(?<!\w){re.escape(k)}", words))
+        if score > best_score:
+            best, best_score = department, score
+    return best
 
 
 async def choose_department(ctx: Context, wanted: str | None, words: str) -> tuple[Department, str]:
@@ -21,7 +34,7 @@ async def choose_department(ctx: Context, wanted: str | None, words: str) -> tup
     if wanted and wanted.strip().lower() not in ("", "auto", "route", "unsure"):
         return await access.department(ctx, wanted, field="department"), "chosen"
     known = await departments.all(session=ctx.session)
-    routed = departments.route([d for d in known if not d.triage], words)
+    routed = route([d for d in known if not d.triage], words)
     if routed is not None:
         return routed, "routed"
     triage = await departments.triage(session=ctx.session)
@@ -44,7 +57,7 @@ def choose(value: str | None, allowed: list[str] | tuple[str, ...], default: str
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     fields = cmd.fields
-    summary = text.line(fields.get("summary"), label="summary", field="summary", limit=200, required=True)
+    summary = text.line(fields.get("summary"), label="summary", field="summary", limit=SUMMARY, required=True)
     details = text.block(fields.get("details"), label="details", field="details", limit=4000)
     customer = text.line(fields.get("customer"), label="customer reference", field="customer", limit=200)
     source = text.line(fields.get("source"), label="source link", field="source", limit=2000)
@@ -81,9 +94,19 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by})], notices=notices)
 
 
+def from_text(text: str | None) -> dict[str, str]:
+    """A chat message as a pain point's fields: its first line is the summary (cut to fit, with an
+    ellipsis), the whole message the details when it says more."""
+    words = (text or "").strip()
+    first = words.splitlines()[0].strip() if words else ""
+    summary = (first if len(first) <= SUMMARY else first[:SUMMARY - 1].rstrip() + "…") or NO_TEXT
+    return {"summary": summary, "details": words if words != first else ""}
+
+
 async def from_message(cmd: Command, ctx: Context) -> Outcome:
-    """Log a chat message (its text and permalink) once: whoever asks to log a message already logged is
-    counted as affected on its item instead ("me too"), even when two ask at the same moment."""
+    """Log a chat message (`text` and its permalink, `source`) once: whoever asks to log a message already
+    logged is counted as affected on its item instead ("me too"), even when two ask at the same moment."""
+    cmd = replace(cmd, fields={**from_text(cmd.fields.get("text")), "source": cmd.fields.get("source", "")})
     source = (cmd.fields.get("source") or "").strip()
     if not source:
         return await handle(cmd, ctx)

@@ -8,7 +8,7 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "say me too", check=False)
+    who, item, _ = await act.prepare(cmd, ctx, "metoo")
     customer = text.line(cmd.fields.get("customer"), label="customer reference", limit=200)
     redirected = None
     if item.status == "duplicate" and item.duplicate_of_id:

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from handlers import actions, overdue
 from handlers.base import Command, Context, Notice, Outcome, Reply
 from handlers.clock import add_working_time, humanise, is_working_time
-from handlers.views import ACTIONS, LABELS, TYPED, due_text
+from handlers.views import due_text
 from storage import nudges, outbox, people
 from storage.models import Person
 
@@ -41,15 +42,15 @@ def entry(ctx: Context, candidate: nudges.Candidate, slot: int, names: dict[str,
             "severity": item.severity, "kind": candidate.kind, "overdue_by": humanise(now - candidate.due_at),
             "waited": humanise(waited), "due": due_text(item, now), "owner_name": names.get(owner or "", owner),
             "nudged": slot - 1,
-            "actions": [{"id": a, "label": LABELS[a], "typed": TYPED[a].format(ref=item.ref)}
-                        for a in ACTIONS[item.status]]}
+            "actions": actions.buttons(item.ref, item.status)}
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     dry_run = cmd.fields.get("dry_run") == "yes"
     settings = ctx.org.nudges
-    found = await nudges.candidates(session=ctx.session, now=now)
+    found = await nudges.candidates(session=ctx.session, now=now, overdue=overdue.clause(now),
+                                   late=overdue.late_clock(now))
     leaders = await people.identities(session=ctx.session, leaders=True)
     admins = await people.identities(session=ctx.session, admins=True)
     whos: set[str] = set(leaders)

@@ -1,19 +1,17 @@
 """Reopen a resolved or declined item (its owners, admins, or the people who raised it), or confirm a fix."""
 from __future__ import annotations
 
-from handlers import access, act, notify, text
-from handlers.base import Command, Context, Outcome, Refusal
+from handlers import act, notify, text
+from handlers.base import Command, Context, Outcome
 from handlers.clock import add_working_time
 from handlers.views import item_view
 from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "reopen", check=False)
-    if not (access.may_act(who, item) or await access.raised_by(ctx, who, item)):
-        await access.require_actor(ctx, who, item, "reopen")
-    if item.status not in ("resolved", "declined"):
-        return await act.current_state(ctx, item, "reopen")
+    who, item, taken = await act.prepare(cmd, ctx, "reopen")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     reason = text.block(cmd.fields.get("reason"), label="reason", field="reason", limit=2000)
     now = ctx.clock.now()
     sla = ctx.org.sla_for(item.severity)
@@ -26,19 +24,17 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     view = await item_view(ctx, item)
     notices = await notify.send(ctx, await notify.owners_of(ctx, item), "reopened",
                                 {"item": view, "by": who.display_name, "note": reason}, skip=[who.identity])
-    return await act.done(ctx, item, who, "reopen", notices, reason)
+    return await act.done(ctx, item, who, taken, notices, reason)
 
 
 async def confirm(cmd: Command, ctx: Context) -> Outcome:
     """"Did this fix it? Yes": the people who raised it confirm, and the owner hears the win."""
-    who, item = await act.prepare(cmd, ctx, "confirm", check=False)
-    if not await access.raised_by(ctx, who, item):
-        raise Refusal(f"Only the people who raised {item.ref} can confirm its fix.")
-    if item.status != "resolved":
-        return await act.current_state(ctx, item, "confirm")
+    who, item, taken = await act.prepare(cmd, ctx, "fixed")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     now = ctx.clock.now()
     await pain_points.record(session=ctx.session, item=item, action="confirm", actor=who.identity or "", at=now)
     view = await item_view(ctx, item)
     notices = await notify.send(ctx, await notify.owners_of(ctx, item), "confirmed",
                                 {"item": view, "by": who.display_name}, skip=[who.identity])
-    return await act.done(ctx, item, who, "confirm", notices)
+    return await act.done(ctx, item, who, taken, notices)

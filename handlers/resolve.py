@@ -8,9 +8,9 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "resolve")
-    if item.status not in pain_points.LIVE:
-        return await act.current_state(ctx, item, "resolve")
+    who, item, taken = await act.prepare(cmd, ctx, "resolve")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     note = text.block(cmd.fields.get("note"), label="resolution note", field="note", limit=4000, required=True)
     cause = text.block(cmd.fields.get("cause"), label="root cause", field="cause", limit=2000)
     now = ctx.clock.now()
@@ -27,4 +27,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     notices = await notify.send(ctx, audience, "resolved",
                                 {"item": view, "by": who.display_name, "department": item.department.name},
                                 skip=[who.identity])
-    return await act.done(ctx, item, who, "resolve", notices, note)
+    return await act.done(ctx, item, who, taken, notices, note)

@@ -36,9 +36,9 @@ def until(value: str, now: datetime, ctx: Context) -> datetime:
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who, item = await act.prepare(cmd, ctx, "snooze")
-    if item.status not in pain_points.LIVE:
-        return await act.current_state(ctx, item, "snooze")
+    who, item, taken = await act.prepare(cmd, ctx, "snooze")
+    if not act.applies(taken, item):
+        return await act.current_state(ctx, item, taken.verb)
     raw = (cmd.fields.get("until") or "").strip()
     if not raw:
         raise Refusal(f"Snooze {item.ref} until when? For example 'snooze {item.ref} 2d' or '... until monday'.",
@@ -53,4 +53,4 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     item.snoozed_until = moment
     await pain_points.record(session=ctx.session, item=item, action="snooze", actor=who.identity or "", at=now,
                              note=f"until {moment.isoformat()}", until=moment.isoformat())
-    return await act.done(ctx, item, who, "snooze", [])
+    return await act.done(ctx, item, who, taken, [])

@@ -4,44 +4,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from handlers import actions
 from handlers.base import Context
 from handlers.clock import humanise
+from handlers.overdue import is_overdue, running
 from storage import pain_points, people
 from storage.models import Event, PainPoint
 
-ACTIONS = {
-    "open": ["acknowledge", "reassign", "snooze", "resolve", "decline"],
-    "acknowledged": ["reassign", "snooze", "resolve", "decline"],
-    "resolved": ["reopen"],
-    "declined": ["reopen"],
-    "duplicate": [],
-}
-LABELS = {"acknowledge": "Acknowledge", "reassign": "Reassign", "snooze": "Snooze", "resolve": "Resolve",
-          "decline": "Decline", "reopen": "Reopen"}
-TYPED = {"acknowledge": "ack {ref}", "reassign": "assign {ref} to <department or person>",
-         "snooze": "snooze {ref} 1d", "resolve": "resolve {ref} <what was done>",
-         "decline": "decline {ref} <reason>", "reopen": "reopen {ref} <why>"}
 STATUS = {"open": "open, awaiting acknowledgement", "acknowledged": "acknowledged", "resolved": "resolved",
           "declined": "declined", "duplicate": "duplicate"}
 
 
 def due_text(item: PainPoint, now: datetime) -> str | None:
     """'ack due in 4h', 'resolve overdue 2d', or None when nothing is due."""
-    if item.status == "open":
-        kind, due = "ack", item.ack_due_at
-    elif item.status == "acknowledged":
-        kind, due = "resolve", item.resolve_due_at
-    else:
+    clock = running(item)
+    if clock is None:
         return None
+    kind, due = clock
     if due < now:
         return f"{kind} overdue {humanise(now - due)}"
     return f"{kind} due in {humanise(due - now)}"
-
-
-def is_overdue(item: PainPoint, now: datetime) -> bool:
-    if item.status not in pain_points.LIVE or (item.snoozed_until and item.snoozed_until > now):
-        return False
-    return (item.status == "open" and item.ack_due_at < now) or item.resolve_due_at < now
 
 
 async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = None) -> dict[str, Any]:
@@ -75,8 +57,8 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "decline_reason": item.decline_reason,
         "duplicate_of": duplicate_of,
         "created_at": item.created_at.isoformat(),
-        "actions": [{"id": a, "label": LABELS[a], "typed": TYPED[a].format(ref=item.ref)}
-                    for a in ACTIONS[item.status]],
+        "actions": actions.buttons(item.ref, item.status),  # what its department's people can do now
+        "asks": actions.buttons(item.ref, item.status, "raisers"),  # what the people who raised it can
     }
 
 

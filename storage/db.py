@@ -10,10 +10,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite+aiosqlite:///cxbot.db"
+# what the database raises when it is away (as opposed to a bug of ours)
+UNAVAILABLE = (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError)
 
 
 def normalise_url(url: str) -> str:
@@ -57,10 +60,6 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # take the write lock up front: a deferred transaction that later writes fails at once with
         # "database is locked" instead of waiting out the busy timeout
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def alembic_config() -> Config:
@@ -152,3 +151,33 @@ class WriteGate:
             async with self.changed:
                 self.busy -= 1
                 self.changed.notify_all()
+
+
+class Database:
+    """The ledger's engine, and the one way any code opens a session: `transaction()`, which takes its turn
+    at the write gate, begins, and commits (or rolls back) when the block ends."""
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        self.engine = create_engine(url, schema=schema)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.gate = WriteGate.for_engine(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction; `urgent` ones (writing a request down before answering it) go first."""
+        async with self.gate(urgent=urgent), self.sessions() as session, session.begin():
+            yield session
+
+    async def prepare(self, apply: Any) -> None:
+        """Migrate the schema, then run `apply(session)` (loading the org file) in one transaction; replicas
+        starting together take turns."""
+        async with startup_lock(self.engine):
+            await migrate(self.engine)
+            async with self.transaction() as session:
+                await apply(session)
+
+    async def reachable(self) -> bool:
+        return await reachable(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,7 +1,6 @@
 """Departments, their owners and reps, and keyword routing."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -33,17 +32,6 @@ async def of_person(*, session: AsyncSession, handles: Iterable[str],
     memberships = select(Member.department_id).where(Member.person.in_(list(handles)), Member.role.in_(roles))
     query = select(Department).where(Department.id.in_(memberships)).order_by(Department.id)
     return list(await session.scalars(query))
-
-
-def route(departments: list[Department], text: str) -> Department | None:
-    """The department whose keywords best match the text (most matches wins, earlier department on a tie)."""
-    words = text.lower()
-    best, best_score = None, 0
-    for department in departments:
-        score = sum(1 for k in department.keywords if re.search(rf"(?<!\w){re.escape(k)}", words))
-        if score > best_score:
-            best, best_score = department, score
-    return best
 
 
 async def upsert(*, session: AsyncSession, key: str, name: str, owners: list[str], reps: list[str],

@@ -8,6 +8,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+LIVE = ("open", "acknowledged")  # the statuses of a pain point somebody still has to act on
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both SQLite (which forgets the zone) and PostgreSQL."""
@@ -102,7 +104,7 @@ class PainPoint(Base):
     reporter: Mapped[str] = mapped_column(String(320), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     owner: Mapped[str | None] = mapped_column(String(320), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # LIVE, or resolved | declined | duplicate
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("pain_points.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

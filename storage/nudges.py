@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,19 +21,17 @@ class Candidate:
     last_at: datetime | None
 
 
-async def candidates(*, session: AsyncSession, now: datetime) -> list[Candidate]:
-    """Every live, unsnoozed, overdue item with its reminder count: one query, whatever the number of items."""
-    ack_overdue = and_(PainPoint.status == "open", PainPoint.ack_due_at < now)
-    kind = case((ack_overdue, "ack"), else_="resolve")
-    due = case((ack_overdue, PainPoint.ack_due_at), else_=PainPoint.resolve_due_at)
+async def candidates(*, session: AsyncSession, now: datetime, overdue: ColumnElement[bool],
+                     late: tuple[ColumnElement[str], ColumnElement[datetime]]) -> list[Candidate]:
+    """Every overdue item (by the caller's rule) with the clock that is late (`late`: its kind and due time)
+    and its reminder count: one query, whatever the number of items."""
+    kind, due = late
     sent = (select(Nudge.pain_point_id, Nudge.kind, Nudge.due_at, func.count().label("n"),
                    func.max(Nudge.at).label("last_at"))
             .group_by(Nudge.pain_point_id, Nudge.kind, Nudge.due_at).subquery())
     query = (select(PainPoint, kind.label("kind"), due.label("due_at"), sent.c.n, sent.c.last_at)
              .outerjoin(sent, and_(sent.c.pain_point_id == PainPoint.id, sent.c.kind == kind, sent.c.due_at == due))
-             .where(PainPoint.status.in_(("open", "acknowledged")),
-                    or_(PainPoint.snoozed_until.is_(None), PainPoint.snoozed_until <= now),
-                    or_(ack_overdue, PainPoint.resolve_due_at < now))
+             .where(overdue)
              .order_by(due, PainPoint.id))
     rows = (await session.execute(query)).all()
     return [Candidate(item, k, d if d.tzinfo else d.replace(tzinfo=now.tzinfo), n or 0,

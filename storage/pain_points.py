@@ -6,13 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Affected, Event, PainPoint
+from storage.models import LIVE, Affected, Event, PainPoint
 
 REF = re.compile(r"^\s*(?:cx-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
-LIVE = ("open", "acknowledged")
 
 
 def parse_ref(text: str) -> int | None:
@@ -79,34 +78,21 @@ async def affected(*, session: AsyncSession, item: PainPoint) -> list[Affected]:
         select(Affected).where(Affected.pain_point_id == item.id).order_by(Affected.id)))
 
 
-async def affected_counts(*, session: AsyncSession, ids: Iterable[int]) -> dict[int, int]:
-    rows = await session.execute(select(Affected.pain_point_id, func.count()).where(
-        Affected.pain_point_id.in_(list(ids))).group_by(Affected.pain_point_id))
-    return {pid: count for pid, count in rows.all()}
-
-
 async def duplicates_of(*, session: AsyncSession, item: PainPoint) -> list[PainPoint]:
     return list(await session.scalars(
         select(PainPoint).where(PainPoint.duplicate_of_id == item.id).order_by(PainPoint.id)))
 
 
-def overdue_clause(now: datetime) -> Any:
-    return and_(
-        PainPoint.status.in_(LIVE),
-        or_(PainPoint.snoozed_until.is_(None), PainPoint.snoozed_until <= now),
-        or_(and_(PainPoint.status == "open", PainPoint.ack_due_at < now), PainPoint.resolve_due_at < now),
-    )
-
-
-def _urgent_first(now: datetime) -> list[Any]:
-    overdue = case((overdue_clause(now), 0), else_=1)
+def _urgent_first(overdue: ColumnElement[bool]) -> list[Any]:
+    """Overdue first (by the caller's definition), then the soonest due."""
     due = case((PainPoint.status == "open", PainPoint.ack_due_at), else_=PainPoint.resolve_due_at)
-    return [overdue, due, PainPoint.id]
+    return [case((overdue, 0), else_=1), due, PainPoint.id]
 
 
-async def owned(*, session: AsyncSession, handles: Iterable[str], now: datetime, limit: int = 50) -> list[PainPoint]:
+async def owned(*, session: AsyncSession, handles: Iterable[str], overdue: ColumnElement[bool],
+                limit: int = 50) -> list[PainPoint]:
     query = (select(PainPoint).where(PainPoint.owner.in_(list(handles)), PainPoint.status.in_(LIVE))
-             .order_by(*_urgent_first(now)).limit(limit))
+             .order_by(*_urgent_first(overdue)).limit(limit))
     return list(await session.scalars(query))
 
 
@@ -116,16 +102,16 @@ async def reported(*, session: AsyncSession, handles: Iterable[str], limit: int 
     return list(await session.scalars(query))
 
 
-async def in_department(*, session: AsyncSession, department_id: int, now: datetime,
+async def in_department(*, session: AsyncSession, department_id: int, overdue: ColumnElement[bool],
                         limit: int = 50) -> list[PainPoint]:
     query = (select(PainPoint).where(PainPoint.department_id == department_id, PainPoint.status.in_(LIVE))
-             .order_by(*_urgent_first(now)).limit(limit))
+             .order_by(*_urgent_first(overdue)).limit(limit))
     return list(await session.scalars(query))
 
 
-async def overdue(*, session: AsyncSession, now: datetime, limit: int = 50,
+async def overdue(*, session: AsyncSession, overdue: ColumnElement[bool], limit: int = 50,
                   department_id: int | None = None) -> list[PainPoint]:
-    query = select(PainPoint).where(overdue_clause(now)).order_by(*_urgent_first(now)).limit(limit)
+    query = select(PainPoint).where(overdue).order_by(*_urgent_first(overdue)).limit(limit)
     if department_id is not None:
         query = query.where(PainPoint.department_id == department_id)
     return list(await session.scalars(query))
@@ -138,8 +124,9 @@ async def counts_by_status(*, session: AsyncSession, department_id: int | None =
     return {status: count for status, count in (await session.execute(query)).all()}
 
 
-async def overdue_count(*, session: AsyncSession, now: datetime, department_id: int | None = None) -> int:
-    query = select(func.count()).select_from(PainPoint).where(overdue_clause(now))
+async def overdue_count(*, session: AsyncSession, overdue: ColumnElement[bool],
+                        department_id: int | None = None) -> int:
+    query = select(func.count()).select_from(PainPoint).where(overdue)
     if department_id is not None:
         query = query.where(PainPoint.department_id == department_id)
     return int(await session.scalar(query) or 0)

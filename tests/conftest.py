@@ -120,7 +120,7 @@ def message(outcome: Outcome) -> str:
 
 async def snapshot(app: App) -> tuple[int, int, int, list[tuple[str, str | None, str]]]:
     """The ledger's state, to check that a refused request changed nothing."""
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         points = await session.scalar(select(func.count()).select_from(PainPoint))
         events = await session.scalar(select(func.count()).select_from(Event))
         notes = await session.scalar(select(func.count()).select_from(OutboxMessage))
@@ -130,7 +130,7 @@ async def snapshot(app: App) -> tuple[int, int, int, list[tuple[str, str | None,
 
 
 async def outbox_for(app: App, recipient: str) -> list[OutboxMessage]:
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
                                           .order_by(OutboxMessage.id)))
 

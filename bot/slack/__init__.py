@@ -1,1 +1,40 @@
-"""The Slack door: Bolt listeners, Block Kit rendering and outbox delivery through slack_sdk."""
+"""Slack: `enable` builds the Web API client, the delivery of outbox messages, the Bolt door and the reaction
+logging, and returns them as one `Slack` the server mounts and the app closes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.client import web_client
+from bot.slack.delivery import SlackDelivery
+from bot.slack.door import SlackDoor
+from bot.slack.reactions import Reactions
+from messages.render import SlackRenderer
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass
+class Slack:
+    client: AsyncWebClient
+    delivery: SlackDelivery
+    door: SlackDoor
+    reactions: Reactions
+
+    def mount(self, web_app: web.Application) -> None:
+        web_app.router.add_post("/slack/events", self.door.handle)
+
+    async def close(self) -> None:
+        await self.door.close()
+
+
+def enable(app: App) -> Slack:
+    client, renderer = web_client(app.settings), SlackRenderer()
+    delivery = SlackDelivery(app, client, renderer)
+    app.dispatcher.add(delivery)
+    door = SlackDoor(app, client, renderer)
+    return Slack(client=client, delivery=delivery, door=door, reactions=Reactions(app, door))

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import App
 from bot.dispatcher import DeliveryFailed
-from bot.slack.client import web_client
+from bot.zones import zone_of
 from handlers.base import Actor, Command
 from messages.render import SlackRenderer
-from storage import people
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 # errors that another try will not cure: recorded, surfaced by `cxbot outbox`, never retried
@@ -51,10 +52,6 @@ class SlackDelivery:
     def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
         self.app, self.client, self.renderer = app, client, renderer
 
-    @classmethod
-    def create(cls, app: App) -> SlackDelivery:
-        return cls(app, web_client(app.settings), SlackRenderer())
-
     async def channel_for(self, recipient: str) -> tuple[str, str | None]:
         """The Slack channel (or user id, for a DM) and the reader's time zone."""
         kind, _, ident = recipient.partition(":")
@@ -63,9 +60,7 @@ class SlackDelivery:
         if kind == "email":
             user = await self.lookup(ident)
             return user["id"], user.get("tz")
-        async with self.app.sessions() as session:
-            person = await people.get(session=session, who=recipient)
-        return ident, (person.timezone if person else None) or self.app.org.timezone
+        return ident, await zone_of(self.app.db, self.app.org, recipient)
 
     async def lookup(self, email: str) -> dict[str, Any]:
         """users.lookupByEmail once; the answer is remembered as that person's identity."""

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
-from bot.app import App
 from bot.dispatcher import DeliveryFailed
 from bot.teams.door import TeamsDoor
+from bot.zones import zone_of
 from handlers.base import Actor, Command
-from storage import conversations, people
+from storage import conversations
 from storage.models import ConversationRef, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor(identity="system:teams")
@@ -27,11 +30,10 @@ class TeamsDelivery:
 
     async def deliver(self, message: OutboxMessage) -> None:
         recipient = message.recipient
-        async with self.app.sessions() as session:
+        async with self.app.db.transaction() as session:
             ref = await conversations.get(session=session, key=recipient)
-            person = await people.get(session=session, who=recipient)
             fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id if ref else None)
-        tz = (person.timezone if person else None) or self.app.org.timezone
+        tz = await zone_of(self.app.db, self.app.org, recipient)
         card = self.door.renderer.card(message.template, message.payload, tz=tz)
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
         activity.summary = self.door.renderer.summary(message.template, message.payload, tz=tz)

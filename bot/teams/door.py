@@ -9,12 +9,12 @@ import html
 import json
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import (
     MessagingExtensionAction,
@@ -23,31 +23,30 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
-from bot.app import App
+from bot.zones import zone_of
+from handlers import actions
+from handlers.actions import Action
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
 from messages.render import TeamsRenderer
-from storage import people
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
-FIELDS = {  # submitted input id -> command field
-    "log": {"log_summary": "summary", "log_details": "details", "log_stage": "stage", "log_severity": "severity",
-            "log_department": "department", "log_customer": "customer"},
-    "resolve": {"resolve_note": "note", "resolve_cause": "cause"},
-    "decline": {"decline_reason": "reason"},
-    "reopen": {"reopen_reason": "reason"},
-    "assign": {"reassign_to": "to", "reassign_note": "note"},
-    "snooze": {"snooze_until": "until"},
-    "ack": {}, "fixed": {},
-}
 TAGS = re.compile(r"<[^>]+>")
+LOG = actions.find("log") or Action(id="log")
 
 
-class Config:
-    """The shape ConfigurationBotFrameworkAuthentication reads (as in the official samples)."""
+def card_fields(action: Action, value: dict[str, Any]) -> dict[str, str]:
+    """The command's fields from a submitted card: each input's id is "<action id>_<field name>"."""
+    found = {f.name: value.get(f"{action.id}_{f.name}") for f in action.fields}
+    return {name: str(v) for name, v in found.items() if isinstance(v, str | int) and str(v).strip()}
 
-    def __init__(self, app_id: str, password: str, app_type: str, tenant_id: str) -> None:
-        self.APP_ID, self.APP_PASSWORD, self.APP_TYPE, self.APP_TENANTID = app_id, password, app_type, tenant_id
+
+def submitted(action: Action, value: dict[str, Any]) -> dict[str, str]:
+    """What a form shows again after a refusal: what the person had typed."""
+    return {f.name: str(value.get(f"{action.id}_{f.name}") or "") for f in action.fields}
 
 
 def html_to_text(content: str) -> str:
@@ -57,15 +56,10 @@ def html_to_text(content: str) -> str:
 
 
 class TeamsDoor(TeamsActivityHandler):
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, adapter: CloudAdapter, renderer: TeamsRenderer) -> None:
         super().__init__()
-        settings = app.settings
-        self.app = app
-        self.app_id = settings.microsoft_app_id or ""
-        self.renderer = TeamsRenderer()
-        password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config(
-            self.app_id, password, settings.microsoft_app_type, settings.microsoft_app_tenant_id or "")))
+        self.app, self.adapter, self.renderer = app, adapter, renderer
+        self.app_id = app.settings.microsoft_app_id or ""
         self.adapter.on_turn_error = self.on_error
         self.known: set[str] = set()  # people whose Teams profile this process has fetched
         self.references: dict[str, tuple[str | None, str | None, str]] = {}  # conversations already stored
@@ -83,7 +77,7 @@ class TeamsDoor(TeamsActivityHandler):
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
         auth = request.headers.get("Authorization", "")
         try:
-            with self.app.answer_owed():
+            with self.app.answers.owed():
                 invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
@@ -156,10 +150,7 @@ class TeamsDoor(TeamsActivityHandler):
 
     # -- turning activities into commands --------------------------------------------------------------
     async def run(self, command: Command) -> Outcome:
-        outcome = await self.app.run(command)
-        if outcome.notices and self.app.prompt_delivery:
-            self.app.deliver_soon()
-        return outcome
+        return await self.app.run(command, deliver=True)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type in (ActivityTypes.message, ActivityTypes.conversation_update,
@@ -192,25 +183,23 @@ class TeamsDoor(TeamsActivityHandler):
 
     async def on_card_submit(self, context: TurnContext, actor: Actor, value: dict[str, Any],
                              delivery: str | None) -> None:
-        action = str(value.get("cx"))
-        if action not in FIELDS:
+        taken = actions.find(str(value.get("cx")))
+        if taken is None or not (taken is LOG or taken.on_item and (taken.label or taken.raiser_label)):
             await self.reply(context, Outcome.refused("That card is from an older version of the bot. Type help."),
                              actor)
             return
-        fields = {field: str(value[key]) for key, field in FIELDS[action].items()
-                  if isinstance(value.get(key), str | int) and str(value[key]).strip()}
-        if action == "log" and value.get("source"):
+        fields = card_fields(taken, value)
+        if taken is LOG and value.get("source"):
             fields["source"] = str(value["source"])
-        outcome = await self.run(Command(actor=actor, action=action, ref=str(value.get("ref") or "") or None,
+        outcome = await self.run(Command(actor=actor, action=taken.id, ref=str(value.get("ref") or "") or None,
                                          fields=fields, delivery=delivery))
         if outcome.repeated:
             return
         card_id = context.activity.reply_to_id
-        if action == "log":
+        if taken is LOG:
             if not outcome.ok:  # show the form again, with the error beside its field
                 problem = outcome.replies[0].data
-                prefill = {f: str(value.get(k) or "") for k, f in FIELDS["log"].items()}
-                prefill["source"] = str(value.get("source") or "")
+                prefill = {**submitted(LOG, value), "source": str(value.get("source") or "")}
                 await self.send_form(context, actor, prefill, {problem.get("field") or "summary": problem["message"]},
                                      replace=card_id)
                 return
@@ -235,14 +224,9 @@ class TeamsDoor(TeamsActivityHandler):
         else:
             await context.send_activity(message)
 
-    async def tz(self, actor: Actor) -> str:
-        async with self.app.sessions() as session:
-            person = await people.get(session=session, who=actor.identity)
-        return (person.timezone if person else None) or self.app.org.timezone
-
     async def message(self, outcome: Outcome, actor: Actor) -> Activity:
         reply = outcome.replies[0]
-        tz = await self.tz(actor)
+        tz = await zone_of(self.app.db, self.app.org, actor.identity)
         card = self.renderer.card(reply.template, reply.data, tz=tz)
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         message.summary = self.renderer.summary(reply.template, reply.data, tz=tz)
@@ -273,14 +257,12 @@ class TeamsDoor(TeamsActivityHandler):
         actor = self.actor(turn_context)
         payload = action.message_payload
         text = html_to_text(payload.body.content if payload and payload.body else "")
-        first = text.splitlines()[0] if text else ""
-        prefill = {"summary": first[:200], "details": text if text != first else "",
-                   "source": (payload.link_to_message or "") if payload else ""}
-        outcome = await self.run(Command(actor=actor, action="form"))
+        source = (payload.link_to_message or "") if payload else ""
+        outcome = await self.run(Command(actor=actor, action="form", fields={"text": text, "source": source}))
         if not outcome.ok:
             card = self.renderer.card(outcome.replies[0].template, outcome.replies[0].data)
         else:
-            card = self.renderer.card("log_form", {**outcome.replies[0].data, "prefill": prefill, "errors": {}})
+            card = self.renderer.card("log_form", {**outcome.replies[0].data, "errors": {}})
         return self.task(card)
 
     async def on_teams_messaging_extension_submit_action(self, turn_context: TurnContext,
@@ -288,8 +270,7 @@ class TeamsDoor(TeamsActivityHandler):
                                                          ) -> MessagingExtensionActionResponse:
         actor = self.actor(turn_context)
         data = action.data if isinstance(action.data, dict) else {}
-        fields = {field: str(data[key]) for key, field in FIELDS["log"].items()
-                  if isinstance(data.get(key), str) and data[key].strip()}
+        fields = card_fields(LOG, data)
         if data.get("source"):
             fields["source"] = str(data["source"])
         outcome = await self.run(Command(actor=actor, action="log", fields=fields,
@@ -299,8 +280,7 @@ class TeamsDoor(TeamsActivityHandler):
         if not outcome.ok:
             problem = outcome.replies[0].data
             form = await self.run(Command(actor=actor, action="form"))
-            prefill = {f: str(data.get(k) or "") for k, f in FIELDS["log"].items()}
-            prefill["source"] = str(data.get("source") or "")
+            prefill = {**submitted(LOG, data), "source": str(data.get("source") or "")}
             card = self.renderer.card("log_form", {**form.replies[0].data, "prefill": prefill,
                                                    "errors": {problem.get("field") or "summary": problem["message"]}})
             return self.task(card)
@@ -327,10 +307,4 @@ def tenant_of(activity: Activity) -> str | None:
 def _auth_failure(error: Exception) -> bool:
     name = type(error).__name__.lower()
     return "jwt" in name or "token" in name or "unauthorized" in str(error).lower() or "decode" in name
-
-
-def mount(web_app: web.Application, app: App) -> TeamsDoor:
-    door = TeamsDoor(app)
-    web_app.router.add_post("/api/messages", door.handle)
-    return door
 

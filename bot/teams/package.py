@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from handlers.parse import HELP
+from handlers.parse import help_lines
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 COMMANDS = ["log", "mine", "show", "digest", "help", "queue", "overdue", "stats", "departments"]
@@ -42,7 +42,7 @@ def outline_icon() -> bytes:
 
 
 def manifest(app_id: str, host: str | None = None, version: str = "1.0.0") -> dict[str, object]:
-    described = {usage.split()[0]: what for usage, what in HELP}
+    described = {usage.split()[0]: what for usage, what in help_lines()}
     commands = [{"title": name, "description": described.get(name, name)[:128]} for name in COMMANDS]
     return {
         "$schema": "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json",

@@ -18,12 +18,12 @@ def now() -> float:
 
 
 async def test_work_waits_while_an_answer_is_owed_and_goes_once_it_is_given(app: App) -> None:
-    app.lull, app.patience = 0, 60  # no pause after the last request (tests do not sleep)
-    with app.answer_owed():
-        work = asyncio.ensure_future(app.after_answers(now()))
+    app.answers.lull, app.answers.patience = 0, 60  # no pause after the last request (tests do not sleep)
+    with app.answers.owed():
+        work = asyncio.ensure_future(app.answers.after(now()))
         await spin()
         assert not work.done()
-        with app.answer_owed():  # a second request, answered first: one is still owed
+        with app.answers.owed():  # a second request, answered first: one is still owed
             pass
         await spin()
         assert not work.done()
@@ -32,33 +32,33 @@ async def test_work_waits_while_an_answer_is_owed_and_goes_once_it_is_given(app:
 
 
 async def test_work_goes_at_its_deadline_even_while_answers_are_owed(app: App) -> None:
-    with app.answer_owed():
-        await asyncio.wait_for(app.after_answers(now() - app.patience), 1)  # never blocks past the deadline
+    with app.answers.owed():
+        await asyncio.wait_for(app.answers.after(now() - app.answers.patience), 1)  # never blocks past the deadline
 
 
 async def test_work_waits_for_a_lull_after_the_last_request(app: App) -> None:
-    app.lull = 3600  # the last request was a moment ago: the next wave may be on its way
-    with app.answer_owed():
+    app.answers.lull = 3600  # the last request was a moment ago: the next wave may be on its way
+    with app.answers.owed():
         pass
-    app.patience = 60
-    work = asyncio.ensure_future(app.after_answers(now()))
+    app.answers.patience = 60
+    work = asyncio.ensure_future(app.answers.after(now()))
     await spin()
     assert not work.done()
-    app.last_request -= 3600  # as if an hour had passed since
+    app.answers.last_request -= 3600  # as if an hour had passed since
     work.cancel()
-    await asyncio.wait_for(app.after_answers(now()), 1)
+    await asyncio.wait_for(app.answers.after(now()), 1)
 
 
 async def test_nothing_owed_nothing_waits(app: App) -> None:
-    await asyncio.wait_for(app.after_answers(now()), 1)
+    await asyncio.wait_for(app.answers.after(now()), 1)
 
 
 async def test_notifications_wait_for_the_answers_owed(app: App) -> None:
-    app.lull = 0
+    app.answers.lull = 0
     door = Recorder()
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     await say(app, "local:sam", "log Invoice is late")
-    with app.answer_owed():
+    with app.answers.owed():
         run = asyncio.ensure_future(app.dispatcher.run_once())
         await spin()
         assert door.sent == []
@@ -68,7 +68,7 @@ async def test_notifications_wait_for_the_answers_owed(app: App) -> None:
 
 async def test_the_dispatcher_delivers_batch_after_batch_until_none_is_due(app: App) -> None:
     door = Recorder()
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     app.dispatcher.batch = 2
     for n in range(5):
         await say(app, "local:sam", f"log Invoice {n} is late")

@@ -76,7 +76,7 @@ class Harness:
 
     def consistent(self) -> None:
         async def check() -> None:
-            async with self.app.sessions() as session:
+            async with self.app.db.transaction() as session:
                 points = await session.scalar(select(func.count()).select_from(PainPoint))
                 created = await session.scalar(select(func.count()).select_from(Event).where(Event.action == "create"))
                 assert points == created

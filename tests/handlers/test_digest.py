@@ -94,7 +94,7 @@ async def test_send_goes_to_each_destination_once(app: App, clock: FixedClock) -
     assert sorted(first.replies[0].data["sent"]) == ["local:cora", "local:dana", "local:lee", "local:leo"]
     again = await app.run(Command(actor=SYSTEM, action="digest_send"))
     assert again.replies[0].data["sent"] == [] and again.replies[0].data["skipped"] == 4
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         rows = [m for m in await outbox.listing(session=session) if m.template == "digest"]
     assert len(rows) == 4
     billing = next(m for m in rows if m.recipient == "local:dana").payload

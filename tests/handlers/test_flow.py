@@ -14,12 +14,12 @@ from tests.conftest import outbox_for, say
 
 
 async def item(app: App, number: int) -> PainPoint:
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         return await session.get_one(PainPoint, number)
 
 
 async def history(app: App, number: int) -> list[tuple[str, str, str | None]]:
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         events = await session.scalars(select(Event).where(Event.pain_point_id == number).order_by(Event.id))
         return [(e.action, e.actor, e.note) for e in events]
 
@@ -209,7 +209,7 @@ async def test_a_chat_message_is_logged_once_whoever_asks_and_however_close_toge
                                                                                "local:lee")))
     assert [o.ok for o in outcomes] == [True, True, True]
     assert sorted(o.replies[0].template for o in outcomes) == ["logged", "me_too", "me_too"]
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         reporter = (await session.scalars(select(PainPoint.reporter))).one()
     assert reporter in ("local:sam", "local:ana", "local:lee")  # whichever came first
     again = await app.run(from_message(str(reporter)))  # the reporter again: already counted
@@ -217,6 +217,6 @@ async def test_a_chat_message_is_logged_once_whoever_asks_and_however_close_toge
     other = next(who for who in ("local:sam", "local:ana") if who != reporter)
     again = await app.run(from_message(other))  # one of the others again: already affected
     assert again.replies[0].template == "me_too" and again.replies[0].data["already"] == "affected"
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(PainPoint)) == 1
         assert await session.scalar(select(func.count()).select_from(Affected)) == 2

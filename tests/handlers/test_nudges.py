@@ -19,7 +19,7 @@ async def sweep(app: App, **fields: str) -> Outcome:
 
 
 async def sent(app: App, template: str | None = None) -> list[OutboxMessage]:
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         query = select(OutboxMessage).where(OutboxMessage.template.in_(["nudge", "escalation"]))
         if template:
             query = query.where(OutboxMessage.template == template)
@@ -47,7 +47,7 @@ async def test_overdue_item_nudges_its_owner_once_per_working_day(app: App, cloc
 
 async def test_no_nudges_outside_working_hours_in_the_owners_zone(app: App, clock: FixedClock) -> None:
     await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Mon 10:00
-    async with app.sessions() as session, session.begin():
+    async with app.db.transaction() as session:
         from storage import people
 
         dana = await people.get(session=session, who="local:dana")
@@ -104,7 +104,7 @@ async def test_escalation_ladder_reaches_the_lead_then_leaders(app: App, clock: 
     first = escalations[0].payload["items"][0]
     assert (first["ref"], first["owner_name"], first["nudged"], first["kind"]) == ("CX-1", "Dana", 2, "ack")
     assert first["waited"] == "2.1d"  # logged Monday 09:00, third reminder Wednesday 10:30
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         levels = list(await session.scalars(select(Nudge.level).order_by(Nudge.slot)))
     assert levels == [0, 0, 1, 1, 2]
 
@@ -130,7 +130,7 @@ async def test_dry_run_sends_and_records_nothing(app: App, clock: FixedClock) ->
     assert report.replies[0].data["dry_run"] is True
     assert [s["recipient"] for s in report.replies[0].data["sent"]] == ["local:dana"]
     assert await sent(app) == []
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Nudge)) == 0
 
 

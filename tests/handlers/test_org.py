@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from handlers import org_file
 from handlers.org import OrgFileError, load_org
-from storage import org_sync, people
+from storage import people
 from storage.models import Department, Member, Person
 from tests.conftest import say
 
@@ -58,7 +59,7 @@ def test_missing_org_file_says_so(tmp_path: Path) -> None:
 
 
 async def counts(app: App) -> tuple[int, int, int]:
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         departments, members, persons = [int(await session.scalar(select(func.count()).select_from(t)) or 0)
                                          for t in (Department, Member, Person)]
     return departments, members, persons
@@ -74,12 +75,12 @@ async def test_loading_twice_changes_nothing(app: App) -> None:
 async def test_email_named_rep_becomes_their_platform_identity(app: App) -> None:
     await say(app, "local:sam", "log Invoice is late")
     # rita@example.com is a Billing rep in the org file; she shows up in chat with that email
-    async with app.sessions() as session, session.begin():
+    async with app.db.transaction() as session:
         await people.ensure(session=session, identity="slack:U0RITA", display_name="Rita",
                             email="Rita@Example.com")
     outcome = await say(app, "slack:U0RITA", "ack CX-1", workspace="T0ACME")
     assert outcome.ok
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         rita = await people.get(session=session, who="rita@example.com")
         assert rita is not None and rita.identity == "slack:U0RITA"
         assert await session.scalar(select(func.count()).select_from(Person).where(
@@ -88,8 +89,8 @@ async def test_email_named_rep_becomes_their_platform_identity(app: App) -> None
 
 async def test_org_roles_follow_the_file(app: App) -> None:
     org = app.org.model_copy(update={"admins": ["local:dana"]})
-    async with app.sessions() as session, session.begin():
-        await org_sync.apply(session=session, org=org)
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
+        await org_file.apply(session=session, org=org)
+    async with app.db.transaction() as session:
         admins = [p.identity for p in await people.with_role(session=session, admins=True)]
     assert admins == ["local:dana"]

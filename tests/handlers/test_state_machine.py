@@ -65,20 +65,20 @@ class Ledger(RuleBasedStateMachine):
 
     def state(self) -> list[PainPoint]:
         async def read() -> list[PainPoint]:
-            async with self.app.sessions() as session:
+            async with self.app.db.transaction() as session:
                 return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
         return self.loop.run_until_complete(read())
 
     def events(self) -> dict[int, int]:
         async def read() -> dict[int, int]:
-            async with self.app.sessions() as session:
+            async with self.app.db.transaction() as session:
                 rows = await session.execute(select(Event.pain_point_id, func.count()).group_by(Event.pain_point_id))
                 return {pid: n for pid, n in rows.all()}
         return self.loop.run_until_complete(read())
 
     def raisers(self, number: int) -> set[str]:
         async def read() -> set[str]:
-            async with self.app.sessions() as session:
+            async with self.app.db.transaction() as session:
                 item = await session.get_one(PainPoint, number)
                 others = await session.scalars(select(Affected.person).where(Affected.pain_point_id == number))
                 return {item.reporter, *others}

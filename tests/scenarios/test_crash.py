@@ -112,14 +112,14 @@ async def test_kill_minus_nine_mid_load(database: Database, fake: FakeSlack, tmp
             await asyncio.gather(killer(), *(worker(session) for _ in range(16)))
         process.wait(timeout=30)
         checker = create_app(Settings(DATABASE_URL=PG_URL, CX_ORG_FILE=str(ORG)), schema=database.schema)
-        async with checker.sessions() as db_session:
+        async with checker.db.transaction() as db_session:
             in_flight = set(await db_session.scalars(select(OutboxMessage.id).where(
                 OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))))
         process = start(database, fake, port, log)
         await healthy(port)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            async with checker.sessions() as db_session:
+            async with checker.db.transaction() as db_session:
                 waiting = await db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.status == "pending")) or 0
                 waiting += await db_session.scalar(select(func.count()).select_from(InboxRequest).where(
@@ -127,7 +127,7 @@ async def test_kill_minus_nine_mid_load(database: Database, fake: FakeSlack, tmp
             if not waiting:
                 break
             await asyncio.sleep(0.5)  # the restarted process finishes requests and drains the outbox itself
-        async with checker.sessions() as db_session:
+        async with checker.db.transaction() as db_session:
             items = list(await db_session.scalars(select(PainPoint)))
             creates = Counter(await db_session.scalars(select(Event.pain_point_id).where(Event.action == "create")))
             acks = Counter(await db_session.scalars(select(Event.pain_point_id).where(Event.action == "acknowledge")))
@@ -176,14 +176,14 @@ async def test_two_serving_replicas_send_each_notification_once(database: Databa
         checker = create_app(Settings(DATABASE_URL=PG_URL, CX_ORG_FILE=str(ORG)), schema=database.schema)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            async with checker.sessions() as db_session:
+            async with checker.db.transaction() as db_session:
                 made = await db_session.scalar(select(func.count()).select_from(OutboxMessage))
                 waiting = await db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.status != "delivered"))
             if made == 80 and not waiting:
                 break
             await asyncio.sleep(0.5)  # both replicas work the commands off and drain the outbox
-        async with checker.sessions() as db_session:
+        async with checker.db.transaction() as db_session:
             rows = list(await db_session.scalars(select(OutboxMessage)))
         await checker.close()
     finally:

@@ -86,7 +86,7 @@ async def test_database_outage_then_recovery(proxy: Proxy, database: Database) -
         assert again.ok and again.replies[0].data["item"]["ref"] == "CX-2"
         assert (await client.get("/healthz")).status == 200
     checker = create_app(Settings(DATABASE_URL=PG_URL or "", CX_ORG_FILE=str(ORG)), schema=database.schema)
-    async with checker.sessions() as session:
+    async with checker.db.transaction() as session:
         summaries = list(await session.scalars(select(PainPoint.summary).order_by(PainPoint.id)))
         events = await session.scalar(select(func.count()).select_from(Event))
         notices = await session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -41,7 +41,7 @@ async def test_two_sweeping_processes_nudge_each_item_once(app: App, database: D
         await say(app, "local:sam", f"log Customer issue {n} severity=critical dept={owners[n % 3]}")
     results = replicas(database, "nudge", "--at", "2026-11-23T11:00:00+00:00")
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         claims = list(await session.scalars(select(Nudge.pain_point_id)))
         messages = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.template == "nudge")))
     assert sorted(claims) == list(range(1, 61))
@@ -57,7 +57,7 @@ async def test_two_processes_send_each_digest_once(app: App, database: Database,
     await say(app, "local:sam", "log Invoice wrong")
     results = replicas(database, "digest", "--send", "--week", "2026-W48")
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         claimed = await session.scalar(select(func.count()).select_from(DigestSent))
         queued = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.template == "digest"))

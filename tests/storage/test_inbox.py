@@ -14,13 +14,13 @@ from storage.models import InboxRequest
 
 
 async def rows(app: App) -> list[tuple[str, dict[str, object]]]:
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         return [(r.key, r.payload) for r in await session.scalars(select(InboxRequest).order_by(InboxRequest.id))]
 
 
 async def test_a_batch_gives_each_new_request_its_row_and_each_repeat_none(app: App) -> None:
-    assert await app.accept("slack:command:old", {"n": 0}) is not None
-    async with app.sessions() as session, session.begin():
+    assert await app.inbox.accept("slack:command:old", {"n": 0}) is not None
+    async with app.db.transaction() as session:
         ids = await inbox.accept_many(session=session, at=app.clock.now(), lease=timedelta(seconds=30), requests=[
             ("slack:command:a", {"n": 1}), ("slack:command:old", {"n": 2}), ("slack:command:b", {"n": 3}),
             ("slack:command:a", {"n": 4})])
@@ -32,11 +32,11 @@ async def test_a_batch_gives_each_new_request_its_row_and_each_repeat_none(app: 
 
 async def test_without_insert_returning_the_batch_answers_the_same(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite older than 3.35 has no RETURNING: the ids come from a select inside the same write lock."""
-    if app.engine.dialect.name != "sqlite":
+    if app.db.engine.dialect.name != "sqlite":
         pytest.skip("a fallback for SQLite; PostgreSQL always has RETURNING")
-    monkeypatch.setattr(app.engine.dialect, "insert_executemany_returning", False)
-    assert await app.accept("slack:command:old", {"n": 0}) is not None
-    async with app.sessions() as session, session.begin():
+    monkeypatch.setattr(app.db.engine.dialect, "insert_executemany_returning", False)
+    assert await app.inbox.accept("slack:command:old", {"n": 0}) is not None
+    async with app.db.transaction() as session:
         ids = await inbox.accept_many(session=session, at=app.clock.now(), lease=timedelta(seconds=30), requests=[
             ("slack:command:a", {"n": 1}), ("slack:command:old", {"n": 2}), ("slack:command:a", {"n": 3})])
         expected = await session.scalar(select(InboxRequest.id).where(InboxRequest.key == "slack:command:a"))
@@ -45,19 +45,19 @@ async def test_without_insert_returning_the_batch_answers_the_same(app: App, mon
 
 async def test_concurrent_accepts_share_transactions_and_each_delivery_counts_once(app: App) -> None:
     batches: list[int] = []
-    write = app.intake.write
+    write = app.inbox.intake.write
 
     async def counting(items: list[tuple[str, dict[str, object]]]) -> list[int | None]:
         batches.append(len(items))
         return await write(items)
 
-    app.intake.write = counting
+    app.inbox.intake.write = counting
     keys = [f"slack:command:t{n % 40}" for n in range(60)]  # 20 of them are redeliveries
-    ids = await asyncio.gather(*(app.accept(key, {"key": key}) for key in keys))
+    ids = await asyncio.gather(*(app.inbox.accept(key, {"key": key}) for key in keys))
     assert sum(1 for i in ids if i is not None) == 40
     assert len({i for i in ids if i is not None}) == 40
     assert sum(batches) == 60 and len(batches) < 60  # callers that arrived together were written together
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(InboxRequest)) == 40
 
 

@@ -30,7 +30,7 @@ class Recorder:
 
 async def test_delivers_once(app: App) -> None:
     door = Recorder()
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     await say(app, "local:sam", "log Invoice is late")
     assert await app.dispatcher.run_once() == 1
     assert await app.dispatcher.run_once() == 0
@@ -41,7 +41,7 @@ async def test_delivers_once(app: App) -> None:
 
 async def test_transient_failures_back_off_then_deliver(app: App, clock: FixedClock) -> None:
     door = Recorder(failures=[DeliveryFailed("timeout"), DeliveryFailed("rate limited", retry_after=90)])
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     await say(app, "local:sam", "log Invoice is late")
     assert await app.dispatcher.run_once() == 0
     clock.advance(timedelta(seconds=29))
@@ -57,12 +57,12 @@ async def test_transient_failures_back_off_then_deliver(app: App, clock: FixedCl
 
 async def test_permanent_failure_is_recorded_and_not_retried(app: App, clock: FixedClock) -> None:
     door = Recorder(failures=[DeliveryFailed("user_not_found", permanent=True)])
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     await say(app, "local:sam", "log Invoice is late")
     await app.dispatcher.run_once()
     clock.advance(timedelta(days=1))
     assert await app.dispatcher.run_once() == 0
-    async with app.sessions() as session:
+    async with app.db.transaction() as session:
         [stuck] = await outbox.listing(session=session, status="failed")
     assert (stuck.recipient, stuck.last_error) == ("local:dana", "user_not_found")
     assert door.sent == []
@@ -70,7 +70,7 @@ async def test_permanent_failure_is_recorded_and_not_retried(app: App, clock: Fi
 
 async def test_gives_up_after_max_attempts(app: App, clock: FixedClock) -> None:
     door = Recorder(failures=[DeliveryFailed("500") for _ in range(3)])
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     app.dispatcher.max_attempts = 3
     await say(app, "local:sam", "log Invoice is late")
     for _ in range(4):
@@ -82,7 +82,7 @@ async def test_gives_up_after_max_attempts(app: App, clock: FixedClock) -> None:
 
 async def test_messages_for_doors_that_are_off_wait(app: App) -> None:
     door = Recorder(prefixes=("slack:",))
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     await say(app, "local:sam", "log Invoice is late")
     assert await app.dispatcher.run_once() == 0
     [row] = await outbox_for(app, "local:dana")
@@ -93,8 +93,10 @@ async def test_two_dispatchers_never_send_the_same_message(app: App) -> None:
     for n in range(30):
         await say(app, "local:sam", f"log Invoice number {n} is late")
     first, second = Recorder(), Recorder()
-    one = Dispatcher(sessions=app.sessions, clock=app.clock, deliverers=[first], batch=7)
-    two = Dispatcher(sessions=app.sessions, clock=app.clock, deliverers=[second], batch=7)
+    one = Dispatcher(db=app.db, clock=app.clock, report_unreachable=app.dispatcher.report_unreachable,
+                     deliverers=[first], batch=7)
+    two = Dispatcher(db=app.db, clock=app.clock, report_unreachable=app.dispatcher.report_unreachable,
+                     deliverers=[second], batch=7)
     for _ in range(6):
         await asyncio.gather(one.run_once(), two.run_once())
     sent = first.sent + second.sent
@@ -104,12 +106,12 @@ async def test_two_dispatchers_never_send_the_same_message(app: App) -> None:
 
 async def test_claimed_message_is_retried_after_its_lease_when_a_sender_dies(app: App, clock: FixedClock) -> None:
     await say(app, "local:sam", "log Invoice is late")
-    async with app.sessions() as session, session.begin():  # a process claims it, then dies
+    async with app.db.transaction() as session:  # a process claims it, then dies
         claimed = await outbox.claim(session=session, now=clock.now(), prefixes=("local:",),
                                      lease=timedelta(minutes=2))
     assert len(claimed) == 1
     door = Recorder()
-    app.add_deliverer(door)
+    app.dispatcher.add(door)
     assert await app.dispatcher.run_once() == 0  # still leased to the dead process
     clock.advance(timedelta(minutes=2))
     assert await app.dispatcher.run_once() == 1

@@ -22,22 +22,22 @@ from tests.conftest import Database
 async def quick(database: Database, fake: FakeSlack, clock: FixedClock) -> AsyncIterator[Slack]:
     app = create_app(slack_settings(database, fake, before=False), clock=clock, schema=database.schema)
     # no pause after the last request (tests do not sleep), and no giving up on the answers owed
-    app.prompt_delivery, app.lull, app.patience = False, 0, 3600
+    app.prompt_delivery, app.answers.lull, app.answers.patience = False, 0, 3600
     async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
         yield Slack(client, app, fake)
 
 
 async def parked(app: App) -> None:
-    while not app.quiet._waiters:
+    while not app.answers.giving_way:
         await asyncio.sleep(0)
 
 
 async def done(app: App) -> None:
-    await asyncio.wait_for(app.slack_door.queue.join(), 10)
+    await asyncio.wait_for(app.inbox.drained(), 10)
 
 
 async def test_a_command_is_answered_before_it_is_worked_on_and_then_worked_on_once(quick: Slack) -> None:
-    with quick.app.answer_owed():  # another request is still waiting for its answer
+    with quick.app.answers.owed():  # another request is still waiting for its answer
         response = await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-first")
         assert (response.status, await response.text()) == (200, "")
         assert await count(quick, InboxRequest) == 1  # written down before the 200
@@ -57,10 +57,10 @@ async def test_a_command_is_answered_before_it_is_worked_on_and_then_worked_on_o
 
 async def test_a_burst_is_written_down_together_and_each_command_done_once(quick: Slack) -> None:
     batches: list[int] = []
-    write = quick.app.intake.write
+    write = quick.app.inbox.intake.write
 
     async def arrived(first: int) -> None:
-        while first + len(quick.app.intake.waiting) < 20:
+        while first + len(quick.app.inbox.intake.waiting) < 20:
             await asyncio.sleep(0)
 
     async def counting(items: list[tuple[str, dict[str, object]]]) -> list[int | None]:
@@ -69,7 +69,7 @@ async def test_a_burst_is_written_down_together_and_each_command_done_once(quick
             await asyncio.wait_for(arrived(len(items)), 10)
         return await write(items)
 
-    quick.app.intake.write = counting
+    quick.app.inbox.intake.write = counting
     responses = await asyncio.gather(*(quick.command("U0SAM", f"log Invoice {n} is wrong") for n in range(20)))
     assert {r.status for r in responses} == {200}
     await done(quick.app)
@@ -88,11 +88,11 @@ async def test_a_reaction_is_worked_on_after_the_answer(quick: Slack) -> None:
 async def test_recovery_leaves_alone_what_this_process_still_has_queued(quick: Slack) -> None:
     from datetime import timedelta
 
-    with quick.app.answer_owed():  # the workers wait: the command stays queued here
+    with quick.app.answers.owed():  # the workers wait: the command stays queued here
         await quick.command("U0SAM", "log Invoice 78 charged twice", trigger="trig-held")
         await asyncio.wait_for(parked(quick.app), 10)
         quick.app.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
-        assert await quick.app.slack_door.recover() == 0  # its lease ran out, but it is ours and queued
+        assert await quick.app.inbox.recover() == 0  # its lease ran out, but it is ours and queued
         assert await count(quick, PainPoint) == 0
     await done(quick.app)
     assert await count(quick, PainPoint) == 1 and len(quick.answers("U0SAM")) == 1

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.app import App
+from handlers import actions as catalogue
 from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
 from messages.render import SlackRenderer
@@ -109,8 +110,10 @@ async def test_views_are_valid(app: App, kind: str) -> None:
              renderer.render("home", rendered["home"])]
     check = rendered["check"]
     departments = rendered["log_form"]["departments"]
-    for form in ("resolve_form", "decline_form", "reopen_form", "snooze_form", "reassign_form"):
-        views.append(renderer.render(form, {**check, "meta": meta, "departments": departments}))
+    for action in catalogue.CATALOGUE:  # every action's form
+        if action.on_item and action.fields:
+            views.append(renderer.render("action_form", {**check, "action": action.view(check["item"]["ref"]),
+                                                         "meta": meta, "departments": departments}))
     for view in views:
         View(**view).to_dict()  # validates title, blocks, private_metadata and the rest
         check_blocks(view["blocks"], 100)

@@ -8,12 +8,12 @@ from tests.bot.slack.conftest import Slack
 
 
 async def ledger(slack: Slack) -> list[PainPoint]:
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
 
 
 async def actions(slack: Slack, number: int) -> list[str]:
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         return list(await session.scalars(select(Event.action).where(Event.pain_point_id == number)
                                           .order_by(Event.id)))
 
@@ -72,7 +72,7 @@ async def test_profiles_are_learnt_once_with_time_zone(slack: Slack) -> None:
     await slack.command("U0SAM", "mine")
     await slack.command("U0SAM", "mine")
     assert [c["user"] for c in slack.fake.called("users.info")] == ["U0SAM"]
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         sam = (await session.scalars(select(Person).where(Person.identity == "slack:U0SAM"))).one()
     assert (sam.display_name, sam.timezone, sam.email) == ("Sam Reporter", "Europe/London", "sam@example.com")
 
@@ -156,7 +156,7 @@ async def test_notifications_wait_in_the_outbox_through_slack_failures(slack: Sl
               Failure(status=429, headers={"Retry-After": "120"}), Failure(status=500))
     await slack.command("U0SAM", "log Invoice is late")
     assert await slack.app.dispatcher.run_once() == 0  # 429 retried once by slack_sdk, then 429 again
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         [row] = list(await session.scalars(select(OutboxMessage)))
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.next_attempt_at == slack.app.clock.now() + timedelta(seconds=120)
@@ -179,7 +179,7 @@ async def test_permanent_slack_errors_are_recorded_not_retried(slack: Slack) -> 
     await slack.app.dispatcher.run_once()
     slack.app.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
     assert await slack.app.dispatcher.run_once() == 1  # only the admins' report goes out: Dana's is not retried
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         rows = {r.template: r for r in await session.scalars(select(OutboxMessage))}
     assert (rows["assignment"].status, rows["assignment"].last_error) == ("failed", "user_not_found")
     assert rows["unreachable"].recipient == "slack:U0ADMIN"  # the admins hear that Dana could not be reached

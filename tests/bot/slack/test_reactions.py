@@ -25,7 +25,7 @@ def said(slack: Slack, text: str, *, ts: str = TS, thread_ts: str | None = None)
 
 
 async def items(slack: Slack) -> list[PainPoint]:
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
 
 
@@ -44,7 +44,7 @@ async def test_the_reaction_logs_the_message_with_its_text_and_link(slack: Slack
     await slack.app.dispatcher.run_once()
     [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0DANA"]
     assert "CX-1" in dm["text"] and "<!here>" not in str(dm)  # nobody is pinged by the logged text
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         assert (await session.scalars(select(InboxRequest))).one().processed_at is not None
 
 
@@ -63,7 +63,7 @@ async def test_a_second_person_reacting_is_counted_as_affected_not_logged_again(
     await slack.event(reaction("U0ANA"))
     await slack.event(reaction("U0SAM", "rotating_light::skin-tone-2"))  # the reporter again, any skin tone
     [item] = await items(slack)
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         affected = list(await session.scalars(select(Affected.person)))
     assert affected == ["slack:U0ANA"]
     texts = [c["text"] for c in slack.fake.called("chat.postEphemeral")]
@@ -95,7 +95,7 @@ async def test_a_channel_the_bot_cannot_read_gets_the_reactor_a_way_forward(slac
     assert await count(slack, PainPoint) == 0
     [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
     assert "not_in_channel" in dm["text"] and "/invite" in dm["text"]
-    async with slack.app.sessions() as session:  # answered: not tried again
+    async with slack.app.db.transaction() as session:  # answered: not tried again
         assert (await session.scalars(select(InboxRequest))).one().processed_at is not None
 
 
@@ -105,9 +105,9 @@ async def test_a_slack_outage_leaves_the_reaction_for_a_later_try(slack: Slack) 
     assert (await slack.event(reaction("U0SAM"))).status == 200
     assert await count(slack, PainPoint) == 0
     assert slack.fake.called("chat.postMessage") == []  # nobody is told of a failure that will mend
-    door = slack.app.slack_door
+    inbox = slack.app.inbox
     slack.app.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
-    assert await door.recover() == 1
+    assert await inbox.recover() == 1
     [item] = await items(slack)
     assert item.summary == "Invoice PDF is blank"
-    assert await door.recover() == 0
+    assert await inbox.recover() == 0

@@ -11,7 +11,7 @@ from tests.bot.slack.conftest import Slack
 
 
 async def count(slack: Slack, table: type) -> int:
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 
@@ -78,7 +78,7 @@ async def test_non_owner_clicking_resolve_gets_an_ephemeral_refusal(slack: Slack
     response = await slack.submit("U0LEE", "cx_resolve_form", {"note": "done"}, meta={"ref": "CX-1"})
     body = await response.json()
     assert body["response_action"] == "errors" and "Only Billing's owners" in body["errors"]["note"]
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         item = await session.get_one(PainPoint, 1)
     assert item.status == "open"
 
@@ -122,15 +122,15 @@ async def test_a_request_accepted_by_a_process_that_died_is_finished_once(slack:
                "team_id": "T0ACME", "channel_id": "C1", "trigger_id": "trig-orphan",
                "response_url": slack.fake.response_url("cmd-U0SAM")}
     # a process wrote it down and answered 200, then died before doing it
-    assert await slack.app.accept("slack:command:trig-orphan", {"kind": "slack_command", "command": command})
-    door = slack.app.slack_door
-    assert await door.recover() == 0  # still leased to the process that took it
+    assert await slack.app.inbox.accept("slack:command:trig-orphan", {"kind": "slack_command", "command": command})
+    inbox = slack.app.inbox
+    assert await inbox.recover() == 0  # still leased to the process that took it
     slack.app.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
-    assert await door.recover() == 1
-    assert await door.recover() == 0
+    assert await inbox.recover() == 1
+    assert await inbox.recover() == 0
     assert await count(slack, PainPoint) == 1
     assert "Logged CX-1" in slack.answers("U0SAM")[-1]["text"]
-    async with slack.app.sessions() as session:
+    async with slack.app.db.transaction() as session:
         request = (await session.scalars(select(InboxRequest))).one()
     assert request.processed_at is not None
     # Slack retrying the same command afterwards changes nothing

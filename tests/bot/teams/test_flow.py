@@ -8,7 +8,7 @@ from tests.bot.teams.conftest import Teams, cards, valid_card
 
 
 async def items(teams: Teams) -> list[PainPoint]:
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         return list(await session.scalars(select(PainPoint).order_by(PainPoint.id)))
 
 
@@ -70,7 +70,7 @@ async def test_mention_in_a_channel_is_stripped(teams: Teams) -> None:
                                     entities=[mention]))
     [item] = await items(teams)
     assert item.summary == "Refund missing for order 77"
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         keys = set(await session.scalars(select(ConversationRef.key)))
     assert {"teams:aad-sam", "teams-channel:19:general@thread.tacv2"} <= keys
 
@@ -108,7 +108,7 @@ async def test_slack_reporter_hears_in_slack_when_a_teams_owner_resolves(teams: 
     await teams.app.run(Command(actor=Actor(identity="slack:U0SAM", workspace="T0ACME"), action="log",
                                 fields={"summary": "Invoice shows the wrong VAT"}))
     await teams.submit("dana", {"cx": "resolve", "ref": "CX-1", "resolve_note": "Fixed the VAT rate"})
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         from storage import outbox
 
         rows = await outbox.listing(session=session)
@@ -123,6 +123,6 @@ async def test_installing_the_bot_greets_and_remembers_the_conversation(teams: T
     assert response.status in (200, 201)
     [greeting] = teams.connector.sent("send")  # a new message in the channel, not a reply
     assert "what you own and what you reported" in str(greeting)
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         keys = set(await session.scalars(select(ConversationRef.key)))
     assert {"teams:aad-dana", "teams-channel:19:billing@thread.tacv2"} <= keys

@@ -33,7 +33,7 @@ async def test_teams_permanent_failure_is_recorded(teams: Teams) -> None:
     await teams.say("sam", "log Invoice is wrong")
     teams.connector.failures.append(403)
     await teams.app.dispatcher.run_once()
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "teams:aad-dana"))).one()
     assert row.status == "failed" and "403" in (row.last_error or "")
 

@@ -19,7 +19,7 @@ from tests.conftest import Database
 
 
 async def count(teams: Teams, table: type) -> int:
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 
@@ -75,7 +75,7 @@ async def test_someone_else_cannot_resolve(teams: Teams) -> None:
     await teams.submit("lee", {"cx": "resolve", "ref": "CX-1", "resolve_note": "done"})
     assert "Only Billing's owners and reps" in str(teams.connector.sent("reply")[-1])
     assert teams.connector.sent("update") == []
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         assert (await session.get_one(PainPoint, 1)).status == "open"
 
 
@@ -109,7 +109,7 @@ async def test_someone_the_bot_cannot_reach_is_reported_to_the_admins(teams: Tea
     await teams.say("sam", "log Refund missing for order 77")  # Dana owns it but never opened the bot
     await teams.app.dispatcher.run_once()
     await teams.app.dispatcher.run_once()
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         rows = await outbox.listing(session=session)
     failed = [r for r in rows if r.status == "failed"]
     assert [(r.recipient, r.template) for r in failed] == [("teams:aad-dana", "assignment")]
@@ -129,7 +129,7 @@ async def test_a_person_seen_in_a_team_gets_a_new_one_to_one_chat(teams: Teams) 
     assert any(c[0] == "send" and c[1].startswith("a:new-") for c in teams.connector.calls)
     from storage import conversations
 
-    async with teams.app.sessions() as session:
+    async with teams.app.db.transaction() as session:
         ref = await conversations.get(session=session, key="teams:aad-dana")
     assert ref is not None and ref.personal and ref.reference["conversation"]["id"].startswith("a:new-")
 
@@ -159,7 +159,8 @@ async def test_huge_details_are_cut_to_fit_a_teams_message() -> None:
             "summary": "S" * 200,
             "details": "é" * 4000, "reporter_name": "Sam", "owner_name": "Dana", "status_text": "open",
             "due": None, "customer_ref": None, "affected": 0, "snoozed_until": None, "actions": []}
-    card = TeamsRenderer().card("updated", {"item": item, "action": "comment", "by": "x" * 80, "note": "ü" * 4000})
+    card = TeamsRenderer().card("updated", {"item": item, "action": "comment", "by": "x" * 80, "note": "ü" * 4000,
+                                           "headline": "Comment added to CX-1.", "note_label": "Comment"})
     valid_card(card)
     import json
 

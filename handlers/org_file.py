@@ -1,4 +1,6 @@
-"""Seeding the ledger from the org file: an idempotent upsert of people, roles and departments."""
+"""Applying the org file to the ledger: an idempotent upsert of people, roles and departments.
+
+Who is an admin or a leader is decided here, from the file; storage only keeps it."""
 from __future__ import annotations
 
 from sqlalchemy import select

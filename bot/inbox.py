@@ -1,0 +1,104 @@
+"""The inbox: requests written down before they are answered, worked on after the answers owed.
+
+A door accepts a request (one INSERT, batched with whatever arrives together: a group commit), answers the
+platform at once, and queues the request for this process's workers. A 200 therefore means the request is
+kept: if this process dies before finishing it, another one takes it over once its lease runs out
+(`recover`, run by the scheduler). Each kind of request ("slack_command", ...) has its worker, registered by
+the door that writes it down; the worker marks the request done in the same transaction as its change.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.answers import Answers
+from bot.batcher import Batcher
+from handlers.clock import Clock
+from storage import inbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+Worker = Callable[[int, dict[str, Any]], Awaitable[None]]  # (request id, its payload)
+
+
+class Inbox:
+    def __init__(self, db: Database, clock: Clock, answers: Answers, *, lease: timedelta, workers: int = 2) -> None:
+        self.db, self.clock, self.answers, self.lease, self.workers = db, clock, answers, lease, workers
+        self.intake: Batcher[tuple[str, dict[str, Any]], int | None] = Batcher(self._write)
+        self.kinds: dict[str, Worker] = {}
+        # accepted requests waiting for a worker: (when queued, request id, payload)
+        self.queue: asyncio.Queue[tuple[float, int, dict[str, Any]]] = asyncio.Queue()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.held: set[int] = set()  # the ids of the requests in that queue or being worked on
+
+    def register(self, kind: str, worker: Worker) -> None:
+        """The door that writes down requests of this kind says how they are worked on."""
+        self.kinds[kind] = worker
+
+    async def accept(self, key: str, payload: dict[str, Any]) -> int | None:
+        """Write a request down before answering it; None when this delivery was accepted before.
+        `payload["kind"]` names its worker."""
+        return await self.intake.accept((key, payload))
+
+    async def _write(self, requests: list[tuple[str, dict[str, Any]]]) -> list[int | None]:
+        async with self.db.transaction(urgent=True) as session:
+            return await inbox.accept_many(session=session, requests=requests, at=self.clock.now(),
+                                           lease=self.lease)
+
+    def later(self, request_id: int, payload: dict[str, Any]) -> None:
+        """Queue a written-down request for the workers: they take it after the answers still owed (at most
+        the patience of `Answers` later). Only its id and payload wait, not the platform's request."""
+        self.held.add(request_id)
+        self.queue.put_nowait((asyncio.get_running_loop().time(), request_id, payload))
+        if not self.tasks:
+            self.tasks = [asyncio.ensure_future(self._work()) for _ in range(self.workers)]
+
+    async def _work(self) -> None:
+        while True:
+            queued, request_id, payload = await self.queue.get()
+            try:
+                await self.answers.after(queued)
+                await self.kinds[payload["kind"]](request_id, payload)
+            except Exception:  # the request stays written down; recovery tries it again after its lease
+                log.exception("working on accepted request %s (%s) failed", request_id, payload.get("kind"))
+            finally:
+                self.held.discard(request_id)
+                self.queue.task_done()
+
+    async def drained(self) -> None:
+        """Wait until every queued request has been worked on (tests and shutdown)."""
+        await self.queue.join()
+
+    async def finished(self, request_id: int) -> None:
+        """Mark a request done without a change (refused, or answered another way)."""
+        async with self.db.transaction() as session:
+            await inbox.done(session=session, request_id=request_id, at=self.clock.now())
+
+    async def recover(self) -> int:
+        """Finish the requests a dead process accepted but did not finish; returns how many were tried.
+
+        Each request on its own: one that fails is logged and left for its next lease, and the rest go on.
+        """
+        async with self.db.transaction() as session:
+            requests = await inbox.unfinished(session=session, now=self.clock.now(), lease=self.lease)
+        tried = 0
+        for request in requests:
+            worker = self.kinds.get(str(request.payload.get("kind")))
+            if request.id in self.held or worker is None:  # ours and queued, or a kind this process lacks
+                continue
+            try:
+                await worker(request.id, dict(request.payload))
+            except Exception:
+                log.exception("recovering request %s (%s) failed", request.id, request.payload.get("kind"))
+            tried += 1
+        return tried
+
+    async def close(self) -> None:
+        """Stop the workers (what they had not finished stays written down for the next process)."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks = []

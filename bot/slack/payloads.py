@@ -1,0 +1,62 @@
+"""Reading Slack's payloads: message markup as the text a person reads, and a modal's inputs as a command's
+fields (the form's blocks are the catalogue action's field names)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from handlers.actions import Action
+
+MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+TARGET = ("department", "person")  # the blocks of a department-or-person field; a chosen person wins
+
+
+def plain(text: str) -> str:
+    """A Slack message's text as a person reads it: <@U1> is @U1, <#C1|general> is #general, <!here> is
+    @here, <https://x|label> is "label (https://x)", and &amp; &lt; &gt; are & < >."""
+
+    def readable(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("#"):
+            return f"#{label or target[1:]}"
+        if target.startswith("@"):
+            return f"@{label or target[1:]}"
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return f"{label} ({target})" if label and label != target else target
+
+    return MARKUP.sub(readable, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def values(view: dict[str, Any]) -> dict[str, str]:
+    """A submitted modal's inputs, by block id (text, selected option, or selected user)."""
+    found: dict[str, str] = {}
+    for block_id, elements in view.get("state", {}).get("values", {}).items():
+        for element in elements.values():
+            if not isinstance(element, dict):
+                continue
+            value = element.get("value")
+            if value is None and isinstance(element.get("selected_option"), dict):
+                value = element["selected_option"].get("value")
+            if value is None and element.get("selected_user"):
+                value = f"slack:{element['selected_user']}"
+            if isinstance(value, str):
+                found[block_id] = value
+    return found
+
+
+def form_fields(action: Action, submitted: dict[str, str]) -> dict[str, str]:
+    """The command's fields from a modal of this action (block ids are field names)."""
+    fields: dict[str, str] = {}
+    for field in action.fields:
+        blocks = TARGET if field.kind == "target" else (field.name,)
+        for block in blocks:  # the later block wins where several fill one field
+            if submitted.get(block):
+                fields[field.name] = submitted[block]
+    return fields
+
+
+def block_of(action: Action, field: str | None) -> str:
+    """Where a form shows a refusal about `field` (the first field's block when it names none)."""
+    chosen = next((f for f in action.fields if f.name == field), action.fields[0])
+    return TARGET[0] if chosen.kind == "target" else chosen.name

@@ -1,0 +1,109 @@
+"""An emoji reaction that logs the message reacted to (the org file's `slack_log_reaction`).
+
+The reaction is written down (the inbox) before Bolt acknowledges the event, so a 200 means the message will
+be logged, by this process or, if it dies, by the next. The message's text and permalink go to the
+`log_message` handler, which decides the rest: its summary and details, and that a message is logged once
+(later reactors are counted as affected).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncBoltContext
+
+from bot.slack.delivery import failure
+from bot.slack.door import SlackDoor, guarded, plain
+from handlers.base import Command, Outcome
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+UNREADABLE = ("I couldn't read that message ({reason}), so nothing was logged. Invite me to the channel "
+              "(/invite @cxbot) and react again, or use the message's menu: More actions > Log as customer "
+              "pain point.")
+GONE = ("I couldn't find that message any more (deleted?), so nothing was logged. Type /cx to log it with the "
+        "form.")
+
+
+class Reactions:
+    def __init__(self, app: App, door: SlackDoor) -> None:
+        self.app, self.door, self.client = app, door, door.client
+        door.bolt.event("reaction_added", middleware=[self.write_down])(guarded(self.on_reaction))
+        app.inbox.register("slack_reaction", self.work)
+
+    def wanted(self, event: dict[str, Any]) -> bool:
+        emoji = self.app.org.slack_log_reaction
+        item = event.get("item") if isinstance(event, dict) else None
+        if not emoji or not isinstance(item, dict):
+            return False
+        reaction = str(event.get("reaction") or "").split("::")[0]  # "rotating_light::skin-tone-2"
+        return reaction == emoji and item.get("type") == "message" and all(
+            isinstance(v, str) and v for v in (item.get("channel"), item.get("ts"), event.get("user")))
+
+    async def write_down(self, body: dict[str, Any], context: AsyncBoltContext,
+                         next_: Callable[[], Awaitable[None]]) -> None:
+        """Before Bolt acknowledges the event: the reaction is written down."""
+        event = body.get("event")
+        if isinstance(event, dict) and self.wanted(event) and body.get("event_id"):
+            context["cx_request"] = await self.app.inbox.accept(f"slack:event:{body['event_id']}", {
+                "kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body["event_id"],
+                "event": event})
+        await next_()
+
+    async def on_reaction(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        request_id = context.get("cx_request")
+        if request_id is None:  # another emoji, or a redelivery of one written down before
+            return
+        payload = {"kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body.get("event_id"),
+                   "event": body.get("event")}
+        if self.door.before_response:
+            await self.work(request_id, payload)
+        else:
+            self.app.inbox.later(request_id, payload)
+
+    async def work(self, request_id: int, payload: dict[str, Any]) -> None:
+        """Log the message reacted to and tell the reactor. A message the bot cannot read gets the reactor a
+        way forward, not silence; a Slack outage leaves the request for a later try."""
+        event, team = payload.get("event") or {}, payload.get("team_id")
+        item = event.get("item") or {}
+        channel, ts, user = str(item.get("channel") or ""), str(item.get("ts") or ""), str(event.get("user") or "")
+        actor = self.door.actor(user, team)
+        try:
+            message = await self.message_at(channel, ts)
+            source = str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+        except Exception as error:  # sorted like a failed delivery: try again later, or explain
+            failed = failure(error)
+            log.warning("could not read message %s in %s (%s)%s", ts, channel, failed.reason,
+                        "" if failed.permanent else ": left for a later try", exc_info=True)
+            if failed.permanent:
+                await self.app.inbox.finished(request_id)
+                await self.door.confirm(Outcome.refused(UNREADABLE.format(reason=failed.reason)), actor.identity,
+                                        None)
+            return
+        if message is None:
+            await self.app.inbox.finished(request_id)
+            await self.door.confirm(Outcome.refused(GONE), actor.identity, None)
+            return
+        outcome = await self.door.finish(request_id, Command(
+            actor=actor, action="log_message", delivery=f"slack:event:{payload.get('event_id')}",
+            fields={"text": plain(str(message.get("text") or "")), "source": source}))
+        if outcome is not None and not outcome.repeated and outcome.replies:
+            await self.door.confirm(outcome, actor.identity, channel)
+        await self.door.learn(user, team)
+
+    async def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message, in the channel or in a thread (conversations.history does not return replies)."""
+        history = await self.client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True,
+                                                          limit=1)
+        for message in history.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        replies = await self.client.conversations_replies(channel=channel, ts=ts, latest=ts, oldest=ts,
+                                                          inclusive=True, limit=1)
+        for message in replies.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        return None

@@ -1,0 +1,237 @@
+"""The one catalogue of actions: every command a person can give, spelled once.
+
+Each entry says what it is called (its id, the words people type), how it reads (typed usage, help, button
+label, past tense), where it applies (the statuses of an item), who may take it, which handler runs it and
+which fields its form asks for. The parser, help, the view-model's buttons, the permission checks, the Slack
+modals and the Teams card forms are all derived from here: adding an action is an entry here and its handler.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from handlers.base import Command, Context, Outcome
+
+    Handler = Callable[[Command, Context], Awaitable[Outcome]]
+
+Who = Literal["department", "raisers", "department or raisers", "anyone"]
+OPTION = re.compile(
+    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|until)="
+    r"(?:\"([^\"]*)\"|(\S+))", re.IGNORECASE)
+ALIASES = {"sev": "severity", "dept": "department", "cust": "customer"}
+WHEN = (("4h", "4 hours"), ("tomorrow", "Tomorrow morning"), ("2d", "2 days"), ("monday", "Next Monday"),
+        ("1w", "1 week"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input:
+    """One field of an action's form; its name is the command's field name."""
+
+    name: str
+    label: str
+    kind: Literal["line", "long", "choice", "target"] = "line"  # target: a department or a person
+    required: bool = False
+    limit: int = 2000
+    choices: tuple[tuple[str, str], ...] = ()  # (value, title)
+    default: str | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "kind": self.kind, "required": self.required,
+                "limit": self.limit, "default": self.default,
+                "choices": [{"value": v, "title": t} for v, t in self.choices]}
+
+
+def options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """Pull the key=value options named in `keys` out of free text; what remains is the text itself."""
+    found: dict[str, str] = {}
+
+    def take(match: re.Match[str]) -> str:
+        key = ALIASES.get(match.group(1).lower(), match.group(1).lower())
+        if key not in keys:  # another command's key is just words here
+            return match.group(0)
+        found[key] = match.group(2) if match.group(2) is not None else match.group(3)
+        return " "
+
+    rest = OPTION.sub(take, text)
+    return " ".join(rest.split(" ")).strip(), found
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action:
+    id: str
+    words: tuple[str, ...] = ()  # what people type; the first is shown in help. Empty: not typed (internal)
+    usage: str = ""  # typed usage, "{ref}" where the item goes: "resolve {ref} <what was done>"
+    what: str = ""  # one line of help
+    handler: str = ""  # "module:function" in handlers/ (default: "<id>:handle")
+    label: str | None = None  # its button on an item's card; None: no button
+    raiser_label: str | None = None  # its button when the people who raised the item are asked
+    statuses: tuple[str, ...] = ()  # the item statuses it applies to
+    who: Who = "anyone"  # department: its owners, reps and admins; raisers: the reporter and "me too"s
+    verb: str = ""  # "Only Billing's owners ... can <verb> CX-1" (default: the id)
+    past: str = ""  # "CX-1 <past> by Dana." (default: the id + "ed")
+    done: str = ""  # the confirmation's first sentence, with {ref} and {by} (default: "{ref} <past> by {by}.")
+    note_label: str | None = None  # the note this action carries is shown under this label
+    fields: tuple[Input, ...] = ()  # what its form asks (empty: one click)
+    keys: tuple[str, ...] = ()  # key=value options read from typed text, beside the free text
+    lead: str = ""  # a word people may type before the first field: "assign CX-1 to billing"
+    split: bool = False  # the first field is one word, the rest goes to the second
+    primary: bool = False  # the button to press first
+
+    def __post_init__(self) -> None:  # the defaults that derive from the id
+        past = self.past or self.id + ("d" if self.id.endswith("e") else "ed")
+        object.__setattr__(self, "verb", self.verb or self.id)
+        object.__setattr__(self, "past", past)
+        object.__setattr__(self, "done", self.done or "{ref} " + past + " by {by}.")
+
+    @property
+    def on_item(self) -> bool:
+        return "{ref}" in self.usage
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """The words that name it in typed text (none for what only doors and the scheduler ask)."""
+        return self.words or ((self.id,) if self.usage else ())
+
+    def typed(self, ref: str) -> str:
+        return self.usage.format(ref=ref)
+
+    def read(self, text: str) -> dict[str, str]:
+        """The fields of a typed command, from the text after the word (and the item's reference)."""
+        text, fields = options(text, self.keys)
+        if self.lead:
+            text = re.sub(rf"^(?:{self.lead})\s+", "", text, flags=re.IGNORECASE)
+        free = [f.name for f in self.fields if f.name not in self.keys]
+        for name in free[:-1] if self.split else []:  # one word each, the last field takes the rest
+            word, _, text = text.strip().partition(" ")
+            fields[name] = word
+        if free:
+            fields[free[-1] if self.split else free[0]] = text.strip()
+        return {k: v for k, v in fields.items() if v}
+
+    def offered(self, status: str, audience: Who = "department") -> bool:
+        """Shown on a card about an item in `status` to this audience."""
+        label = self.label if audience == "department" else self.raiser_label
+        return status in self.statuses and label is not None and (
+            self.who == audience or self.who == "department or raisers" or self.who == "anyone")
+
+    def view(self, ref: str, audience: Who = "department") -> dict[str, Any]:
+        """What a card needs to offer this action on one item."""
+        return {"id": self.id, "label": (self.label if audience == "department" else self.raiser_label),
+                "typed": self.typed(ref), "primary": self.primary, "title": f"{self.label or self.id} {ref}",
+                "form": [f.view() for f in self.fields]}
+
+    def run(self) -> Handler:
+        """Its handler: "module:function", a module of handlers/ unless the name is dotted."""
+        module, _, function = (self.handler or f"{self.id}:handle").partition(":")
+        found: Handler = getattr(importlib.import_module(module if "." in module else f"handlers.{module}"),
+                                 function or "handle")
+        return found
+
+
+LIVE = ("open", "acknowledged")
+CLOSED = ("resolved", "declined")
+REASON = Input(name="reason", label="Why? The reporter reads this.", kind="long", required=True)
+
+CATALOGUE: list[Action] = [
+    Action(id="log", words=("log", "new", "report"),
+           usage="log <summary> [stage=billing] [severity=high] [dept=billing] [customer=ACME]",
+           what="log a customer pain point",
+           keys=("stage", "severity", "department", "customer", "source", "details"),
+           fields=(Input(name="summary", label="Summary", required=True, limit=200),
+                   Input(name="details", label="Details", kind="long", limit=4000),
+                   Input(name="stage", label="Journey stage", kind="choice"),
+                   Input(name="severity", label="Severity", kind="choice"),
+                   Input(name="department", label="Department", kind="choice"),
+                   Input(name="customer", label="Customer", limit=200))),
+    Action(id="mine", words=("mine", "my", "me"), usage="mine", what="what you own and what you reported",
+           handler="lists:mine"),
+    Action(id="show", usage="show {ref}", what="one pain point and its history"),
+    # -- on an item: the buttons, in the order a card shows them --------------------------------------------
+    Action(id="acknowledge", who="department", words=("ack", "acknowledge"), usage="ack {ref}",
+           what="acknowledge it (owners and reps)", label="Acknowledge", statuses=("open",), primary=True),
+    Action(id="reassign", who="department", words=("assign", "reassign"),
+           usage="assign {ref} to <department or person>", what="reassign it", handler="assign:handle",
+           label="Reassign", statuses=LIVE, lead="to", split=True,
+           fields=(Input(name="to", label="To a department or a person", kind="target", required=True, limit=320),
+                   Input(name="note", label="Note for the new owner (optional)"))),
+    Action(id="snooze", who="department", usage="snooze {ref} 1d",
+           what="quiet it until later (4h, 2d, tomorrow, monday, 2026-12-01)", label="Snooze", statuses=LIVE,
+           lead="until|for",
+           fields=(Input(name="until", label="Quiet until", kind="choice", required=True, choices=WHEN,
+                         default="tomorrow"),)),
+    Action(id="resolve", who="department", usage="resolve {ref} <what was done> [cause=...]",
+           what="resolve it; the reporter hears what you did", label="Resolve", statuses=LIVE,
+           note_label="Resolution", keys=("cause",),
+           fields=(Input(name="note", label="What was done? The reporter reads this.", kind="long", required=True,
+                         limit=4000),
+                   Input(name="cause", label="Root cause (optional)"))),
+    Action(id="decline", who="department", usage="decline {ref} <reason>", what="decline it, with a reason",
+           label="Decline", statuses=LIVE, note_label="Reason", fields=(REASON,)),
+    Action(id="fixed", words=("fixed", "confirm", "yes"), usage="fixed {ref}", what="confirm that a fix worked",
+           handler="reopen:confirm", raiser_label="Yes", statuses=("resolved",), who="raisers", primary=True,
+           done="Thanks, {by}: {ref} is confirmed fixed.", past="confirmed the fix for"),
+    Action(id="reopen", usage="reopen {ref} <why>", what="reopen a resolved or declined one", label="Reopen",
+           raiser_label="No, reopen", statuses=CLOSED, who="department or raisers",
+           fields=(Input(name="reason", label="What is still wrong?", kind="long"),)),
+    Action(id="comment", usage="comment {ref} <text>", what="add a note", verb="comment on",
+           past="commented on", done="Comment added to {ref}.", note_label="Comment",
+           fields=(Input(name="text", label="Comment", kind="long", required=True, limit=4000),)),
+    Action(id="metoo", words=("metoo", "me-too"), usage="metoo {ref} [customer=ACME]", what="you see this pain too",
+           handler="me_too:handle", verb="say me too", keys=("customer",),
+           fields=(Input(name="customer", label="Customer (optional)", limit=200),)),
+    Action(id="duplicate", who="department", words=("duplicate", "dup"), usage="duplicate {ref} of <original>",
+           what="close a duplicate; its reporter hears back with the original", verb="mark as a duplicate",
+           past="marked as a duplicate", done="{ref} is marked as a duplicate by {by}.", lead="of",
+           fields=(Input(name="of", label="The original (e.g. CX-12)", required=True, limit=20),)),
+    # -- not on one item ------------------------------------------------------------------------------------
+    Action(id="queue", usage="queue [department]", what="a department's open items", handler="lists:queue",
+           fields=(Input(name="department", label="Department"),)),
+    Action(id="overdue", usage="overdue", what="everything past its due time", handler="lists:late"),
+    Action(id="stats", usage="stats", what="counts per department"),
+    Action(id="digest", usage="digest [2026-W48]", what="the weekly accountability digest (leaders and admins)",
+           handler="digest:preview", fields=(Input(name="week", label="Week"),)),
+    Action(id="departments", words=("departments", "depts"), usage="departments",
+           what="departments, owners and routing keywords", handler="departments:listing"),
+    Action(id="dept", words=("dept", "department"),
+           usage="dept add|owner|rep|remove|lead|keywords|triage|rename <key> ...",
+           what="manage departments (admins)", handler="departments:handle", split=True,
+           fields=(Input(name="sub", label="What"), Input(name="key", label="Department"),
+                   Input(name="value", label="Value"))),
+    Action(id="help", words=("help", "?", "h"), usage="help", what="what I can do", handler="dispatch:help_"),
+    # -- asked by doors and the scheduler, never typed --------------------------------------------------------
+    Action(id="log_message", handler="log:from_message"),
+    Action(id="home", handler="lists:home"),
+    Action(id="form", handler="lists:form"),
+    Action(id="check", handler="act:check"),
+    Action(id="profile", handler="dispatch:profile"),
+    Action(id="remember", handler="conversations:remember"),
+    Action(id="unreachable", handler="conversations:unreachable"),
+    Action(id="nudge", handler="nudge:handle"),
+    Action(id="digest_send", handler="digest:send"),
+]
+
+
+def find(name: str | None) -> Action | None:
+    """An action by its id or any word people type for it ("ack", "acknowledge")."""
+    wanted = (name or "").strip().lower()
+    return next((a for a in CATALOGUE if a.id == wanted), None) or spoken(wanted)
+
+
+def spoken(word: str) -> Action | None:
+    """The action a typed word names; None for a word nobody can type (internal actions among them)."""
+    return next((a for a in CATALOGUE if word in a.spoken), None)
+
+
+def listed() -> list[Action]:
+    """What help lists, in the catalogue's order."""
+    return [a for a in CATALOGUE if a.usage and a.what and a.id != "help"]
+
+
+def buttons(ref: str, status: str, audience: Who = "department") -> list[dict[str, Any]]:
+    """The actions a card about an item in `status` offers this audience, as the templates need them."""
+    return [a.view(ref, audience) for a in CATALOGUE if a.offered(status, audience)]
+
