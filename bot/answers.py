@@ -2,7 +2,7 @@
 
 Slack gives up on an answer after 3 s, while the confirmation of a command already answered, or a DM, can
 come a moment later. So the doors hold `owed()` while a request waits for its answer, and background work
-(answered commands, outbox deliveries) calls `after(since)` before it starts: it waits while answers are
+(answered commands, outbox sends) calls `after(since)` before it starts: it waits while answers are
 owed, and for a short lull after the last one (requests come in waves, and the gap between two waves is no
 time to start), but never more than `patience` seconds after it became due.
 """

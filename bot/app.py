@@ -5,7 +5,7 @@
     renderer                  text for the console and the CLI (each platform has its own)
     answers                   answers first: background work gives way to requests owed an answer
     inbox                     requests written down before they are answered, worked on after
-    dispatcher                the outbox: notifications to whichever platform reaches each person
+    outbox                    notifications, sent by whichever platform reaches each person
     slack, teams              the platforms that are configured (each built by its package's `enable`)
 
 `run` is how every door and the scheduler hand a Command to the handlers: one transaction per command.
@@ -13,14 +13,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.answers import Answers
-from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
+from bot.outbox import Outbox
 from bot.settings import Settings
 from handlers import dispatch, org_file
 from handlers.base import Actor, Command, Context, Outcome, Refusal
@@ -50,12 +50,11 @@ class App:
     renderer: Renderer
     answers: Answers
     inbox: Inbox
-    dispatcher: Dispatcher
+    outbox: Outbox
     slack: Slack | None = None
     teams: Teams | None = None
-    # doors kick the dispatcher after a change instead of waiting for its next tick (tests turn this off)
+    # doors kick the outbox after a change instead of waiting for its next tick (tests turn this off)
     prompt_delivery: bool = True
-    _closing: list[object] = field(default_factory=list)
 
     async def prepare(self) -> None:
         """Migrate the schema and apply the org file (both idempotent; replicas take turns)."""
@@ -63,17 +62,14 @@ class App:
 
     async def run(self, cmd: Command, *, deliver: bool = False) -> Outcome:
         """Handle one command in one transaction: its state change and its notifications commit together.
-        `deliver`: send what it queued now, rather than at the dispatcher's next tick (doors ask for it)."""
+        `deliver`: send what it queued now, rather than at the outbox's next tick (doors ask for it)."""
         try:
-            outcome = await self.work(cmd)
+            return await self.work(cmd, deliver=deliver)
         except UNAVAILABLE:
             log.exception("database unavailable while handling %s for %s", cmd.action, cmd.actor.identity)
             return Outcome.refused(UNREACHABLE)
-        if deliver and outcome.notices and self.prompt_delivery:
-            self.dispatcher.soon()
-        return outcome
 
-    async def work(self, cmd: Command, *, finishes: int | None = None) -> Outcome:
+    async def work(self, cmd: Command, *, finishes: int | None = None, deliver: bool = False) -> Outcome:
         """Like run, for a request written down in the inbox: `finishes` is its id, marked done in the same
         transaction. A database failure is raised, not answered: the request stays for recovery."""
         try:
@@ -81,18 +77,20 @@ class App:
                 outcome = await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
                 if finishes is not None:
                     await inbox.done(session=session, request_id=finishes, at=self.clock.now())
-                return outcome
         except Refusal as refusal:  # raised through the transaction, which rolled back: nothing changed
             if finishes is not None:
                 await self.inbox.finished(finishes)
             return dispatch.refused(refusal)
+        if deliver and outcome.notices and self.prompt_delivery:
+            self.outbox.soon()
+        return outcome
 
     async def close(self) -> None:
-        """Stop the inbox's workers, let deliveries under way finish, then close the database."""
+        """Stop the inbox's workers, let sends under way finish, then close the database."""
         if self.slack is not None:
             await self.slack.close()
         await self.inbox.close()
-        await self.dispatcher.close()
+        await self.outbox.close()
         await self.db.close()
 
 
@@ -123,7 +121,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
     app = App(settings=settings, org=load_org_for(settings, demo=demo), clock=clock, db=db,
               renderer=Renderer("text"), answers=answers,
               inbox=Inbox(db, clock, answers, lease=timedelta(seconds=settings.inbox_lease)),
-              dispatcher=Dispatcher(db=db, clock=clock, report_unreachable=report_unreachable,
+              outbox=Outbox(db=db, clock=clock, report_unreachable=report_unreachable,
                                     yield_to=answers.after, lease=timedelta(seconds=settings.outbox_lease)))
     if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
         from bot import slack

@@ -71,7 +71,7 @@ async def _once(settings: Settings, command: Command, at: datetime | None = None
         for reply in outcome.replies:
             print(app.renderer.render(reply.template, reply.data, tz=app.org.timezone))
         if outcome.ok and not command.fields.get("dry_run"):
-            await app.dispatcher.run_once()
+            await app.outbox.run_once()
         return 0 if outcome.ok else 1
     finally:
         await app.close()

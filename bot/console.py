@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from bot.app import App
+from bot.zones import zone_of
 from handlers import access
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
@@ -31,19 +32,18 @@ class Console:
 
     def __init__(self, app: App, *, identity: str = "local:sam", out: TextIO | None = None) -> None:
         self.app, self.identity, self.out = app, identity, out or sys.stdout
-        app.dispatcher.add(self)
+        app.outbox.add(self)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     async def reader(self, identity: str) -> tuple[str, str]:
-        """A local person's display name and time zone (the org's when they have none)."""
+        """A local person's display name and time zone."""
         async with self.app.db.transaction() as session:
             person = await people.get(session=session, who=identity)
-        return (person.display_name if person else identity,
-                (person.timezone if person else None) or self.app.org.timezone)
+        return person.display_name if person else identity, await zone_of(self.app.db, self.app.org, identity)
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> None:
         name, tz = await self.reader(message.recipient)
         text = self.app.renderer.render(message.template, message.payload, tz=tz)
         self.say(f"\n  ── {name} ({message.recipient}) receives ──")
@@ -80,7 +80,7 @@ class Console:
             self.say(cmd)
             return True
         await self.render(await self.app.run(cmd))
-        await self.app.dispatcher.run_once()
+        await self.app.outbox.run_once()
         return True
 
     async def people(self) -> None:
@@ -96,7 +96,7 @@ class Console:
     async def loop(self, stdin: TextIO | None = None) -> None:
         stdin = stdin or sys.stdin
         self.say(INTRO.format(name=await self.who(), identity=self.identity))
-        await self.app.dispatcher.run_once()
+        await self.app.outbox.run_once()
         interactive = stdin.isatty()
         while True:
             if interactive:

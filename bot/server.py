@@ -34,14 +34,14 @@ async def sweep(app: App) -> None:
     outcome = await app.run(Command(actor=SCHEDULER, action="nudge"))
     if outcome.ok and outcome.replies and outcome.replies[0].data.get("sent"):
         log.info(app.renderer.render("nudge_report", outcome.replies[0].data))
-    await app.dispatcher.run_once()
+    await app.outbox.run_once()
 
 
 async def weekly_digest(app: App) -> None:
     outcome = await app.run(Command(actor=SCHEDULER, action="digest_send"))
     if outcome.replies:
         log.info(app.renderer.render(outcome.replies[0].template, outcome.replies[0].data))
-    await app.dispatcher.run_once()
+    await app.outbox.run_once()
 
 
 def schedule(app: App) -> AsyncIOScheduler:
@@ -51,7 +51,7 @@ def schedule(app: App) -> AsyncIOScheduler:
     grace time: an hour for the sweep, a day for the weekly digest.
     """
     scheduler = AsyncIOScheduler(timezone=app.org.zone)
-    scheduler.add_job(app.dispatcher.run_once, "interval", seconds=app.settings.outbox_interval,
+    scheduler.add_job(app.outbox.run_once, "interval", seconds=app.settings.outbox_interval,
                       id="outbox", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=60)
     if app.inbox.kinds:  # requests a dead process accepted but did not finish

@@ -6,7 +6,9 @@ from storage import departments, pain_points, people
 from storage.models import Department, PainPoint, Person
 
 
-async def person(ctx: Context, actor: Actor) -> Person:
+async def register(ctx: Context, actor: Actor) -> Person:
+    """The person behind a request, created the first time and updated with what the door tells (name,
+    email, time zone)."""
     return await people.ensure(session=ctx.session, identity=actor.identity, display_name=actor.display_name,
                                email=actor.email, timezone=actor.timezone)
 

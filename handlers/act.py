@@ -30,7 +30,7 @@ async def may(ctx: Context, who: Person, item: PainPoint, taken: Action) -> None
 async def prepare(cmd: Command, ctx: Context, action_id: str) -> tuple[Person, PainPoint, Action]:
     """The person acting, the item (locked), and the action, once the person may take it."""
     taken = action(action_id)
-    who = await access.person(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     item = await access.item(ctx, cmd.ref)
     await may(ctx, who, item, taken)
     return who, item, taken
@@ -65,7 +65,7 @@ async def check(cmd: Command, ctx: Context) -> Outcome:
     taken = actions.find(cmd.fields.get("verb", ""))
     if taken is None or not taken.on_item:
         return Outcome.refused(f"I don't know the action {cmd.fields.get('verb', '')[:30]!r}.")
-    who = await access.person(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     item = await access.item(ctx, cmd.ref)
     await may(ctx, who, item, taken)
     if not applies(taken, item):

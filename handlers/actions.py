@@ -11,6 +11,7 @@ import importlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -118,11 +119,15 @@ class Action:
         return status in self.statuses and label is not None and (
             self.who == audience or self.who == "department or raisers" or self.who == "anyone")
 
+    @cached_property
+    def form(self) -> list[dict[str, Any]]:
+        return [f.view() for f in self.fields]
+
     def view(self, ref: str, audience: Who = "department") -> dict[str, Any]:
         """What a card needs to offer this action on one item."""
         return {"id": self.id, "label": (self.label if audience == "department" else self.raiser_label),
                 "typed": self.typed(ref), "primary": self.primary, "title": f"{self.label or self.id} {ref}",
-                "form": [f.view() for f in self.fields]}
+                "form": self.form}
 
     def run(self) -> Handler:
         """Its handler: "module:function", a module of handlers/ unless the name is dotted."""
@@ -185,7 +190,7 @@ CATALOGUE: list[Action] = [
            fields=(Input(name="customer", label="Customer (optional)", limit=200),)),
     Action(id="duplicate", who="department", words=("duplicate", "dup"), usage="duplicate {ref} of <original>",
            what="close a duplicate; its reporter hears back with the original", verb="mark as a duplicate",
-           past="marked as a duplicate", done="{ref} is marked as a duplicate by {by}.", lead="of",
+           past="marked as a duplicate", done="{ref} is marked as a duplicate by {by}.", lead="of", statuses=LIVE,
            fields=(Input(name="of", label="The original (e.g. CX-12)", required=True, limit=20),)),
     # -- not on one item ------------------------------------------------------------------------------------
     Action(id="queue", usage="queue [department]", what="a department's open items", handler="lists:queue",
@@ -233,5 +238,12 @@ def listed() -> list[Action]:
 
 def buttons(ref: str, status: str, audience: Who = "department") -> list[dict[str, Any]]:
     """The actions a card about an item in `status` offers this audience, as the templates need them."""
-    return [a.view(ref, audience) for a in CATALOGUE if a.offered(status, audience)]
+    return [a.view(ref, audience) for a in _offered(id(CATALOGUE), status, audience)]
+
+
+@cache
+def _offered(catalogue: int, status: str, audience: Who) -> tuple[Action, ...]:
+    """Which actions are offered, worked out once per catalogue (a test may extend it), status and audience."""
+    del catalogue  # only the cache's key
+    return tuple(a for a in CATALOGUE if a.offered(status, audience))
 

@@ -33,8 +33,6 @@ class Command:
     action: str
     ref: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
-    # where a reply goes, as the door knows it (a channel id, a conversation id); handlers only pass it on
-    where: str | None = None
     # the platform's identity of this delivery (event id, action ts): a second delivery of it acts not at all
     delivery: str | None = None
 
@@ -45,7 +43,6 @@ class Reply:
 
     template: str
     data: dict[str, Any] = field(default_factory=dict)
-    private: bool = True  # an ephemeral reply where the surface has them
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ async def remember(cmd: Command, ctx: Context) -> Outcome:
     except json.JSONDecodeError:
         raise Refusal("Unreadable conversation reference.") from None
     if key.startswith("teams:") and not cmd.actor.identity.startswith("system:"):
-        await access.person(ctx, cmd.actor)
+        await access.register(ctx, cmd.actor)
     await conversations.remember(session=ctx.session, key=key, reference=reference, at=ctx.clock.now(),
                                  tenant_id=cmd.fields.get("tenant") or None,
                                  service_url=cmd.fields.get("service_url") or None,

@@ -11,7 +11,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item, taken = await act.prepare(cmd, ctx, "decline")
     if not act.applies(taken, item):
         return await act.current_state(ctx, item, taken.verb)
-    reason = text.block(cmd.fields.get("reason"), label="reason for declining", field="reason", limit=2000, required=True)
+    reason = text.block(cmd.fields.get("reason"), label="reason for declining", field="reason", limit=2000,
+                        required=True)
     now = ctx.clock.now()
     item.status, item.closed_at, item.decline_reason, item.snoozed_until = "declined", now, reason, None
     await pain_points.record(session=ctx.session, item=item, action="decline", actor=who.identity or "", at=now,

@@ -13,7 +13,7 @@ SUBCOMMANDS = ("add", "owner", "rep", "remove", "lead", "keywords", "triage", "r
 
 
 async def listing(cmd: Command, ctx: Context) -> Outcome:
-    await access.person(ctx, cmd.actor)
+    await access.register(ctx, cmd.actor)
     rows = []
     for department in await departments.all(session=ctx.session):
         whos = department.named("owner") + department.named("rep") + ([department.lead] if department.lead else [])
@@ -34,7 +34,7 @@ def _person(value: str | None) -> str:
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    who = await access.person(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     sub = (cmd.fields.get("sub") or "").strip().lower()
     if sub not in SUBCOMMANDS:
         raise Refusal(f"Department commands: dept {' | '.join(SUBCOMMANDS)} <key> ... (see 'help').")

@@ -12,8 +12,8 @@ from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import humanise
 from handlers.views import list_view
 from storage import departments, outbox, pain_points, people, reports
+from storage.claims import insert_ignore
 from storage.models import DigestSent
-from storage.upsert import insert_ignore
 
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 
@@ -84,7 +84,7 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
 async def preview(cmd: Command, ctx: Context) -> Outcome:
     """On demand, for leaders and admins (and the CLI)."""
     if not cmd.actor.identity.startswith("system:"):
-        access.require_leader(await access.person(ctx, cmd.actor), "see the accountability digest")
+        access.require_leader(await access.register(ctx, cmd.actor), "see the accountability digest")
     label, start, end = bounds(ctx, cmd.fields.get("week"))
     return Outcome.reply("digest", **await view(ctx, label, start, end))
 

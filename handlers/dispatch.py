@@ -4,7 +4,7 @@ from __future__ import annotations
 from handlers import access, actions
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import help_lines
-from storage import deliveries
+from storage import claims
 
 
 async def help_(cmd: Command, ctx: Context) -> Outcome:
@@ -14,7 +14,7 @@ async def help_(cmd: Command, ctx: Context) -> Outcome:
 
 async def profile(cmd: Command, ctx: Context) -> Outcome:
     """A door learnt who someone is (name, email, time zone): remember it."""
-    await access.person(ctx, cmd.actor)
+    await access.register(ctx, cmd.actor)
     return Outcome()
 
 
@@ -28,7 +28,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     access.check_workspace(ctx, cmd.actor)
     if action is None:
         raise Refusal(f"I don't know how to {cmd.action[:30]!r}. Type 'help' to see what I can do.")
-    if cmd.delivery and not await deliveries.first_time(session=ctx.session, key=cmd.delivery,
+    if cmd.delivery and not await claims.first_time(session=ctx.session, key=cmd.delivery,
                                                          at=ctx.clock.now()):
         return Outcome(repeated=True)
     return await action.run()(cmd, ctx)

@@ -13,7 +13,7 @@ from storage.models import Department
 
 
 async def mine(cmd: Command, ctx: Context) -> Outcome:
-    who = await access.person(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     handles = access.handles(who)
     now = ctx.clock.now()
     owned = await pain_points.owned(session=ctx.session, handles=handles, overdue=overdue.clause(now))
@@ -22,7 +22,7 @@ async def mine(cmd: Command, ctx: Context) -> Outcome:
 
 
 async def queue(cmd: Command, ctx: Context) -> Outcome:
-    who = await access.person(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     key = cmd.fields.get("department")
     if key:
         department = await access.department(ctx, key)
@@ -47,7 +47,7 @@ async def department_queue(ctx: Context, department: Department, *, limit: int) 
 
 async def home(cmd: Command, ctx: Context) -> Outcome:
     """Everything one person needs on a home screen: their assignments, their reports, their departments' queues."""
-    who = await access.person(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     handles = access.handles(who)
     now = ctx.clock.now()
     owned = await pain_points.owned(session=ctx.session, handles=handles, overdue=overdue.clause(now), limit=20)
@@ -60,7 +60,7 @@ async def home(cmd: Command, ctx: Context) -> Outcome:
 
 async def form(cmd: Command, ctx: Context) -> Outcome:
     """What the log form offers: the journey stages, severities and departments, with any prefilled values."""
-    await access.person(ctx, cmd.actor)
+    await access.register(ctx, cmd.actor)
     known = [{"key": d.key, "name": d.name} for d in await departments.all(session=ctx.session)]
     prefill = dict(cmd.fields)
     if "text" in prefill:  # a chat message to log: its summary and details, as logging it would take them
@@ -70,6 +70,6 @@ async def form(cmd: Command, ctx: Context) -> Outcome:
 
 
 async def late(cmd: Command, ctx: Context) -> Outcome:
-    await access.person(ctx, cmd.actor)
+    await access.register(ctx, cmd.actor)
     items = await pain_points.overdue(session=ctx.session, overdue=overdue.clause(ctx.clock.now()))
     return Outcome.reply("overdue", items=await list_view(ctx, items))

@@ -10,7 +10,7 @@ from handlers.base import Command, Context, Outcome, Refusal, Reply
 from handlers.clock import add_working_time
 from handlers.org import SEVERITIES
 from handlers.views import item_view
-from storage import deliveries, departments, pain_points, people
+from storage import claims, departments, pain_points, people
 from storage.models import Department
 
 URL = re.compile(r"^https?://\S+$")
@@ -70,7 +70,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                                                     f"{summary} {details or ''}")
     if not stage:  # a department named like a stage (billing, onboarding) says where in the journey it hurts
         stage = department.key if department.key in stages else "other" if "other" in stages else stages[-1]
-    reporter = await access.person(ctx, cmd.actor)
+    reporter = await access.register(ctx, cmd.actor)
     owners = department.named("owner") or department.named("rep")
     now = ctx.clock.now()
     sla = ctx.org.sla_for(severity)
@@ -113,7 +113,7 @@ async def from_message(cmd: Command, ctx: Context) -> Outcome:
     existing = await pain_points.from_source(session=ctx.session, source=source)
     if existing is None:
         key = "source:" + hashlib.sha256(source.encode()).hexdigest()  # one claim per message, in the ledger
-        if await deliveries.first_time(session=ctx.session, key=key, at=ctx.clock.now()):
+        if await claims.first_time(session=ctx.session, key=key, at=ctx.clock.now()):
             return await handle(cmd, ctx)
         # claimed by a request that committed while this one waited: its item is there now
         existing = await pain_points.from_source(session=ctx.session, source=source)

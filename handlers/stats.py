@@ -7,7 +7,7 @@ from storage import departments, pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    await access.person(ctx, cmd.actor)
+    await access.register(ctx, cmd.actor)
     now = ctx.clock.now()
     rows = []
     for department in await departments.all(session=ctx.session):

@@ -1,1 +1,2 @@
-"""The paint: jinja2 templates per surface (text now; Slack and Teams beside it) and their renderers."""
+"""What people read: jinja2 templates per surface (text, Slack, Teams), one name on every surface, and their
+renderers (render.py)."""

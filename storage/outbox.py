@@ -1,4 +1,6 @@
-"""The durable outbox: notifications written with the change that caused them, delivered exactly once."""
+"""The durable outbox: notifications written in the transaction of the change that caused them, so none is lost
+with a rolled-back change; claimed under a lease, so processes do not send one twice while it holds (a process
+that dies between sending and recording may leave one to be sent again: at least once)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,19 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
 from storage.models import OutboxMessage
-from storage.upsert import insert_ignore
 
 
 async def enqueue(*, session: AsyncSession, recipient: str, template: str, payload: dict[str, Any],
-                  at: datetime, dedupe_key: str | None = None, deliver_at: datetime | None = None) -> bool:
-    """Write one notification (held until `deliver_at`, if given); a repeated dedupe key is ignored."""
-    values = {"created_at": at, "recipient": recipient, "template": template, "payload": payload,
-              "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "next_attempt_at": deliver_at or at}
-    if dedupe_key is None:
-        session.add(OutboxMessage(**values))
-        await session.flush()
-        return True
-    return await insert_ignore(session=session, table=OutboxMessage, values=values, conflict=["dedupe_key"])
+                  at: datetime, deliver_at: datetime | None = None) -> None:
+    """Write one notification (held until `deliver_at`, if given)."""
+    session.add(OutboxMessage(created_at=at, recipient=recipient, template=template, payload=payload,
+                              status="pending", attempts=0, next_attempt_at=deliver_at or at))
+    await session.flush()
 
 
 async def enqueue_many(*, session: AsyncSession, messages: list[dict[str, Any]], at: datetime) -> None:

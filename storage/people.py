@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.claims import insert_ignore
 from storage.models import Person
-from storage.upsert import insert_ignore
 
 
 def is_email(who: str) -> bool:
@@ -74,14 +74,6 @@ async def many(*, session: AsyncSession, whos: Iterable[str]) -> list[Person]:
         return []
     return list(await session.scalars(select(Person).where(or_(
         Person.identity.in_(wanted - emails), Person.email.in_(emails)))))
-
-
-async def addresses(*, session: AsyncSession, who: str) -> set[str]:
-    """Every handle one person is known by (identity and email), for matching them to memberships."""
-    person = await get(session=session, who=who)
-    if person is None:
-        return {who}
-    return {h for h in (person.identity, person.email) if h}
 
 
 async def identities(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[str]:

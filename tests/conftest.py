@@ -5,33 +5,22 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from bot.app import App, create_app
 from bot.settings import Settings
-from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
-from handlers.parse import parse
 from storage import db
-from storage.models import Base, Event, OutboxMessage, PainPoint
+from storage.models import Base
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.teams.fake_connector import FakeConnector
+from tests.ledger import ORG, PG_URL, Database
 
-HERE = Path(__file__).parent
-ORG = HERE / "org.toml"
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-
-
-@dataclass
-class Database:
-    url: str
-    schema: str | None = None
 
 
 @pytest.fixture(scope="session")
@@ -105,34 +94,6 @@ async def app(database: Database, clock: FixedClock) -> AsyncIterator[App]:
     await application.prepare()
     yield application
     await application.close()
-
-
-async def say(app: App, identity: str, line: str, *, workspace: str | None = None) -> Outcome:
-    """What a person typing `line` gets: the same path as every text door."""
-    parsed = parse(line)
-    actor = Actor(identity=identity, workspace=workspace)
-    return await app.run(Command(actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields))
-
-
-def message(outcome: Outcome) -> str:
-    return " ".join(str(r.data.get("message", "")) for r in outcome.replies)
-
-
-async def snapshot(app: App) -> tuple[int, int, int, list[tuple[str, str | None, str]]]:
-    """The ledger's state, to check that a refused request changed nothing."""
-    async with app.db.transaction() as session:
-        points = await session.scalar(select(func.count()).select_from(PainPoint))
-        events = await session.scalar(select(func.count()).select_from(Event))
-        notes = await session.scalar(select(func.count()).select_from(OutboxMessage))
-        rows = (await session.execute(select(PainPoint.status, PainPoint.owner, PainPoint.summary)
-                                      .order_by(PainPoint.id))).all()
-    return int(points or 0), int(events or 0), int(notes or 0), [(r[0], r[1], r[2]) for r in rows]
-
-
-async def outbox_for(app: App, recipient: str) -> list[OutboxMessage]:
-    async with app.db.transaction() as session:
-        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
-                                          .order_by(OutboxMessage.id)))
 
 
 @pytest.fixture

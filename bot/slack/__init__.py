@@ -1,4 +1,4 @@
-"""Slack: `enable` builds the Web API client, the delivery of outbox messages, the Bolt door and the reaction
+"""Slack: `enable` builds the Web API client, the sender of outbox messages, the Bolt door and the reaction
 logging, and returns them as one `Slack` the server mounts and the app closes."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.client import web_client
-from bot.slack.delivery import SlackDelivery
 from bot.slack.door import SlackDoor
 from bot.slack.reactions import Reactions
+from bot.slack.sender import SlackSender
 from messages.render import SlackRenderer
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @dataclass
 class Slack:
     client: AsyncWebClient
-    delivery: SlackDelivery
+    sender: SlackSender
     door: SlackDoor
     reactions: Reactions
 
@@ -34,7 +34,7 @@ class Slack:
 
 def enable(app: App) -> Slack:
     client, renderer = web_client(app.settings), SlackRenderer()
-    delivery = SlackDelivery(app, client, renderer)
-    app.dispatcher.add(delivery)
+    sender = SlackSender(app, client, renderer)
+    app.outbox.add(sender)
     door = SlackDoor(app, client, renderer)
-    return Slack(client=client, delivery=delivery, door=door, reactions=Reactions(app, door))
+    return Slack(client=client, sender=sender, door=door, reactions=Reactions(app, door))

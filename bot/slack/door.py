@@ -165,14 +165,11 @@ class SlackDoor:
         """Run a written-down request's command and mark it done, together; None with the database away
         (it stays written down, for recovery)."""
         try:
-            outcome = await self.app.work(cmd, finishes=request_id)
+            return await self.app.work(cmd, finishes=request_id, deliver=True)
         except UNAVAILABLE:
             log.warning("database unavailable: request %s (%s) left for recovery", request_id, cmd.action,
                         exc_info=True)
             return None
-        if outcome.notices and self.app.prompt_delivery:
-            self.app.dispatcher.soon()
-        return outcome
 
     async def http(self) -> aiohttp.ClientSession:
         """One HTTP session for the answers through response_urls (its connections are reused)."""

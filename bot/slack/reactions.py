@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncBoltContext
 
-from bot.slack.delivery import failure
 from bot.slack.door import SlackDoor, guarded, plain
+from bot.slack.sender import failure
 from handlers.base import Command, Outcome
 
 if TYPE_CHECKING:

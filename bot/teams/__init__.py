@@ -1,4 +1,4 @@
-"""Teams: `enable` builds the Bot Framework adapter, the door and the delivery of outbox messages, and returns
+"""Teams: `enable` builds the Bot Framework adapter, the door and the sender of outbox messages, and returns
 them as one `Teams` the server mounts.
 
 Every botbuilder import of the project lives in this package, so moving to the Microsoft 365 Agents SDK
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-from bot.teams.delivery import TeamsDelivery
 from bot.teams.door import TeamsDoor
+from bot.teams.sender import TeamsSender
 from messages.render import TeamsRenderer
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Config:
 class Teams:
     adapter: CloudAdapter
     door: TeamsDoor
-    delivery: TeamsDelivery
+    sender: TeamsSender
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post("/api/messages", self.door.handle)
@@ -41,8 +41,9 @@ def enable(app: App) -> Teams:
     settings = app.settings
     password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config(
-        settings.microsoft_app_id or "", password, settings.microsoft_app_type, settings.microsoft_app_tenant_id or "")))
+        settings.microsoft_app_id or "", password, settings.microsoft_app_type,
+        settings.microsoft_app_tenant_id or "")))
     door = TeamsDoor(app, adapter, TeamsRenderer())
-    delivery = TeamsDelivery(app, door)
-    app.dispatcher.add(delivery)
-    return Teams(adapter=adapter, door=door, delivery=delivery)
+    sender = TeamsSender(app, door)
+    app.outbox.add(sender)
+    return Teams(adapter=adapter, door=door, sender=sender)

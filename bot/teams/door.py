@@ -1,7 +1,7 @@
 """The Teams door: Bot Framework activities become neutral Commands; Outcomes become Adaptive Cards.
 
-Every botbuilder import of the project lives in this package, so moving to the Microsoft 365 Agents SDK
-(the same Activity protocol) is a change to this door only.
+Which card buttons act, and which inputs a card form has, comes from the catalogue of actions: an input's id is
+"<action id>_<field name>".
 """
 from __future__ import annotations
 

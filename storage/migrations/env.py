@@ -1,6 +1,7 @@
-"""Alembic runs inside the bot's own connection (storage.db.migrate) or, for autogenerate, on a URL."""
+"""Alembic runs inside the bot's own connection (storage.db.migrate); there is no alembic.ini. A new migration
+is a file in versions/ written by hand, after the shape of the ones there."""
 from alembic import context
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection
 
 from storage.models import Base
 
@@ -13,11 +14,4 @@ def run(connection: Connection) -> None:
         context.run_migrations()
 
 
-connection = config.attributes.get("connection")
-if connection is not None:
-    run(connection)
-else:  # command-line use by developers: `alembic -x url=sqlite:///dev.db revision --autogenerate`
-    url = context.get_x_argument(as_dictionary=True).get("url", "sqlite:///cxbot.db")
-    with create_engine(url).connect() as conn:
-        run(conn)
-        conn.commit()
+run(config.attributes["connection"])

@@ -4,8 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import App
-from tests.conftest import say
-from tests.storage.test_outbox import Recorder
+from tests.ledger import Recorder, say
 
 
 async def spin(times: int = 20) -> None:
@@ -56,10 +55,10 @@ async def test_nothing_owed_nothing_waits(app: App) -> None:
 async def test_notifications_wait_for_the_answers_owed(app: App) -> None:
     app.answers.lull = 0
     door = Recorder()
-    app.dispatcher.add(door)
+    app.outbox.add(door)
     await say(app, "local:sam", "log Invoice is late")
     with app.answers.owed():
-        run = asyncio.ensure_future(app.dispatcher.run_once())
+        run = asyncio.ensure_future(app.outbox.run_once())
         await spin()
         assert door.sent == []
     assert await asyncio.wait_for(run, 5) == 1
@@ -68,9 +67,9 @@ async def test_notifications_wait_for_the_answers_owed(app: App) -> None:
 
 async def test_the_dispatcher_delivers_batch_after_batch_until_none_is_due(app: App) -> None:
     door = Recorder()
-    app.dispatcher.add(door)
-    app.dispatcher.batch = 2
+    app.outbox.add(door)
+    app.outbox.batch = 2
     for n in range(5):
         await say(app, "local:sam", f"log Invoice {n} is late")
-    assert await app.dispatcher.run_once() == 5
+    assert await app.outbox.run_once() == 5
     assert len(door.sent) == 5

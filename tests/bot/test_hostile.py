@@ -22,9 +22,9 @@ from bot import server
 from bot.app import App, create_app
 from bot.settings import Settings
 from storage.models import Event, PainPoint
-from tests.bot.slack.conftest import ORG as SLACK_ORG
-from tests.bot.slack.conftest import SECRET, TOKEN
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.harness import ORG as SLACK_ORG
+from tests.bot.slack.harness import SECRET, TOKEN
 from tests.bot.teams.fake_connector import FakeConnector
 
 text = st.text(max_size=300) | st.sampled_from(["", " ", "log", "log \x00\x07", "show CX-1", "ack CX-1",

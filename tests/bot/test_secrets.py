@@ -11,12 +11,12 @@ from bot import server
 from bot.app import create_app
 from bot.settings import Settings
 from handlers.clock import FixedClock
-from tests.bot.slack.conftest import SECRET, TOKEN, Slack, slack_settings
 from tests.bot.slack.fake_slack import Failure, FakeSlack
-from tests.bot.teams.conftest import ORG as TEAMS_ORG
-from tests.bot.teams.conftest import Teams
+from tests.bot.slack.harness import SECRET, TOKEN, Slack, slack_settings
 from tests.bot.teams.fake_connector import FakeConnector
-from tests.conftest import Database
+from tests.bot.teams.harness import ORG as TEAMS_ORG
+from tests.bot.teams.harness import Teams
+from tests.ledger import Database
 
 PASSWORD = "teams-app-password-value-123"
 
@@ -34,7 +34,7 @@ async def test_no_secret_in_logs_or_replies(database: Database, fake: FakeSlack,
         answers.append(await (await slack.command("U0SAM", "log Invoice is wrong")).text())
         answers.append(await (await slack.command("U0SAM", "log forged", secret="wrong")).text())
         for _ in range(3):
-            await app.dispatcher.run_once()
+            await app.outbox.run_once()
             clock.advance(timedelta(hours=1))
     settings = Settings(DATABASE_URL=database.url, CX_ORG_FILE=str(TEAMS_ORG), MICROSOFT_APP_ID="11111111-aaaa",
                         MICROSOFT_APP_PASSWORD=PASSWORD)

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
-from tests.conftest import ORG, Database
+from tests.ledger import ORG, Database
 
 CXBOT = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).parents[2]
@@ -29,7 +29,8 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_start_without_credentials_is_the_console_demo(tmp_path: Path) -> None:
     typed = "log Refund for order 5521 still missing severity=high\n/as local:dana\nack CX-4\n"
-    result = subprocess.run(check=False, args=[*CXBOT, "start"], input=typed, capture_output=True, text=True, timeout=60,
+    result = subprocess.run(check=False, args=[*CXBOT, "start"], input=typed, capture_output=True, text=True,
+                            timeout=60,
                             cwd=tmp_path, env=env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "No Slack or Teams credentials are set" in result.stdout
@@ -42,7 +43,8 @@ def test_start_without_credentials_is_the_console_demo(tmp_path: Path) -> None:
 def test_invalid_org_file_stops_start_with_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "org.toml"
     bad.write_text('[[departments]]\nkey = "billing"\nname = "Billing"\nowners = ["dana"]\n')
-    result = subprocess.run(check=False, args=[*CXBOT, "migrate"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    result = subprocess.run(check=False, args=[*CXBOT, "migrate"], capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path,
                             env=env(tmp_path, CX_ORG_FILE=str(bad)))
     assert result.returncode != 0
     assert "departments.0.owners: 'dana' is not a person" in result.stderr
@@ -110,7 +112,8 @@ async def test_a_database_outage_gets_a_try_again_reply() -> None:
 
 @pytest.mark.parametrize("command", [["check-org", str(ROOT / "org.example.toml")]])
 def test_check_org(tmp_path: Path, command: list[str]) -> None:
-    result = subprocess.run(check=False, args=[*CXBOT, *command], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    result = subprocess.run(check=False, args=[*CXBOT, *command], capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path,
                             env=env(tmp_path))
     assert result.returncode == 0 and "is valid: 3 departments" in result.stdout
 
@@ -121,16 +124,19 @@ def test_nudge_dry_run_and_digest_preview_from_the_command_line(tmp_path: Path) 
         "log Invoice total wrong severity=critical\n"), capture_output=True, text=True, timeout=60, cwd=tmp_path,
         env=environment)
     assert "Logged CX-1" in seeded.stdout, seeded.stderr
-    dry = subprocess.run(check=False, args=[*CXBOT, "nudge", "--at", "2099-01-05T10:00:00+00:00", "--dry-run"], capture_output=True,
+    dry = subprocess.run(check=False, args=[*CXBOT, "nudge", "--at", "2099-01-05T10:00:00+00:00", "--dry-run"],
+                         capture_output=True,
                          text=True, timeout=60, cwd=tmp_path, env=environment)
     assert dry.returncode == 0, dry.stderr
     assert "Dry run at 2099-01-05T10:00:00+00:00: would send 1 message" in dry.stdout
     assert "nudge to Dana (local:dana): CX-1" in dry.stdout
-    preview = subprocess.run(check=False, args=[*CXBOT, "digest", "--preview", "--week", "2099-W01"], capture_output=True,
+    preview = subprocess.run(check=False, args=[*CXBOT, "digest", "--preview", "--week", "2099-W01"],
+                             capture_output=True,
                              text=True, timeout=60, cwd=tmp_path, env=environment)
     assert preview.returncode == 0, preview.stderr
     assert preview.stdout.startswith("Customer pain, week 1 · 0 in")
-    bad = subprocess.run(check=False, args=[*CXBOT, "nudge", "--at", "yesterday"], capture_output=True, text=True, timeout=60,
+    bad = subprocess.run(check=False, args=[*CXBOT, "nudge", "--at", "yesterday"], capture_output=True, text=True,
+                         timeout=60,
                          cwd=tmp_path, env=environment)
     assert bad.returncode == 2 and "is not an ISO time" in bad.stderr
 

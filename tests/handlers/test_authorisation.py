@@ -5,7 +5,7 @@ import pytest
 
 from bot.app import App
 from handlers.base import Actor, Command
-from tests.conftest import snapshot
+from tests.ledger import snapshot
 
 # who is who in tests/org.toml: Billing's owner dana and rep ana; Onboarding's owner lee; admin cora; leader leo
 ROLES = {

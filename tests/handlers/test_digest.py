@@ -9,7 +9,7 @@ from bot.app import App
 from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
 from storage import outbox
-from tests.conftest import message, say
+from tests.ledger import message, say
 
 SYSTEM = Actor(identity="system:scheduler")
 

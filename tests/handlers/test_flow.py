@@ -10,7 +10,7 @@ from bot.app import App
 from handlers.base import Actor, Command
 from handlers.clock import FixedClock
 from storage.models import Affected, Event, PainPoint
-from tests.conftest import outbox_for, say
+from tests.ledger import outbox_for, say
 
 
 async def item(app: App, number: int) -> PainPoint:

@@ -9,7 +9,7 @@ from bot.app import App
 from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
 from storage.models import Nudge, OutboxMessage
-from tests.conftest import say
+from tests.ledger import say
 
 SCHEDULER = Actor(identity="system:scheduler")
 

@@ -11,7 +11,7 @@ from handlers import org_file
 from handlers.org import OrgFileError, load_org
 from storage import people
 from storage.models import Department, Member, Person
-from tests.conftest import say
+from tests.ledger import say
 
 ROOT = Path(__file__).parents[2]
 

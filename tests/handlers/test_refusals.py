@@ -5,7 +5,7 @@ import pytest
 
 from bot.app import App
 from handlers.base import Actor, Command
-from tests.conftest import message, say, snapshot
+from tests.ledger import message, say, snapshot
 
 BAD_LOGS = [
     ("log", "summary is empty"),

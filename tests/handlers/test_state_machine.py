@@ -18,7 +18,7 @@ from bot.settings import Settings
 from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
 from storage.models import Affected, Event, PainPoint
-from tests.conftest import ORG
+from tests.ledger import ORG
 
 PEOPLE = ["local:sam", "local:dana", "local:ana", "local:lee", "local:cora", "local:leo"]
 BILLING = {"local:dana", "local:ana"}

@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.settings import Settings
 from storage.models import Event, InboxRequest, OutboxMessage, PainPoint
-from tests.bot.slack.conftest import ORG, SECRET, TOKEN
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.conftest import PG_URL, Database
+from tests.bot.slack.harness import ORG, SECRET, TOKEN
+from tests.ledger import PG_URL, Database
 
 ROOT = Path(__file__).parents[2]
 REQUESTS = 240

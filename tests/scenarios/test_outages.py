@@ -15,7 +15,7 @@ from bot.settings import Settings
 from handlers.base import Actor, Command
 from handlers.clock import FixedClock
 from storage.models import Event, OutboxMessage, PainPoint
-from tests.conftest import ORG, PG_URL, Database
+from tests.ledger import ORG, PG_URL, Database
 
 
 class Proxy:

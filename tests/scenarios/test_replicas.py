@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from handlers.clock import FixedClock
 from storage.models import DigestSent, Nudge, OutboxMessage
-from tests.conftest import ORG, PG_URL, Database, say
+from tests.ledger import ORG, PG_URL, Database, say
 
 ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")

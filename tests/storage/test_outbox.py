@@ -2,66 +2,49 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.app import App
-from bot.dispatcher import DeliveryFailed, Dispatcher
+from bot.outbox import Outbox, SendFailed
 from handlers.clock import FixedClock
 from storage import outbox
-from storage.models import OutboxMessage
-from tests.conftest import outbox_for, say
-
-
-@dataclass
-class Recorder:
-    """A door that records what it delivers and fails as told."""
-
-    prefixes: tuple[str, ...] = ("local:",)
-    sent: list[tuple[int, str]] = field(default_factory=list)
-    failures: list[DeliveryFailed] = field(default_factory=list)
-
-    async def deliver(self, message: OutboxMessage) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-        await asyncio.sleep(0)  # let other dispatchers interleave
-        self.sent.append((message.id, message.recipient))
+from tests.ledger import Recorder, outbox_for, say
 
 
 async def test_delivers_once(app: App) -> None:
     door = Recorder()
-    app.dispatcher.add(door)
+    app.outbox.add(door)
     await say(app, "local:sam", "log Invoice is late")
-    assert await app.dispatcher.run_once() == 1
-    assert await app.dispatcher.run_once() == 0
+    assert await app.outbox.run_once() == 1
+    assert await app.outbox.run_once() == 0
     assert door.sent == [(1, "local:dana")]
     [row] = await outbox_for(app, "local:dana")
     assert (row.status, row.attempts) == ("delivered", 1)
 
 
 async def test_transient_failures_back_off_then_deliver(app: App, clock: FixedClock) -> None:
-    door = Recorder(failures=[DeliveryFailed("timeout"), DeliveryFailed("rate limited", retry_after=90)])
-    app.dispatcher.add(door)
+    door = Recorder(failures=[SendFailed("timeout"), SendFailed("rate limited", retry_after=90)])
+    app.outbox.add(door)
     await say(app, "local:sam", "log Invoice is late")
-    assert await app.dispatcher.run_once() == 0
+    assert await app.outbox.run_once() == 0
     clock.advance(timedelta(seconds=29))
-    assert await app.dispatcher.run_once() == 0  # backing off for 30 s
+    assert await app.outbox.run_once() == 0  # backing off for 30 s
     clock.advance(timedelta(seconds=1))
-    assert await app.dispatcher.run_once() == 0  # second failure asks for 90 s
+    assert await app.outbox.run_once() == 0  # second failure asks for 90 s
     [row] = await outbox_for(app, "local:dana")
     assert (row.status, row.last_error, row.attempts) == ("pending", "rate limited", 2)
     clock.advance(timedelta(seconds=90))
-    assert await app.dispatcher.run_once() == 1
+    assert await app.outbox.run_once() == 1
     assert door.sent == [(1, "local:dana")]
 
 
 async def test_permanent_failure_is_recorded_and_not_retried(app: App, clock: FixedClock) -> None:
-    door = Recorder(failures=[DeliveryFailed("user_not_found", permanent=True)])
-    app.dispatcher.add(door)
+    door = Recorder(failures=[SendFailed("user_not_found", permanent=True)])
+    app.outbox.add(door)
     await say(app, "local:sam", "log Invoice is late")
-    await app.dispatcher.run_once()
+    await app.outbox.run_once()
     clock.advance(timedelta(days=1))
-    assert await app.dispatcher.run_once() == 0
+    assert await app.outbox.run_once() == 0
     async with app.db.transaction() as session:
         [stuck] = await outbox.listing(session=session, status="failed")
     assert (stuck.recipient, stuck.last_error) == ("local:dana", "user_not_found")
@@ -69,12 +52,12 @@ async def test_permanent_failure_is_recorded_and_not_retried(app: App, clock: Fi
 
 
 async def test_gives_up_after_max_attempts(app: App, clock: FixedClock) -> None:
-    door = Recorder(failures=[DeliveryFailed("500") for _ in range(3)])
-    app.dispatcher.add(door)
-    app.dispatcher.max_attempts = 3
+    door = Recorder(failures=[SendFailed("500") for _ in range(3)])
+    app.outbox.add(door)
+    app.outbox.max_attempts = 3
     await say(app, "local:sam", "log Invoice is late")
     for _ in range(4):
-        await app.dispatcher.run_once()
+        await app.outbox.run_once()
         clock.advance(timedelta(hours=1))
     [row] = await outbox_for(app, "local:dana")
     assert (row.status, row.attempts) == ("failed", 3)
@@ -82,9 +65,9 @@ async def test_gives_up_after_max_attempts(app: App, clock: FixedClock) -> None:
 
 async def test_messages_for_doors_that_are_off_wait(app: App) -> None:
     door = Recorder(prefixes=("slack:",))
-    app.dispatcher.add(door)
+    app.outbox.add(door)
     await say(app, "local:sam", "log Invoice is late")
-    assert await app.dispatcher.run_once() == 0
+    assert await app.outbox.run_once() == 0
     [row] = await outbox_for(app, "local:dana")
     assert (row.status, row.attempts) == ("pending", 0)
 
@@ -93,10 +76,10 @@ async def test_two_dispatchers_never_send_the_same_message(app: App) -> None:
     for n in range(30):
         await say(app, "local:sam", f"log Invoice number {n} is late")
     first, second = Recorder(), Recorder()
-    one = Dispatcher(db=app.db, clock=app.clock, report_unreachable=app.dispatcher.report_unreachable,
-                     deliverers=[first], batch=7)
-    two = Dispatcher(db=app.db, clock=app.clock, report_unreachable=app.dispatcher.report_unreachable,
-                     deliverers=[second], batch=7)
+    one = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable,
+                     senders=[first], batch=7)
+    two = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable,
+                     senders=[second], batch=7)
     for _ in range(6):
         await asyncio.gather(one.run_once(), two.run_once())
     sent = first.sent + second.sent
@@ -111,8 +94,8 @@ async def test_claimed_message_is_retried_after_its_lease_when_a_sender_dies(app
                                      lease=timedelta(minutes=2))
     assert len(claimed) == 1
     door = Recorder()
-    app.dispatcher.add(door)
-    assert await app.dispatcher.run_once() == 0  # still leased to the dead process
+    app.outbox.add(door)
+    assert await app.outbox.run_once() == 0  # still leased to the dead process
     clock.advance(timedelta(minutes=2))
-    assert await app.dispatcher.run_once() == 1
+    assert await app.outbox.run_once() == 1
     assert door.sent == [(1, "local:dana")]

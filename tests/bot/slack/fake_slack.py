@@ -90,7 +90,8 @@ class FakeSlack:
         if method == "users.lookupByEmail":
             for uid, user in USERS.items():
                 if user.get("email") == args.get("email"):
-                    return {"user": {"id": uid, "team_id": "T0ACME", "name": user["name"], "real_name": user["real_name"],
+                    return {"user": {"id": uid, "team_id": "T0ACME", "name": user["name"],
+                                     "real_name": user["real_name"],
                                      "tz": user["tz"], "profile": {"real_name": user["real_name"]}}}
             raise web.HTTPOk(text=json.dumps({"ok": False, "error": "users_not_found"}),
                              content_type="application/json")

@@ -11,11 +11,9 @@ from bot import server
 from bot.app import App, create_app
 from handlers.clock import FixedClock
 from storage.models import InboxRequest, PainPoint
-from tests.bot.slack.conftest import Slack, slack_settings
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.test_reactions import reaction, said
-from tests.bot.slack.test_safety import count
-from tests.conftest import Database
+from tests.bot.slack.harness import Slack, count, reaction, said, slack_settings
+from tests.ledger import Database
 
 
 @pytest.fixture

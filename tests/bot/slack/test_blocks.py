@@ -5,7 +5,6 @@ slack_sdk's block models validate on to_dict(); what they do not count (a messag
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,17 +13,9 @@ from slack_sdk.models.views import View
 
 from bot.app import App
 from handlers import actions as catalogue
-from handlers.base import Actor, Command, Outcome
-from handlers.clock import FixedClock
+from handlers.base import Actor, Command
 from messages.render import SlackRenderer
-from tests.conftest import say
-
-TEXTS = {
-    "short": ("Bad", "x", "A"),
-    "long": ("S" * 200, "D" * 4000, "C" * 200),
-    "hostile": ("<!channel> & <@U1> *bold* `code` \"quotes\" \\ back" + "é" * 20 + " <https://x|y>",
-                "```\n</script>{\"blocks\": []}\n```" + "& < >" * 500, "<!here>|"),
-}
+from tests.ledger import TEXTS, everything, say
 
 
 def check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
@@ -38,46 +29,6 @@ def check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
                 assert len(block[key]["text"]) <= 3000
         for field in block.get("fields", []):
             assert len(field["text"]) <= 2000
-
-
-async def everything(app: App, summary: str, details: str, customer: str) -> list[tuple[str, dict[str, Any]]]:
-    """Walk an item through every action, collecting what each reply and notice carries."""
-    rendered: list[tuple[str, dict[str, Any]]] = []
-
-    async def run(who: str, action: str, ref: str | None = None, **fields: str) -> Outcome:
-        outcome = await app.run(Command(actor=Actor(identity=who), action=action, ref=ref, fields=fields))
-        rendered.extend((r.template, r.data) for r in outcome.replies)
-        rendered.extend((n.template, n.data) for n in outcome.notices)
-        return outcome
-
-    await run("local:sam", "log", summary=summary, details=details, customer=customer, severity="high", department="billing",
-              source="https://acme.slack.com/archives/C1/p1|<!channel>")
-    await run("local:sam", "log", summary=summary, details=details, department="billing")
-    await run("local:lee", "metoo", "CX-1", customer=customer)
-    await run("local:dana", "ack", "CX-1")
-    await run("local:dana", "ack", "CX-1")
-    await run("local:lee", "comment", "CX-1", text=details)
-    await run("local:dana", "snooze", "CX-1", until="2d")
-    await run("local:dana", "assign", "CX-1", to="onboarding", note=details[:2000])
-    await run("local:cora", "assign", "CX-1", to="billing")
-    await run("local:dana", "duplicate", "CX-2", of="CX-1")
-    await run("local:dana", "resolve", "CX-1", note=details, cause=details[:2000])
-    await run("local:sam", "fixed", "CX-1")
-    await run("local:sam", "reopen", "CX-1", reason=details[:2000])
-    await run("local:dana", "decline", "CX-1", reason=details[:2000])
-    for action in ("show", "mine", "home", "form", "stats", "departments", "overdue", "help"):
-        await run("local:dana", action, "CX-1")
-    await run("local:dana", "resolve", "CX-999", note="x")
-    await run("local:dana", "check", "CX-1", verb="reopen")
-    await run("local:sam", "log", summary=summary, details=details, department="billing", severity="critical")
-    clock = app.clock
-    assert isinstance(clock, FixedClock)
-    for _ in range(3):  # three working days overdue: the owner, then the lead too
-        clock.advance(timedelta(days=1))
-        await run("system:scheduler", "nudge")
-    await run("system:scheduler", "digest", week="2026-W48")
-    await run("system:scheduler", "digest_send", week="2026-W48")
-    return rendered
 
 
 @pytest.mark.parametrize("kind", sorted(TEXTS))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import Event, OutboxMessage, PainPoint, Person
-from tests.bot.slack.conftest import Slack
+from tests.bot.slack.harness import Slack
 
 
 async def ledger(slack: Slack) -> list[PainPoint]:
@@ -34,7 +34,7 @@ async def test_log_acknowledge_resolve_and_the_reporter_hears_back(slack: Slack)
     [item] = await ledger(slack)
     assert (item.owner, item.reporter, item.status) == ("slack:U0DANA", "slack:U0SAM", "open")
     # the owner's DM goes out through the outbox
-    assert await slack.app.dispatcher.run_once() == 1
+    assert await slack.app.outbox.run_once() == 1
     [dm] = fake.called("chat.postMessage")
     assert dm["channel"] == "U0DANA"
     assert [e["action_id"] for e in dm["blocks"][-1]["elements"]] == [
@@ -60,7 +60,7 @@ async def test_log_acknowledge_resolve_and_the_reporter_hears_back(slack: Slack)
     assert await actions(slack, 1) == ["create", "acknowledge", "resolve"]
     assert len(fake.called("chat.update")) == 2
     # the reporter hears back, with "did this fix it?"
-    await slack.app.dispatcher.run_once()
+    await slack.app.outbox.run_once()
     to_sam = [c for c in fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
     assert [("acknowledged" in c["text"], "resolved" in c["text"]) for c in to_sam] == [(True, False),
                                                                                          (False, True)]
@@ -80,7 +80,7 @@ async def test_profiles_are_learnt_once_with_time_zone(slack: Slack) -> None:
 async def test_email_named_rep_is_looked_up_once(slack: Slack) -> None:
     await slack.command("U0SAM", "log Refund missing for order 77 dept=billing")
     await slack.command("U0DANA", "assign CX-1 to ana@example.com")
-    await slack.app.dispatcher.run_once()
+    await slack.app.outbox.run_once()
     assert [c["email"] for c in slack.fake.called("users.lookupByEmail")] == ["ana@example.com"]
     assert any(c["channel"] == "U0ANA" for c in slack.fake.called("chat.postMessage"))
     # Ana, now known as slack:U0ANA, may act as Billing's rep
@@ -155,16 +155,16 @@ async def test_notifications_wait_in_the_outbox_through_slack_failures(slack: Sl
     fake.fail("chat.postMessage", Failure(status=429, headers={"Retry-After": "0"}),
               Failure(status=429, headers={"Retry-After": "120"}), Failure(status=500))
     await slack.command("U0SAM", "log Invoice is late")
-    assert await slack.app.dispatcher.run_once() == 0  # 429 retried once by slack_sdk, then 429 again
+    assert await slack.app.outbox.run_once() == 0  # 429 retried once by slack_sdk, then 429 again
     async with slack.app.db.transaction() as session:
         [row] = list(await session.scalars(select(OutboxMessage)))
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.next_attempt_at == slack.app.clock.now() + timedelta(seconds=120)
     slack.app.clock.advance(timedelta(seconds=120))  # type: ignore[attr-defined]
-    assert await slack.app.dispatcher.run_once() == 0  # 500: back off
+    assert await slack.app.outbox.run_once() == 0  # 500: back off
     slack.app.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
-    assert await slack.app.dispatcher.run_once() == 1
-    assert await slack.app.dispatcher.run_once() == 0
+    assert await slack.app.outbox.run_once() == 1
+    assert await slack.app.outbox.run_once() == 0
     delivered = [c for c in fake.called("chat.postMessage") if c["channel"] == "U0DANA"]
     assert len(delivered) == 4  # three refused attempts, one delivery: the owner sees it once
 
@@ -176,9 +176,9 @@ async def test_permanent_slack_errors_are_recorded_not_retried(slack: Slack) -> 
 
     slack.fake.fail("chat.postMessage", Failure(error="user_not_found"))
     await slack.command("U0SAM", "log Invoice is late")
-    await slack.app.dispatcher.run_once()
+    await slack.app.outbox.run_once()
     slack.app.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
-    assert await slack.app.dispatcher.run_once() == 1  # only the admins' report goes out: Dana's is not retried
+    assert await slack.app.outbox.run_once() == 1  # only the admins' report goes out: Dana's is not retried
     async with slack.app.db.transaction() as session:
         rows = {r.template: r for r in await session.scalars(select(OutboxMessage))}
     assert (rows["assignment"].status, rows["assignment"].last_error) == ("failed", "user_not_found")

@@ -6,22 +6,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from storage.models import Affected, InboxRequest, PainPoint
-from tests.bot.slack.conftest import Slack
 from tests.bot.slack.fake_slack import Failure
-from tests.bot.slack.test_safety import count
-
-TS = "1700000000.000100"
-PERMALINK = f"https://acme.slack.com/archives/C0SUPPORT/p{TS}"
-
-
-def reaction(user: str, emoji: str = "rotating_light", *, ts: str = TS, kind: str = "message") -> dict[str, object]:
-    return {"type": "reaction_added", "user": user, "reaction": emoji, "item_user": "U0LEE",
-            "item": {"type": kind, "channel": "C0SUPPORT", "ts": ts}, "event_ts": "1700000001.000200"}
-
-
-def said(slack: Slack, text: str, *, ts: str = TS, thread_ts: str | None = None) -> None:
-    slack.fake.messages[("C0SUPPORT", ts)] = {"type": "message", "user": "U0LEE", "text": text, "ts": ts,
-                                              **({"thread_ts": thread_ts} if thread_ts else {})}
+from tests.bot.slack.harness import PERMALINK, TS, Slack, count, reaction, said
 
 
 async def items(slack: Slack) -> list[PainPoint]:
@@ -41,7 +27,7 @@ async def test_the_reaction_logs_the_message_with_its_text_and_link(slack: Slack
     assert (item.reporter, item.owner) == ("slack:U0SAM", "slack:U0DANA")  # routed by "invoice" to Billing
     [told] = slack.fake.called("chat.postEphemeral")
     assert (told["channel"], told["user"]) == ("C0SUPPORT", "U0SAM") and "CX-1" in told["text"]
-    await slack.app.dispatcher.run_once()
+    await slack.app.outbox.run_once()
     [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0DANA"]
     assert "CX-1" in dm["text"] and "<!here>" not in str(dm)  # nobody is pinged by the logged text
     async with slack.app.db.transaction() as session:

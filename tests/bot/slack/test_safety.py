@@ -4,15 +4,10 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.models import Event, InboundDelivery, PainPoint
-from tests.bot.slack.conftest import Slack
-
-
-async def count(slack: Slack, table: type) -> int:
-    async with slack.app.db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+from tests.bot.slack.harness import Slack, count
 
 
 async def test_forged_signature_is_refused_and_changes_nothing(slack: Slack) -> None:
@@ -100,7 +95,7 @@ async def test_unknown_input_gets_help(slack: Slack) -> None:
 async def test_hostile_text_never_pings_or_links(slack: Slack) -> None:
     summary = "<!channel> <!here> <!everyone> <@U0CXO> <https://evil.example|click> & more"
     await slack.command("U0SAM", f"log {summary} dept=billing")
-    await slack.app.dispatcher.run_once()
+    await slack.app.outbox.run_once()
     [dm] = slack.fake.called("chat.postMessage")
     posted = json.dumps(dm["blocks"]) + dm["text"]
     for dangerous in ("<!channel>", "<!here>", "<!everyone>", "<@U0CXO>", "<https://evil"):
@@ -113,8 +108,6 @@ async def test_hostile_text_never_pings_or_links(slack: Slack) -> None:
 
 async def test_a_request_accepted_by_a_process_that_died_is_finished_once(slack: Slack) -> None:
     from datetime import timedelta
-
-    from sqlalchemy import select
 
     from storage.models import InboxRequest
 
@@ -145,7 +138,7 @@ async def test_user_text_is_escaped_once_in_every_message_not_twice(slack: Slack
     await slack.command("U0SAM", "mine")
     mine = slack.answers("U0SAM")[-1]
     assert "R&amp;D's &lt;b&gt;export&lt;/b&gt;" in mine["text"]
-    await slack.app.dispatcher.run_once()
+    await slack.app.outbox.run_once()
     [dm] = slack.fake.called("chat.postMessage")
     for shown in (mine["text"], json.dumps(mine["blocks"]), dm["text"], json.dumps(dm["blocks"])):
         assert "&amp;amp;" not in shown and "&amp;lt;" not in shown and "&amp;gt;" not in shown, shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import ConversationRef, PainPoint
-from tests.bot.teams.conftest import Teams, cards, valid_card
+from tests.bot.teams.harness import Teams, cards, valid_card
 
 
 async def items(teams: Teams) -> list[PainPoint]:
@@ -23,7 +23,7 @@ async def test_log_ack_resolve_and_the_reporter_hears_back(teams: Teams) -> None
     valid_card(confirmation)
     assert "Logged CX-1" in str(confirmation)
     # the owner's card goes out proactively, into Dana's personal chat
-    assert await teams.app.dispatcher.run_once() == 1
+    assert await teams.app.outbox.run_once() == 1
     [owner_card] = [b for b in connector.sent("send") if "personal-dana" in str(b.get("conversation"))]
     card = cards(owner_card)[0]
     valid_card(card)
@@ -38,7 +38,7 @@ async def test_log_ack_resolve_and_the_reporter_hears_back(teams: Teams) -> None
                        reply_to="card-42")
     [item] = await items(teams)
     assert (item.status, item.resolution_note) == ("resolved", "Refunded the duplicate charge")
-    await teams.app.dispatcher.run_once()
+    await teams.app.outbox.run_once()
     to_sam = [b for b in connector.sent("send") if "personal-sam" in str(b.get("conversation"))]
     assert "Refunded the duplicate charge" in str(to_sam[-1])
     assert [a["title"] for a in cards(to_sam[-1])[0]["actions"]] == ["Yes", "No, reopen"]
@@ -66,7 +66,8 @@ async def test_bare_log_answers_with_the_form_and_errors_sit_beside_the_field(te
 async def test_mention_in_a_channel_is_stripped(teams: Teams) -> None:
     mention = {"type": "mention", "text": "<at>cxbot</at>", "mentioned": {"id": "28:bot", "name": "cxbot"}}
     await teams.post(teams.activity("sam", text="<at>cxbot</at> log Refund missing for order 77", personal=False,
-                                    conversation="19:general@thread.tacv2;messageid=1", channel="19:general@thread.tacv2",
+                                    conversation="19:general@thread.tacv2;messageid=1",
+                                    channel="19:general@thread.tacv2",
                                     entities=[mention]))
     [item] = await items(teams)
     assert item.summary == "Refund missing for order 77"

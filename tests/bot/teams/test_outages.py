@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from storage.models import OutboxMessage
-from tests.bot.teams.conftest import Teams
+from tests.bot.teams.harness import Teams
 
 
 async def test_teams_connector_failures_are_retried_then_delivered_once(teams: Teams) -> None:
@@ -17,13 +17,13 @@ async def test_teams_connector_failures_are_retried_then_delivered_once(teams: T
     clock = teams.app.clock
     assert isinstance(clock, FixedClock)
     teams.connector.failures.extend([500, 429])
-    assert await teams.app.dispatcher.run_once() == 0
+    assert await teams.app.outbox.run_once() == 0
     clock.advance(timedelta(minutes=1))
-    assert await teams.app.dispatcher.run_once() == 0
+    assert await teams.app.outbox.run_once() == 0
     clock.advance(timedelta(minutes=5))
-    assert await teams.app.dispatcher.run_once() == 1
+    assert await teams.app.outbox.run_once() == 1
     clock.advance(timedelta(hours=1))
-    assert await teams.app.dispatcher.run_once() == 0
+    assert await teams.app.outbox.run_once() == 0
     delivered = [b for k, c, b in teams.connector.calls if k == "send" and "personal-dana" in c]
     assert len(delivered) == 3  # two refused attempts, one delivery
 
@@ -32,7 +32,7 @@ async def test_teams_permanent_failure_is_recorded(teams: Teams) -> None:
     await teams.say("dana", "mine")
     await teams.say("sam", "log Invoice is wrong")
     teams.connector.failures.append(403)
-    await teams.app.dispatcher.run_once()
+    await teams.app.outbox.run_once()
     async with teams.app.db.transaction() as session:
         row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "teams:aad-dana"))).one()
     assert row.status == "failed" and "403" in (row.last_error or "")

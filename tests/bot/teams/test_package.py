@@ -19,7 +19,8 @@ def size(data: bytes) -> tuple[int, int]:
 
 def test_teams_package_builds(tmp_path: Path) -> None:
     out = tmp_path / "app.zip"
-    result = subprocess.run(check=False, args=[sys.executable, "-m", "bot.cli", "teams-package", "--app-id", APP_ID, "--host",
+    result = subprocess.run(check=False, args=[sys.executable, "-m", "bot.cli", "teams-package", "--app-id", APP_ID,
+                                               "--host",
                              "cx.example.com", "--out", str(out)], capture_output=True, text=True, timeout=60,
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr
@@ -37,6 +38,7 @@ def test_teams_package_builds(tmp_path: Path) -> None:
 
 
 def test_teams_package_needs_an_app_id(tmp_path: Path) -> None:
-    result = subprocess.run(check=False, args=[sys.executable, "-m", "bot.cli", "teams-package", "--app-id", "nope", "--out",
+    result = subprocess.run(check=False, args=[sys.executable, "-m", "bot.cli", "teams-package", "--app-id", "nope",
+                                               "--out",
                              str(tmp_path / "x.zip")], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode != 0 and "is not a Microsoft app id" in result.stderr

@@ -12,10 +12,9 @@ from bot.app import create_app
 from messages.render import TeamsRenderer
 from storage import outbox
 from storage.models import Event, PainPoint
-from tests.bot.slack.test_blocks import TEXTS, everything
-from tests.bot.teams.conftest import ORG, Teams, cards, valid_card
 from tests.bot.teams.fake_connector import FakeConnector
-from tests.conftest import Database
+from tests.bot.teams.harness import ORG, Teams, cards, valid_card
+from tests.ledger import TEXTS, Database, everything
 
 
 async def count(teams: Teams, table: type) -> int:
@@ -95,7 +94,7 @@ async def test_unknown_input_gets_help(teams: Teams) -> None:
 async def test_hostile_text_is_escaped_in_cards(teams: Teams) -> None:
     await teams.say("dana", "mine")
     await teams.say("sam", 'log [click me](https://evil.example) **urgent** <at>Everyone</at> "}]} dept=billing')
-    await teams.app.dispatcher.run_once()
+    await teams.app.outbox.run_once()
     [owner] = [b for b in teams.connector.sent("send") if "personal-dana" in str(b.get("conversation"))]
     card = cards(owner)[0]
     valid_card(card)
@@ -107,8 +106,8 @@ async def test_hostile_text_is_escaped_in_cards(teams: Teams) -> None:
 async def test_someone_the_bot_cannot_reach_is_reported_to_the_admins(teams: Teams) -> None:
     await teams.say("admin", "mine")  # the admin has opened the bot
     await teams.say("sam", "log Refund missing for order 77")  # Dana owns it but never opened the bot
-    await teams.app.dispatcher.run_once()
-    await teams.app.dispatcher.run_once()
+    await teams.app.outbox.run_once()
+    await teams.app.outbox.run_once()
     async with teams.app.db.transaction() as session:
         rows = await outbox.listing(session=session)
     failed = [r for r in rows if r.status == "failed"]
@@ -122,7 +121,7 @@ async def test_a_person_seen_in_a_team_gets_a_new_one_to_one_chat(teams: Teams) 
     await teams.post(teams.activity("dana", text="mine", personal=False, conversation="19:billing@thread.tacv2",
                                     channel="19:billing@thread.tacv2"))
     await teams.say("sam", "log Refund missing for order 77")
-    assert await teams.app.dispatcher.run_once() == 1
+    assert await teams.app.outbox.run_once() == 1
     [created] = teams.connector.sent("create")
     assert created["members"] == [{"id": "29:dana"}]
     assert created["channelData"] == {"tenant": {"id": "tenant-acme"}}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
-from bot.dispatcher import DeliveryFailed
+from bot.outbox import SendFailed
 from bot.teams.door import TeamsDoor
 from bot.zones import zone_of
 from handlers.base import Actor, Command
@@ -22,13 +22,13 @@ log = logging.getLogger(__name__)
 SYSTEM = Actor(identity="system:teams")
 
 
-class TeamsDelivery:
+class TeamsSender:
     prefixes = ("teams:", "teams-channel:")
 
     def __init__(self, app: App, door: TeamsDoor) -> None:
         self.app, self.door = app, door
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> None:
         recipient = message.recipient
         async with self.app.db.transaction() as session:
             ref = await conversations.get(session=session, key=recipient)
@@ -40,7 +40,7 @@ class TeamsDelivery:
         try:
             if recipient.startswith("teams-channel:"):
                 if ref is None:
-                    raise DeliveryFailed("the bot has not been added to that Teams channel yet", permanent=True)
+                    raise SendFailed("the bot has not been added to that Teams channel yet", permanent=True)
                 await self.continue_in(ref, activity, channel=recipient.split(":", 1)[1])
             elif ref is not None and ref.personal:
                 await self.continue_in(ref, activity)
@@ -48,14 +48,14 @@ class TeamsDelivery:
                 service_url = ref.service_url or (fallback.service_url if fallback else None) or ""
                 await self.open_chat(recipient, ref, service_url, activity)
             else:
-                raise DeliveryFailed("no Teams conversation with this person yet (they have not opened the bot);"
+                raise SendFailed("no Teams conversation with this person yet (they have not opened the bot);"
                                      " reported to the admins", unreachable=True)
-        except DeliveryFailed:
+        except SendFailed:
             raise
         except Exception as error:  # sorted into retry / give up by status
             status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status", None)
             permanent = status in (400, 403, 404)
-            raise DeliveryFailed(f"Teams connector: {type(error).__name__} {status or ''}".strip(),
+            raise SendFailed(f"Teams connector: {type(error).__name__} {status or ''}".strip(),
                                  permanent=permanent) from error
 
     async def continue_in(self, ref: ConversationRef, activity: Any, channel: str | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The outbox dispatcher: claims due notifications, hands each to the door that can reach its recipient."""
+"""Sending the outbox: claim due notifications, hand each to the sender of the platform that reaches its
+recipient, record what happened (sent, retry later, failed for good)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,8 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
-class DeliveryFailed(Exception):
-    """A delivery that did not happen; `permanent` ones are recorded and never retried."""
+class SendFailed(Exception):
+    """A send that did not happen; `permanent` ones are recorded and never retried."""
 
     def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None,
                  unreachable: bool = False) -> None:
@@ -26,13 +27,13 @@ class DeliveryFailed(Exception):
         self.unreachable = unreachable  # the person cannot be reached on that platform: the admins must hear
 
 
-class Deliverer(Protocol):
+class Sender(Protocol):
     @property
     def prefixes(self) -> tuple[str, ...]:
         """The recipient prefixes this door can reach, e.g. ("local:",)."""
 
 
-    async def deliver(self, message: OutboxMessage) -> None: ...
+    async def send(self, message: OutboxMessage) -> None: ...
 
 
 def backoff(attempts: int) -> timedelta:
@@ -41,22 +42,22 @@ def backoff(attempts: int) -> timedelta:
 
 
 @dataclass
-class Dispatcher:
+class Outbox:
     db: Database
     clock: Clock
     # told when a recipient cannot be reached at all, so that someone can act (the admins, by default)
     report_unreachable: Callable[[OutboxMessage], Awaitable[None]]
-    # awaited before each delivery with the time the run started (event-loop time): lets requests be
+    # awaited before each send with the time the run started (event-loop time): lets requests be
     # answered first
     yield_to: Callable[[float], Awaitable[None]] | None = None
     lease: timedelta = timedelta(minutes=2)
-    deliverers: list[Deliverer] = field(default_factory=list)
+    senders: list[Sender] = field(default_factory=list)
     max_attempts: int = 8
     batch: int = 50
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    def add(self, deliverer: Deliverer) -> None:
-        self.deliverers.append(deliverer)
+    def add(self, sender: Sender) -> None:
+        self.senders.append(sender)
 
     def soon(self) -> None:
         """Run now, in the background, instead of waiting for the next tick.
@@ -75,7 +76,7 @@ class Dispatcher:
         try:
             await self.run_once()
         except Exception:  # the scheduler's next tick retries; never crash a request over it
-            log.exception("prompt outbox delivery failed")
+            log.exception("sending the outbox promptly failed")
 
     async def close(self) -> None:
         """Let background runs finish (a few seconds at most); what they had not sent stays in the outbox."""
@@ -85,12 +86,12 @@ class Dispatcher:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    def route(self, recipient: str) -> Deliverer | None:
-        return next((d for d in self.deliverers if recipient.startswith(d.prefixes)), None)
+    def route(self, recipient: str) -> Sender | None:
+        return next((d for d in self.senders if recipient.startswith(d.prefixes)), None)
 
     async def run_once(self) -> int:
         """Deliver what is due now, a batch at a time until none is left; returns how many were delivered."""
-        prefixes = tuple(p for d in self.deliverers for p in d.prefixes)
+        prefixes = tuple(p for d in self.senders for p in d.prefixes)
         sent = 0
         started = asyncio.get_running_loop().time()
         while True:
@@ -105,22 +106,22 @@ class Dispatcher:
                 return sent
 
     async def _deliver(self, message: OutboxMessage) -> int:
-        deliverer = self.route(message.recipient)
-        assert deliverer is not None  # claim() only takes messages some deliverer can reach
+        sender = self.route(message.recipient)
+        assert sender is not None  # claim() only takes messages some sender can reach
         try:
-            await deliverer.deliver(message)
-        except DeliveryFailed as failure:
+            await sender.send(message)
+        except SendFailed as failure:
             await self._failed(message, failure)
             return 0
         except Exception as error:  # any unexpected failure is retried, and logged with context
             log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
-            await self._failed(message, DeliveryFailed(f"{type(error).__name__}: {error}"))
+            await self._failed(message, SendFailed(f"{type(error).__name__}: {error}"))
             return 0
         async with self.db.transaction() as session:
             await outbox.delivered(session=session, message_id=message.id, at=self.clock.now())
         return 1
 
-    async def _failed(self, message: OutboxMessage, failure: DeliveryFailed) -> None:
+    async def _failed(self, message: OutboxMessage, failure: SendFailed) -> None:
         if failure.unreachable and message.template != "unreachable":
             await self.report_unreachable(message)  # never a report about a report
         now = self.clock.now()

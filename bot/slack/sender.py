@@ -9,7 +9,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dispatcher import DeliveryFailed
+from bot.outbox import SendFailed
 from bot.zones import zone_of
 from handlers.base import Actor, Command
 from messages.render import SlackRenderer
@@ -29,7 +29,7 @@ PERMANENT = {"channel_not_found", "user_not_found", "users_not_found", "not_in_c
 UNREACHABLE = {"user_not_found", "users_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"}
 
 
-def failure(error: Exception) -> DeliveryFailed:
+def failure(error: Exception) -> SendFailed:
     """Sort a Web API failure into 'try again later' and 'give up, and say why'."""
     if isinstance(error, SlackApiError):
         response = error.response
@@ -37,16 +37,16 @@ def failure(error: Exception) -> DeliveryFailed:
         if response.status_code == 429 or code == "ratelimited":
             retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
             wait = float(retry_after[0] if isinstance(retry_after, list) else retry_after or 30)
-            return DeliveryFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1))
+            return SendFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1))
         if response.status_code >= 500:
-            return DeliveryFailed(f"Slack answered {response.status_code}")
-        return DeliveryFailed(code, permanent=code in PERMANENT, unreachable=code in UNREACHABLE)
+            return SendFailed(f"Slack answered {response.status_code}")
+        return SendFailed(code, permanent=code in PERMANENT, unreachable=code in UNREACHABLE)
     if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
-        return DeliveryFailed(f"could not reach Slack: {type(error).__name__}")
-    return DeliveryFailed(f"{type(error).__name__}: {error}")
+        return SendFailed(f"could not reach Slack: {type(error).__name__}")
+    return SendFailed(f"{type(error).__name__}: {error}")
 
 
-class SlackDelivery:
+class SlackSender:
     prefixes = ("slack:", "slack-channel:", "email:")
 
     def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
@@ -73,13 +73,13 @@ class SlackDelivery:
             action="profile"))
         return dict(user)
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage) -> None:
         try:
             channel, tz = await self.channel_for(message.recipient)
             body = self.renderer.message(message.template, message.payload, tz=tz)
             await self.client.chat_postMessage(channel=channel, text=body["text"], blocks=body["blocks"],
                                                unfurl_links=False, unfurl_media=False)
-        except DeliveryFailed:
+        except SendFailed:
             raise
         except Exception as error:  # sorted into "retry later" and "give up, and say why"
             raise failure(error) from error
