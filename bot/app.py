@@ -53,12 +53,16 @@ class App:
     outbox: Outbox
     slack: Slack | None = None
     teams: Teams | None = None
+    org_from_file: bool = False  # an org file (or the demo's) was given: it is the source of truth for roles
     # doors kick the outbox after a change instead of waiting for its next tick (tests turn this off)
     prompt_delivery: bool = True
 
-    async def prepare(self) -> None:
-        """Migrate the schema and apply the org file (both idempotent; replicas take turns)."""
-        await self.db.prepare(lambda session: org_file.apply(session=session, org=self.org))
+    async def prepare(self, *, write: bool = True) -> None:
+        """Migrate the schema and apply the org file (both idempotent; replicas take turns). The org file is
+        the source of truth when one is given; with none, the ledger keeps its roles. A command that only
+        reads passes `write=False`: nothing is migrated or applied, the schema is only checked."""
+        await self.db.prepare(lambda session: org_file.apply(session=session, org=self.org,
+                                                             from_file=self.org_from_file), write=write)
 
     async def run(self, cmd: Command, *, deliver: bool = False) -> Outcome:
         """Handle one command in one transaction: its state change and its notifications commit together.
@@ -118,7 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
             "who": message.recipient, "template": message.template,
             "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
 
-    app = App(settings=settings, org=load_org_for(settings, demo=demo), clock=clock, db=db,
+    app = App(settings=settings, org=load_org_for(settings, demo=demo), org_from_file=bool(settings.org_file or demo),
+              clock=clock, db=db,
               renderer=Renderer("text"), answers=answers,
               inbox=Inbox(db, clock, answers, lease=timedelta(seconds=settings.inbox_lease)),
               outbox=Outbox(db=db, clock=clock, report_unreachable=report_unreachable,

@@ -17,13 +17,24 @@ from handlers.base import Actor, Command
 from handlers.clock import FixedClock
 from handlers.org import OrgFileError, load_org
 from storage import outbox
+from storage.db import SchemaNotReady
 
 
-def _app(settings: Settings, *, demo_org: bool = False) -> App:
+def _app(settings: Settings, *, demo_org: bool = False, at: datetime | None = None) -> App:
     try:
-        return create_app(settings, demo=demo_org)
+        return create_app(settings, demo=demo_org, clock=FixedClock(at) if at else None)
     except OrgFileError as error:
         sys.exit(f"cxbot: {error}")
+
+
+async def _ready(app: App, *, write: bool = True) -> None:
+    """Migrate and apply the org file (`write`), or only check that the database is ready (read-only commands
+    write nothing: no migration, no org file applied)."""
+    try:
+        await app.prepare(write=write)
+    except SchemaNotReady as error:
+        await app.close()
+        sys.exit(f"cxbot: {error}. Run 'cxbot migrate' first.")
 
 
 async def _chat(settings: Settings, identity: str, seed: bool) -> None:
@@ -48,7 +59,8 @@ async def _migrate(settings: Settings) -> None:
     app = _app(settings)
     await app.prepare()
     await app.close()
-    print("Database is up to date and the org file is loaded.")
+    print("Database is up to date and the org file is loaded." if settings.org_file else
+          "Database is up to date. No org file was given (CX_ORG_FILE): roles and departments are as they were.")
 
 
 async def _demo(settings: Settings) -> None:
@@ -59,13 +71,11 @@ async def _demo(settings: Settings) -> None:
     print("Seeded the demo pain points." if seeded else "The ledger already has pain points; left as it is.")
 
 
-async def _once(settings: Settings, command: Command, at: datetime | None = None) -> int:
-    """Run one scheduler command now (or as of `at`), print what it did, deliver what it queued."""
-    try:
-        app = create_app(settings, clock=FixedClock(at) if at else None)
-    except OrgFileError as error:
-        sys.exit(f"cxbot: {error}")
-    await app.prepare()
+async def _once(settings: Settings, command: Command, at: datetime | None = None, *, write: bool = True) -> int:
+    """Run one scheduler command now (or as of `at`), print what it did, deliver what it queued. A command
+    that only reads (`write` False: a preview, a dry run) changes nothing, the org file's roles included."""
+    app = _app(settings, at=at)
+    await _ready(app, write=write)
     try:
         outcome = await app.run(command)
         for reply in outcome.replies:
@@ -77,17 +87,32 @@ async def _once(settings: Settings, command: Command, at: datetime | None = None
         await app.close()
 
 
-async def _outbox(settings: Settings, status: str | None) -> None:
+async def _outbox(settings: Settings, status: str | None, retry: list[int], retry_failed: bool) -> int:
+    """List the outbox (read only), or put failed messages back to be sent again, once each."""
     app = _app(settings)
-    await app.prepare()
-    async with app.db.transaction() as session:
-        rows = await outbox.listing(session=session, status=status)
-    await app.close()
+    await _ready(app, write=bool(retry or retry_failed))
+    try:
+        if retry or retry_failed:
+            async with app.db.transaction() as session:
+                done, refused = await outbox.retry(session=session, ids=retry, failed=retry_failed,
+                                                   at=app.clock.now())
+            for row_id, why in refused:
+                print(f"#{row_id}: {why}")
+            print(f"Put back {len(done)} message{'' if len(done) == 1 else 's'}" + (
+                f" (#{', #'.join(str(i) for i in done)}); they go out at the next delivery run." if done else "."))
+            return 1 if refused else 0
+        async with app.db.transaction() as session:
+            rows = await outbox.listing(session=session, status=status)
+    finally:
+        await app.close()
     if not rows:
         print("The outbox is empty." if status is None else f"No {status} messages.")
+    zone = app.org.zone
     for row in rows:
-        print(f"#{row.id} {row.status:<9} to {row.recipient} ({row.template}) attempts={row.attempts}"
-              f"{' error=' + row.last_error if row.last_error else ''}")
+        print(f"#{row.id} {row.status:<9} to {row.recipient} ({row.template}), created "
+              f"{row.created_at.astimezone(zone):%a %d %b %H:%M}, {row.attempts} attempt"
+              f"{'' if row.attempts == 1 else 's'}{'; last error: ' + row.last_error if row.last_error else ''}")
+    return 0
 
 
 SYSTEM = Actor(identity="system:cli")
@@ -111,8 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     chat.add_argument("--no-demo", action="store_true", help="don't seed demo pain points")
     sub.add_parser("demo", help="seed the demo organisation and a few pain points")
     sub.add_parser("migrate", help="apply database migrations and load the org file")
-    box = sub.add_parser("outbox", help="list outbox messages (stuck ones with --status failed)")
+    box = sub.add_parser("outbox", help="list outbox messages (stuck ones with --status failed), or retry failed ones")
     box.add_argument("--status", choices=["pending", "delivered", "failed"])
+    box.add_argument("--retry", type=int, action="append", default=[], metavar="ID",
+                     help="send a failed message again (repeat for several)")
+    box.add_argument("--retry-failed", action="store_true", help="send every failed message again")
     check = sub.add_parser("check-org", help="validate an org file and exit")
     check.add_argument("path")
     package = sub.add_parser("teams-package", help="build the Teams app zip to upload")
@@ -148,14 +176,15 @@ def main(argv: list[str] | None = None) -> None:
     elif command == "migrate":
         asyncio.run(_migrate(settings))
     elif command == "outbox":
-        asyncio.run(_outbox(settings, args.status))
+        sys.exit(asyncio.run(_outbox(settings, args.status, args.retry, args.retry_failed)))
     elif command == "nudge":
         fields = {"dry_run": "yes"} if args.dry_run else {}
-        sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action="nudge", fields=fields), args.at)))
+        sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action="nudge", fields=fields), args.at,
+                                   write=not args.dry_run)))
     elif command == "digest":
         fields = {"week": args.week} if args.week else {}
         action = "digest_send" if args.send else "digest"
-        sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action=action, fields=fields))))
+        sys.exit(asyncio.run(_once(settings, Command(actor=SYSTEM, action=action, fields=fields), write=args.send)))
     elif command == "teams-package":
         from pathlib import Path
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers import access, actions
 from handlers.actions import Action
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
-from handlers.views import item_view
+from handlers.views import event_words, item_view
 from storage import pain_points, people
 from storage.models import PainPoint, Person
 
@@ -47,8 +47,10 @@ async def current_state(ctx: Context, item: PainPoint, verb: str) -> Outcome:
     last = events[-1] if events else None
     by = (await people.names(session=ctx.session, whos=[last.actor]))[last.actor] if last else None
     view = await item_view(ctx, item)
-    return Outcome(replies=[Reply("current_state", {"item": view, "verb": verb, "last_action": last.action
-                                                    if last else None, "by": by})])
+    return Outcome(replies=[Reply("current_state", {"item": view, "verb": verb,
+                                                    "last_action": last.action if last else None,
+                                                    "last_words": event_words(last.action if last else None),
+                                                    "by": by})])
 
 
 async def done(ctx: Context, item: PainPoint, who: Person, taken: Action, notices: list[Notice],

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers.org import WorkingHours
+from handlers.org import Org, WorkingHours
+from storage.models import Person
 
 
 class Clock(Protocol):
@@ -33,6 +34,19 @@ class FixedClock:
 
     def set(self, when: datetime) -> None:
         self.current = when
+
+
+def zone_of(org: Org, person: Person | None) -> ZoneInfo:
+    """A person's own time zone, else the organisation's (also for a zone this server does not know)."""
+    try:
+        return ZoneInfo(person.timezone) if person and person.timezone else org.zone
+    except (ZoneInfoNotFoundError, ValueError):
+        return org.zone
+
+
+def hours_of(org: Org, who: str | None, person: Person | None) -> WorkingHours:
+    """A person's working hours, by every handle they are known by."""
+    return org.hours_of(who, *((person.identity, person.email) if person else ()))
 
 
 def add_working_time(start: datetime, duration: timedelta, hours: WorkingHours, zone: ZoneInfo) -> datetime:
@@ -62,12 +76,16 @@ def is_working_time(moment: datetime, hours: WorkingHours, zone: ZoneInfo) -> bo
 
 
 def humanise(delta: timedelta) -> str:
-    """A short human duration: 45m, 4h, 1.5d."""
-    minutes = int(abs(delta).total_seconds() // 60)
+    """A short human duration: 45m, 4h, 1.5h, 3d, 1.5d (never "4.0h")."""
+    minutes = round(abs(delta).total_seconds() / 60)
     if minutes < 60:
         return f"{max(minutes, 1)}m"
     if minutes < 48 * 60:
-        hours = minutes / 60
-        return f"{hours:.0f}h" if hours >= 10 or hours.is_integer() else f"{hours:.1f}h"
-    days = minutes / (24 * 60)
-    return f"{days:.0f}d" if days >= 10 or days.is_integer() else f"{days:.1f}d"
+        return short(minutes / 60, "h")
+    return short(minutes / (24 * 60), "d")
+
+
+def short(amount: float, unit: str) -> str:
+    """One decimal below ten, none from ten on, and no ".0"."""
+    text = f"{amount:.0f}" if amount >= 10 else f"{amount:.1f}".removesuffix(".0")
+    return text + unit

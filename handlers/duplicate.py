@@ -12,12 +12,12 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if not act.applies(taken, item):
         return await act.current_state(ctx, item, taken.verb)
     original = await access.item(ctx, cmd.fields.get("of"))
+    while original.status == "duplicate" and original.duplicate_of_id:  # no chains: point to the root
+        original = await access.item(ctx, str(original.duplicate_of_id))
     if original.id == item.id:
         raise Refusal(f"{item.ref} can't be a duplicate of itself.")
-    if original.status == "duplicate":
-        raise Refusal(f"{original.ref} is itself a duplicate of CX-{original.duplicate_of_id}; "
-                      f"mark {item.ref} as a duplicate of that one.")
     now = ctx.clock.now()
+    await pain_points.repoint_duplicates(session=ctx.session, of=item, to=original)
     item.status, item.duplicate_of_id, item.closed_at, item.snoozed_until = "duplicate", original.id, now, None
     await pain_points.record(session=ctx.session, item=item, action="duplicate", actor=who.identity or "", at=now,
                              note=f"duplicate of {original.ref}", of=original.ref)

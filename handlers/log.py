@@ -18,30 +18,41 @@ SUMMARY = 200  # characters
 NO_TEXT = "A message without text (see the link)"
 
 
-def route(candidates: list[Department], text: str) -> Department | None:
-    """The department whose keywords best match the text (most matches wins, earlier department on a tie)."""
+def keyword_pattern(keyword: str) -> str:
+    forms = [re.escape(keyword) + "(?:s|es|ed|ing)?"]
+    if keyword.endswith("e"):  # charge: charged, charging
+        forms += [re.escape(keyword) + "d", re.escape(keyword[:-1]) + "ing"]
+    return rf"(?<!\w)(?:{'|'.join(forms)})(?!\w)"
+
+
+def route(candidates: list[Department], text: str) -> tuple[Department | None, list[str]]:
+    """The department whose keywords best match the text, with the keywords that matched (most matches wins,
+    the earlier department on a tie). A keyword matches a whole word, its plural and its simple verb forms:
+    "charge" matches "charges" and "charged", "ad" matches "ads", and neither matches inside another word
+    ("address")."""
     words = text.lower()
-    best, best_score = None, 0
+    best: tuple[Department | None, list[str]] = (None, [])
     for department in candidates:
-        score = sum(1 for k in department.keywords if re.search(rf"(?<!\w){re.escape(k)}", words))
-        if score > best_score:
-            best, best_score = department, score
+        found = [k for k in department.keywords if re.search(keyword_pattern(k), words)]
+        if len(found) > len(best[1]):
+            best = (department, found)
     return best
 
 
-async def choose_department(ctx: Context, wanted: str | None, words: str) -> tuple[Department, str]:
-    """The reporter's choice, else the keyword rules' suggestion, else the triage team."""
+async def choose_department(ctx: Context, wanted: str | None, words: str) -> tuple[Department, str, list[str]]:
+    """The reporter's choice, else the keyword rules' suggestion (with the words that matched), else the triage
+    team, else (no triage team set up) the first department, said so."""
     if wanted and wanted.strip().lower() not in ("", "auto", "route", "unsure"):
-        return await access.department(ctx, wanted, field="department"), "chosen"
+        return await access.department(ctx, wanted, field="department"), "chosen", []
     known = await departments.all(session=ctx.session)
-    routed = route([d for d in known if not d.triage], words)
+    routed, matched = route([d for d in known if not d.triage], words)
     if routed is not None:
-        return routed, "routed"
+        return routed, "routed", matched
     triage = await departments.triage(session=ctx.session)
     if triage is not None:
-        return triage, "triage"
+        return triage, "triage", []
     if known:
-        return known[0], "triage"
+        return known[0], "no triage", []
     raise Refusal("No departments are set up yet, so I can't route this. A CX admin can add one with "
                   "'dept add <key> <name>' or in the org file.")
 
@@ -66,8 +77,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     severity = choose(fields.get("severity"), SEVERITIES, "medium", "severity", "severity")
     stages = ctx.org.journey_stages
     stage = choose(fields.get("stage"), stages, "", "journey stage", "stage")
-    department, routed_by = await choose_department(ctx, fields.get("department"),
-                                                    f"{summary} {details or ''}")
+    department, routed_by, matched = await choose_department(ctx, fields.get("department"),
+                                                             f"{summary} {details or ''}")
     if not stage:  # a department named like a stage (billing, onboarding) says where in the journey it hurts
         stage = department.key if department.key in stages else "other" if "other" in stages else stages[-1]
     reporter = await access.register(ctx, cmd.actor)
@@ -91,7 +102,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         admins = await people.identities(session=ctx.session, admins=True)
         notices += await notify.send(ctx, admins, "assignment", {"item": view, "by": reporter.display_name,
                                                                  "reason": "unowned"})
-    return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by})], notices=notices)
+    return Outcome(replies=[Reply("logged", {"item": view, "routed_by": routed_by, "matched": matched,
+                                             "may_reassign": access.may_act(reporter, item)})], notices=notices)
 
 
 def from_text(text: str | None) -> dict[str, str]:

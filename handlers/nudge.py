@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers import actions, overdue
 from handlers.base import Command, Context, Notice, Outcome, Reply
-from handlers.clock import add_working_time, humanise, is_working_time
+from handlers.clock import add_working_time, hours_of, humanise, is_working_time, zone_of
 from handlers.views import due_text
 from storage import nudges, outbox, people
 from storage.models import Person
@@ -21,16 +20,9 @@ from storage.models import Person
 SYSTEM = "system:scheduler"
 
 
-def zone_of(person: Person | None, ctx: Context) -> ZoneInfo:
-    try:
-        return ZoneInfo(person.timezone) if person and person.timezone else ctx.org.zone
-    except (ZoneInfoNotFoundError, ValueError):
-        return ctx.org.zone
-
-
 def next_working_moment(ctx: Context, who: str, person: Person | None, now: datetime) -> datetime:
     """Now, if it is working time for them; else the start of their next working period."""
-    hours, zone = ctx.org.hours_of(who), zone_of(person, ctx)
+    hours, zone = hours_of(ctx.org, who, person), zone_of(ctx.org, person)
     return now if is_working_time(now, hours, zone) else add_working_time(now, timedelta(0), hours, zone)
 
 
@@ -67,10 +59,10 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         if owner is None:
             continue
         person = known.get(owner)
-        if not is_working_time(now, ctx.org.hours_of(owner), zone_of(person, ctx)):
+        hours, zone = hours_of(ctx.org, owner, person), zone_of(ctx.org, person)
+        if not is_working_time(now, hours, zone):
             continue  # not at 3 am: the next sweep inside their hours will do it
-        if c.last_at and add_working_time(c.last_at, settings.cadence, ctx.org.hours_of(owner),
-                                          zone_of(person, ctx)) > now:
+        if c.last_at and add_working_time(c.last_at, settings.cadence, hours, zone) > now:
             continue
         slot = c.sent + 1
         level = 2 if slot > settings.leaders_after else 1 if slot > settings.lead_after else 0

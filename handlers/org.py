@@ -228,9 +228,12 @@ class Org(Strict):
     def sla_for(self, severity: str) -> Sla:
         return self.sla.get(severity, DEFAULT_SLA[severity])  # type: ignore[call-overload]
 
-    def hours_of(self, who: str | None) -> WorkingHours:
+    def hours_of(self, *handles: str | None) -> WorkingHours:
+        """A person's working hours, found by any handle they are known by (identity or email): a person
+        named by email in the file keeps their hours once their platform identity is known."""
+        wanted = {h.lower() if "@" in h and ":" not in h else h for h in handles if h}
         for spec in self.people:
-            if spec.id == who and spec.working_hours is not None:
+            if spec.id in wanted and spec.working_hours is not None:
                 return spec.working_hours
         return self.working_hours
 

@@ -23,11 +23,17 @@ async def _person(session: AsyncSession, who: str) -> Person:
     return await people.ensure(session=session, identity=who)
 
 
-async def apply(*, session: AsyncSession, org: Org) -> None:
+async def apply(*, session: AsyncSession, org: Org, from_file: bool = True) -> None:
     """Make the ledger's departments and roles match the file; loading it twice changes nothing.
 
-    Departments the file does not name (added from chat) are left as they are.
+    Departments the file does not name (added from chat) are left as they are. With no file (`from_file`
+    False) the ledger keeps the roles and departments it has: only the admins named by CX_ADMINS are added.
     """
+    if not from_file:
+        for who in org.admins:
+            (await _person(session, who)).is_admin = True
+        await session.flush()
+        return
     for named_person in org.people:
         person = await _person(session, named_person.id)
         if named_person.name:

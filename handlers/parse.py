@@ -27,6 +27,9 @@ def parse(text: str) -> Parsed:
     if not word:
         return Parsed("help")
     action = actions.spoken(word.lower())
+    if action is None and len(text.split()) >= 3:  # a sentence, not a mistyped command: offer to log it
+        raise Refusal(f"Is that a customer pain point? To log it, type: log {text[:200]}\n"
+                      "(Type 'help' to see everything I can do.)")
     if action is None:
         raise Refusal(f"I don't know {word[:30]!r}. Type 'help' to see what I can do.")
     rest = rest.strip()

@@ -1,19 +1,26 @@
-"""Reopen a resolved or declined item (its owners, admins, or the people who raised it), or confirm a fix."""
+"""Reopen a resolved or declined item (its owners, admins, or the people who raised it) with a reason, undo a
+wrong duplicate (its department's owners and reps, or an admin), or confirm a fix (once per resolution)."""
 from __future__ import annotations
 
-from handlers import act, notify, text
-from handlers.base import Command, Context, Outcome
+from handlers import access, act, notify, text
+from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import add_working_time
 from handlers.views import item_view
 from storage import pain_points
+from storage.models import PainPoint
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item, taken = await act.prepare(cmd, ctx, "reopen")
     if not act.applies(taken, item):
         return await act.current_state(ctx, item, taken.verb)
-    reason = text.block(cmd.fields.get("reason"), label="reason", field="reason", limit=2000)
+    if item.status == "duplicate" and not access.may_act(who, item):
+        await access.require_actor(ctx, who, item, "undo the duplicate")
+    if not (cmd.fields.get("reason") or "").strip():
+        raise Refusal(f"Why reopen {item.ref}? Say what is still wrong: reopen {item.ref} <why>.", field="reason")
+    reason = text.block(cmd.fields.get("reason"), label="reason", field="reason", limit=2000, required=True)
     now = ctx.clock.now()
+    item.duplicate_of_id = None
     sla = ctx.org.sla_for(item.severity)
     hours, zone = ctx.org.working_hours, ctx.org.zone
     item.status, item.acknowledged_at, item.resolved_at, item.closed_at = "open", None, None, None
@@ -30,7 +37,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
 async def confirm(cmd: Command, ctx: Context) -> Outcome:
     """"Did this fix it? Yes": the people who raised it confirm, and the owner hears the win."""
     who, item, taken = await act.prepare(cmd, ctx, "fixed")
-    if not act.applies(taken, item):
+    if not act.applies(taken, item) or await confirmed(ctx, item, who.identity or ""):
         return await act.current_state(ctx, item, taken.verb)
     now = ctx.clock.now()
     await pain_points.record(session=ctx.session, item=item, action="confirm", actor=who.identity or "", at=now)
@@ -38,3 +45,10 @@ async def confirm(cmd: Command, ctx: Context) -> Outcome:
     notices = await notify.send(ctx, await notify.owners_of(ctx, item), "confirmed",
                                 {"item": view, "by": who.display_name}, skip=[who.identity])
     return await act.done(ctx, item, who, taken, notices)
+
+
+async def confirmed(ctx: Context, item: PainPoint, who: str) -> bool:
+    """This person confirmed the item's latest resolution already (a second click acts not at all)."""
+    events = await pain_points.history(session=ctx.session, item=item)
+    since = max((n for n, e in enumerate(events) if e.action == "resolve"), default=-1)
+    return any(e.action == "confirm" and e.actor == who for e in events[since + 1:])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from handlers import act, notify, text
-from handlers.base import Command, Context, Outcome
+from handlers.base import Command, Context, Notice, Outcome
 from handlers.views import item_view
 from storage import pain_points
 
@@ -19,12 +19,21 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     await pain_points.record(session=ctx.session, item=item, action="resolve", actor=who.identity or "", at=now,
                              note=note, root_cause=cause)
     view = await item_view(ctx, item)
-    audience = [item.reporter] + [a.person for a in await pain_points.affected(session=ctx.session, item=item)]
-    duplicates = await pain_points.duplicates_of(session=ctx.session, item=item)
-    for duplicate in duplicates:
-        audience.append(duplicate.reporter)
-        audience += [a.person for a in await pain_points.affected(session=ctx.session, item=duplicate)]
-    notices = await notify.send(ctx, audience, "resolved",
-                                {"item": view, "by": who.display_name, "department": item.department.name},
-                                skip=[who.identity])
+    told: list[str | None] = [who.identity]
+    data = {"item": view, "by": who.display_name, "department": item.department.name, "own": None}
+
+    async def tell(whos: list[str], role: str, own: dict[str, str] | None = None) -> list[Notice]:
+        """Each person hears once, in their own words: "you said" only to the one who said it."""
+        sent = await notify.send(ctx, whos, "resolved", {**data, "role": role, "own": own}, skip=told)
+        told.extend(whos)
+        return sent
+
+    notices = await tell([item.reporter], "reporter")
+    notices += await tell([a.person for a in await pain_points.affected(session=ctx.session, item=item)],
+                          "affected")
+    for duplicate in await pain_points.duplicates_of(session=ctx.session, item=item):
+        own = {"ref": duplicate.ref, "summary": duplicate.summary}
+        notices += await tell([duplicate.reporter], "duplicate", own)
+        notices += await tell([a.person for a in await pain_points.affected(session=ctx.session, item=duplicate)],
+                              "affected")
     return await act.done(ctx, item, who, taken, notices, note)

@@ -6,22 +6,28 @@ from datetime import date, datetime, time, timedelta
 
 from handlers import act
 from handlers.base import Command, Context, Outcome, Refusal
-from handlers.clock import humanise
+from handlers.clock import hours_of, humanise, zone_of
 from handlers.org import parse_duration
 from storage import pain_points
+from storage.models import Person
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def until(value: str, now: datetime, ctx: Context) -> datetime:
-    """'4h', '2d', 'tomorrow', 'monday', '2026-12-01' or '2026-12-01T14:00' -> a moment (org time zone)."""
+def until(value: str, now: datetime, ctx: Context, who: Person) -> datetime:
+    """'4h', '2d', 'tomorrow', 'monday', '2026-12-01' or '2026-12-01T14:00' -> a moment, read in the snoozer's
+    own time zone and working hours: 'tomorrow' is the start of their next working day."""
     text = value.strip().lower()
-    zone, start = ctx.org.zone, ctx.org.working_hours.start
+    zone, hours = zone_of(ctx.org, who), hours_of(ctx.org, who.identity, who)
+    start = hours.start
     local_today = now.astimezone(zone).date()
     if re.fullmatch(r"\d+(\.\d+)?\s*[mhdw]", text):
         return now + parse_duration(text)
     if text == "tomorrow":
-        return datetime.combine(local_today + timedelta(days=1), start, zone)
+        day = local_today + timedelta(days=1)
+        while day.weekday() not in hours.weekdays:
+            day += timedelta(days=1)
+        return datetime.combine(day, start, zone)
     if text in WEEKDAYS:
         ahead = (WEEKDAYS.index(text) - local_today.weekday() - 1) % 7 + 1
         return datetime.combine(local_today + timedelta(days=ahead), start, zone)
@@ -44,7 +50,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         raise Refusal(f"Snooze {item.ref} until when? For example 'snooze {item.ref} 2d' or '... until monday'.",
                       field="until")
     now = ctx.clock.now()
-    moment = until(raw, now, ctx)
+    moment = until(raw, now, ctx, who)
     if moment <= now:
         raise Refusal("That time has already passed. Choose a time in the future.", field="until")
     if moment - now > ctx.org.max_snooze:
@@ -52,5 +58,5 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                       field="until")
     item.snoozed_until = moment
     await pain_points.record(session=ctx.session, item=item, action="snooze", actor=who.identity or "", at=now,
-                             note=f"until {moment.isoformat()}", until=moment.isoformat())
+                             until=moment.isoformat())
     return await act.done(ctx, item, who, taken, [])

@@ -1,7 +1,7 @@
 """View-models: the plain data every surface's templates render a pain point from."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers import actions
@@ -11,8 +11,27 @@ from handlers.overdue import is_overdue, running
 from storage import pain_points, people
 from storage.models import Event, PainPoint
 
+EVENTS = {  # what each history event is called where people read it
+    "create": "logged", "acknowledge": "acknowledged", "reassign": "reassigned", "snooze": "snoozed",
+    "resolve": "resolved", "decline": "declined", "reopen": "reopened", "confirm": "confirmed the fix",
+    "comment": "commented", "me_too": "said me too", "duplicate": "marked it a duplicate",
+}
 STATUS = {"open": "open, awaiting acknowledgement", "acknowledged": "acknowledged", "resolved": "resolved",
-          "declined": "declined", "duplicate": "duplicate"}
+          "declined": "declined", "duplicate": "a duplicate"}
+
+
+def event_words(action: str | None) -> str | None:
+    """An event as people read it: "confirm" is "confirmed the fix"; an action added later reads as its name."""
+    return None if action is None else EVENTS.get(action, action.replace("_", " "))
+
+
+def due_at(item: PainPoint, now: datetime) -> dict[str, Any]:
+    """When the running clock is due, for templates to show in the reader's zone: within the coming week a
+    weekday and time is enough ("Tue 14:00")."""
+    clock = running(item)
+    if clock is None:
+        return {"due_at": None, "due_soon": False}
+    return {"due_at": clock[1].isoformat(), "due_soon": abs(clock[1] - now) < timedelta(days=6)}
 
 
 def due_text(item: PainPoint, now: datetime) -> str | None:
@@ -49,6 +68,7 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "reporter": item.reporter,
         "reporter_name": names[item.reporter],
         "due": due_text(item, now),
+        **due_at(item, now),
         "overdue": is_overdue(item, now),
         "snoozed_until": item.snoozed_until.isoformat() if item.snoozed_until and item.snoozed_until > now else None,
         "affected": affected,
@@ -67,10 +87,11 @@ async def list_view(ctx: Context, items: list[PainPoint]) -> list[dict[str, Any]
     names = await people.names(session=ctx.session, whos=[i.owner for i in items])
     return [{"ref": i.ref, "summary": i.summary, "department": i.department.name, "severity": i.severity,
              "status": i.status, "owner_name": names.get(i.owner) if i.owner else None,
-             "due": due_text(i, now), "overdue": is_overdue(i, now)} for i in items]
+             "due": due_text(i, now), **due_at(i, now), "overdue": is_overdue(i, now)} for i in items]
 
 
 async def history_view(ctx: Context, events: list[Event]) -> list[dict[str, Any]]:
     names = await people.names(session=ctx.session, whos=[e.actor for e in events])
-    return [{"action": e.action, "actor_name": names[e.actor], "at": e.at.isoformat(), "note": e.note}
-            for e in events]
+    return [{"action": event_words(e.action), "actor_name": names[e.actor], "at": e.at.isoformat(),
+             "until": (e.data or {}).get("until") if e.action == "snooze" else None,
+             "note": None if e.action == "snooze" else e.note} for e in events]

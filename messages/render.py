@@ -91,6 +91,15 @@ def when(context: Context, iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%a %d %b %H:%M")
 
 
+@pass_context
+def moment(context: Context, iso: str | None, soon: bool = False) -> str:
+    """A due time in the reader's zone, after its countdown: "Tue 14:00" within the week, else "Tue 01 Dec"."""
+    if not iso:
+        return ""
+    local = datetime.fromisoformat(iso).astimezone(ZoneInfo(context.get("tz") or "UTC"))
+    return local.strftime("%a %H:%M" if soon else "%a %d %b")
+
+
 def cut(value: Any, limit: int) -> Any:
     """Shorten long user text with an ellipsis rather than have a platform reject the message."""
     if not isinstance(value, str) or len(value) <= limit:
@@ -107,7 +116,7 @@ def slack_url(value: str | None) -> Verbatim:
 def environment(folder: str, finalize: Any) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES / folder), finalize=finalize, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    env.filters.update(when=when, cut=cut, plain=Plain, raw=Verbatim, url=slack_url,
+    env.filters.update(when=when, moment=moment, cut=cut, plain=Plain, raw=Verbatim, url=slack_url,
                        json=lambda v: Verbatim(json.dumps(v, ensure_ascii=False)),
                        jsonstr=lambda v: Verbatim(json.dumps(json.dumps(v, ensure_ascii=False),
                                                              ensure_ascii=False)))

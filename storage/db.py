@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -66,6 +68,23 @@ def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
+
+
+class SchemaNotReady(Exception):
+    """The database has no tables yet, or older ones than this version of the bot needs."""
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Raise SchemaNotReady unless the schema is at the newest migration (read only: changes nothing)."""
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as conn:
+        revision = await conn.run_sync(current)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if revision != head:
+        raise SchemaNotReady(f"the database is at migration {revision or 'none'}, this cxbot needs {head}")
 
 
 async def migrate(engine: AsyncEngine) -> None:
@@ -168,9 +187,12 @@ class Database:
         async with self.gate(urgent=urgent), self.sessions() as session, session.begin():
             yield session
 
-    async def prepare(self, apply: Any) -> None:
+    async def prepare(self, apply: Any, *, write: bool = True) -> None:
         """Migrate the schema, then run `apply(session)` (loading the org file) in one transaction; replicas
-        starting together take turns."""
+        starting together take turns. With `write` False, only check that the schema is ready."""
+        if not write:
+            await check_schema(self.engine)
+            return
         async with startup_lock(self.engine):
             await migrate(self.engine)
             async with self.transaction() as session:

@@ -58,6 +58,27 @@ async def failed(*, session: AsyncSession, message_id: int, error: str) -> None:
         status="failed", claimed_until=None, last_error=error[:2000]))
 
 
+async def retry(*, session: AsyncSession, ids: list[int], failed: bool, at: datetime
+                ) -> tuple[list[int], list[tuple[int, str]]]:
+    """Put failed messages back to be sent at once: those named, or (`failed`) every failed one. Each is
+    retried once per call and the retry is recorded in its last error; a message that has not failed is left
+    as it is. Returns (the ids put back, [(id, why not)])."""
+    query = select(OutboxMessage).where(OutboxMessage.status == "failed") if failed else select(OutboxMessage).where(
+        OutboxMessage.id.in_(ids))
+    rows = {row.id: row for row in await session.scalars(query.order_by(OutboxMessage.id))}
+    refused = [(i, "no such message") for i in ids if i not in rows and not failed]
+    done: list[int] = []
+    for row in rows.values():
+        if row.status != "failed":
+            refused.append((row.id, f"is {row.status}, not failed: left as it is"))
+            continue
+        row.status, row.attempts, row.next_attempt_at, row.claimed_until = "pending", 0, at, None
+        row.last_error = f"put back by an operator at {at:%Y-%m-%d %H:%M} UTC (it had failed: {row.last_error})"[:2000]
+        done.append(row.id)
+    await session.flush()
+    return done, refused
+
+
 async def listing(*, session: AsyncSession, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LIVE, Affected, Event, PainPoint
@@ -81,6 +81,11 @@ async def affected(*, session: AsyncSession, item: PainPoint) -> list[Affected]:
 async def duplicates_of(*, session: AsyncSession, item: PainPoint) -> list[PainPoint]:
     return list(await session.scalars(
         select(PainPoint).where(PainPoint.duplicate_of_id == item.id).order_by(PainPoint.id)))
+
+
+async def repoint_duplicates(*, session: AsyncSession, of: PainPoint, to: PainPoint) -> None:
+    """The duplicates of `of` become duplicates of `to` (when `of` itself turns out to be one)."""
+    await session.execute(update(PainPoint).where(PainPoint.duplicate_of_id == of.id).values(duplicate_of_id=to.id))
 
 
 def _urgent_first(overdue: ColumnElement[bool]) -> list[Any]:

@@ -49,6 +49,10 @@ def test_working_time_check() -> None:
 
 @pytest.mark.parametrize(("delta", "text"), [(timedelta(seconds=20), "1m"), (timedelta(minutes=45), "45m"),
                                              (timedelta(hours=4), "4h"), (timedelta(hours=90), "3.8d"),
-                                             (timedelta(days=12), "12d")])
+                                             (timedelta(days=12), "12d"),
+                                             # never "4.0h" or "3.0d": a moment short of a whole unit is the unit
+                                             (timedelta(hours=3, minutes=59, seconds=59), "4h"),
+                                             (timedelta(days=2, hours=23, minutes=59, seconds=40), "3d"),
+                                             (timedelta(hours=10, minutes=20), "10h")])
 def test_humanise(delta: timedelta, text: str) -> None:
     assert humanise(delta) == text

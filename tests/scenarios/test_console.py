@@ -40,7 +40,7 @@ async def test_console_walks_the_whole_loop(app: App) -> None:
     assert "Did this fix it? [Yes: fixed CX-1]" in text
     assert "Only Billing's owners and reps" in text  # Lee may not resolve Billing's item
     assert "confirmed that your fix for CX-1" in text
-    assert "History:" in text and "resolve by Dana: Refunded the duplicate charge" in text
+    assert "History:" in text and "resolved by Dana: Refunded the duplicate charge" in text
     assert "I don't know 'frobnicate'. Type 'help'" in text
     assert "The summary is empty." in text
     assert "Logged CX-2" not in text

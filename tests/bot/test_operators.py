@@ -1,0 +1,73 @@
+"""What operators run from a shell: read-only commands write nothing (the org's roles above all), and the outbox
+shows and retries what failed."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.ledger import ORG
+
+CXBOT = [sys.executable, "-m", "bot.cli"]
+ROOT = Path(__file__).parents[2]
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "CX_", "DATABASE_URL"))}
+    return {**clean, "DATABASE_URL": f"sqlite:///{tmp_path / 'cx.db'}", "PYTHONPATH": str(ROOT), **extra}
+
+
+def cxbot(tmp_path: Path, *args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(check=False, args=[*CXBOT, *args], input=stdin, capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env=env(tmp_path, **extra))
+
+
+def roles(tmp_path: Path) -> set[tuple[str, int, int]]:
+    with sqlite3.connect(tmp_path / "cx.db") as db:
+        return {(i, a, le) for i, a, le in db.execute(
+            "SELECT identity, is_admin, is_leader FROM people WHERE is_admin OR is_leader")}
+
+
+def test_read_only_commands_without_an_org_file_keep_the_roles(tmp_path: Path) -> None:
+    assert cxbot(tmp_path, "migrate", CX_ORG_FILE=str(ORG)).returncode == 0
+    seeded = roles(tmp_path)
+    assert seeded == {("local:cora", 1, 0), ("local:leo", 0, 1)}
+    for command in (["outbox"], ["outbox", "--status", "failed"], ["digest", "--preview"], ["nudge", "--dry-run"],
+                    ["migrate"]):
+        result = cxbot(tmp_path, *command)
+        assert result.returncode == 0, (command, result.stderr)
+        assert roles(tmp_path) == seeded, command
+    assert "No org file was given" in cxbot(tmp_path, "migrate").stdout
+    # the admin is still an admin: department admin works from chat
+    said = cxbot(tmp_path, "chat", "--as", "local:cora", "--no-demo", stdin="dept add legal Legal\n")
+    assert "Department legal: added Legal." in said.stdout, said.stdout
+
+
+def test_a_read_only_command_on_a_database_not_set_up_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    result = cxbot(tmp_path, "outbox")
+    assert result.returncode == 1 and "Run 'cxbot migrate' first" in result.stderr
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(tmp_path / "cx.db") as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone() == (0,)
+
+
+def test_the_outbox_shows_and_retries_failed_messages_once(tmp_path: Path) -> None:
+    assert cxbot(tmp_path, "migrate", CX_ORG_FILE=str(ORG)).returncode == 0
+    cxbot(tmp_path, "chat", "--as", "local:sam", "--no-demo", stdin="log Invoice total wrong\n",
+          CX_ORG_FILE=str(ORG))
+    with sqlite3.connect(tmp_path / "cx.db") as db:
+        db.execute("UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'user_not_found'")
+        [(message,)] = db.execute("SELECT id FROM outbox")
+    listed = cxbot(tmp_path, "outbox", "--status", "failed").stdout
+    assert f"#{message} failed" in listed and "8 attempts; last error: user_not_found" in listed
+    assert ", created " in listed
+    again = cxbot(tmp_path, "outbox", "--retry", str(message))
+    assert again.returncode == 0 and f"Put back 1 message (#{message})" in again.stdout
+    with sqlite3.connect(tmp_path / "cx.db") as db:
+        status, attempts, error = db.execute("SELECT status, attempts, last_error FROM outbox").fetchone()
+    assert (status, attempts) == ("pending", 0) and "put back by an operator" in error and "user_not_found" in error
+    twice = cxbot(tmp_path, "outbox", "--retry", str(message))
+    assert twice.returncode == 1 and "is pending, not failed" in twice.stdout
+    assert cxbot(tmp_path, "outbox", "--retry", "999").stdout.startswith("#999: no such message")
