@@ -15,16 +15,20 @@ from bot.console import Console
 from bot.settings import Settings
 from handlers.base import Actor, Command
 from handlers.clock import FixedClock
-from handlers.org import OrgFileError, load_org
+from handlers.org import OrgFileError, load_org, org_warnings
 from storage import outbox
 from storage.db import SchemaNotReady
 
 
 def _app(settings: Settings, *, demo_org: bool = False, at: datetime | None = None) -> App:
     try:
-        return create_app(settings, demo=demo_org, clock=FixedClock(at) if at else None)
+        app = create_app(settings, demo=demo_org, clock=FixedClock(at) if at else None)
     except OrgFileError as error:
         sys.exit(f"cxbot: {error}")
+    if settings.org_file:
+        for warning in org_warnings(app.org):
+            logging.getLogger("cxbot").warning("org file: %s", warning)
+    return app
 
 
 async def _ready(app: App, *, write: bool = True) -> None:
@@ -118,6 +122,10 @@ async def _outbox(settings: Settings, status: str | None, retry: list[int], retr
 SYSTEM = Actor(identity="system:cli")
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def moment(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
@@ -200,7 +208,10 @@ def main(argv: list[str] | None = None) -> None:
             org = load_org(args.path)
         except OrgFileError as error:
             sys.exit(str(error))
-        print(f"{args.path} is valid: {len(org.departments)} departments, {len(org.admins)} admins.")
+        print(f"{args.path} is valid: {plural(len(org.departments), 'department')}, "
+              f"{plural(len(org.admins), 'admin')}.")
+        for warning in org_warnings(org):
+            print(f"warning: {warning}")
 
 
 if __name__ == "__main__":

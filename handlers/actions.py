@@ -202,7 +202,7 @@ CATALOGUE: list[Action] = [
     Action(id="departments", words=("departments", "depts"), usage="departments",
            what="departments, owners and routing keywords", handler="departments:listing"),
     Action(id="dept", words=("dept", "department"),
-           usage="dept add|owner|rep|remove|lead|keywords|triage|rename <key> ...",
+           usage="dept add|owner|rep|remove|lead|keywords|triage|rename|delete <key> ...",
            what="manage departments (admins)", handler="departments:handle", split=True,
            fields=(Input(name="sub", label="What"), Input(name="key", label="Department"),
                    Input(name="value", label="Value"))),

@@ -1,4 +1,5 @@
-"""Department admin from chat: list, add, name owners, reps and the lead, set keywords and the triage team."""
+"""Department admin from chat: list, add, delete, name owners, reps and the lead, set keywords and the triage
+team. A department with open items never loses its last owner, and is not deleted."""
 from __future__ import annotations
 
 import re
@@ -6,10 +7,12 @@ import re
 from handlers import access, text
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.org import IDENTITY
-from storage import departments, people
+from storage import departments, pain_points, people
+from storage.models import PainPoint
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-SUBCOMMANDS = ("add", "owner", "rep", "remove", "lead", "keywords", "triage", "rename")
+SUBCOMMANDS = ("add", "owner", "rep", "remove", "lead", "keywords", "triage", "rename", "delete")
+NONE = ("none", "nobody", "-")
 
 
 async def listing(cmd: Command, ctx: Context) -> Outcome:
@@ -26,11 +29,22 @@ async def listing(cmd: Command, ctx: Context) -> Outcome:
     return Outcome.reply("departments", departments=rows)
 
 
-def _person(value: str | None) -> str:
+async def _person(ctx: Context, value: str | None) -> str:
+    """Someone to give a role: an email or a platform identity (slack:U123, teams:<id>), or a local name the
+    ledger knows; a name nobody has is refused rather than given a role."""
     who = (value or "").strip()
     if not IDENTITY.match(who):
         raise Refusal("Name the person as slack:U123, teams:<id>, local:name or an email address.")
-    return who.lower() if "@" in who and ":" not in who else who
+    who = who.lower() if people.is_email(who) else who
+    if who.startswith("local:") and await people.get(session=ctx.session, who=who) is None:
+        raise Refusal(f"I don't know {who[:60]!r}. Name someone by email or as slack:U123 / teams:<id>, or "
+                      "check the name with /people in the console.")
+    return who
+
+
+def refs(items: list[PainPoint]) -> str:
+    shown = ", ".join(i.ref for i in items[:10])
+    return shown + (f" and {len(items) - 10} more" if len(items) > 10 else "")
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
@@ -46,26 +60,42 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
             raise Refusal("A department key is lower-case letters, digits, - or _, like 'billing'.")
         if await departments.get(session=ctx.session, key=key):
             raise Refusal(f"Department {key!r} already exists.")
+        revived = await departments.retired(session=ctx.session, key=key) is not None
         name = text.line(value, label="department name", limit=200, required=True) or key
         await departments.upsert(session=ctx.session, key=key, name=name, owners=[], reps=[], lead=None,
                                  keywords=[], slack_channel=None, teams_channel=None, triage=False)
-        return Outcome.reply("department_changed", key=key, change=f"added {name}")
+        return Outcome.reply("department_changed", key=key,
+                             change=f"added again as {name}" if revived else f"added {name}")
     department = await access.department(ctx, key)
     if sub in ("owner", "rep"):
-        person = _person(value)
+        person = await _person(ctx, value)
         if not await departments.add_member(session=ctx.session, department=department, person=person, role=sub):
             raise Refusal(f"{person} is already a {sub} of {department.name}.")
         if not people.is_email(person):
             await people.ensure(session=ctx.session, identity=person)
         change = f"{person} is now a{'n' if sub == 'owner' else ''} {sub}"
     elif sub == "remove":
-        person = _person(value)
+        person = await _person(ctx, value)
+        left = [o for o in department.named("owner") if o != person]
+        if person in department.named("owner") and not left:
+            live = await pain_points.open_in(session=ctx.session, department=department)
+            if live:
+                raise Refusal(f"{person} is {department.name}'s last owner, and {refs(live)} "
+                              f"{'is' if len(live) == 1 else 'are'} still open. Name another owner first "
+                              f"(dept owner {department.key} <person>), then remove them.")
         if not await departments.remove_member(session=ctx.session, department=department, person=person):
             raise Refusal(f"{person} is not an owner or rep of {department.name}.")
         change = f"{person} removed"
     elif sub == "lead":
-        department.lead = _person(value)
-        change = f"lead is now {department.lead}"
+        department.lead = None if (value or "").strip().lower() in NONE else await _person(ctx, value)
+        change = f"lead is now {department.lead}" if department.lead else "has no lead now"
+    elif sub == "delete":
+        live = await pain_points.open_in(session=ctx.session, department=department)
+        if live:
+            raise Refusal(f"{department.name} still has open items ({refs(live)}): resolve them or move them "
+                          f"to another department first.")
+        department.retired_at, department.triage = ctx.clock.now(), False
+        change = "deleted (its closed items keep it in their history)"
     elif sub == "keywords":
         words = [w.strip().lower() for w in (value or "").split(",") if w.strip()]
         department.keywords = words

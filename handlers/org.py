@@ -21,6 +21,16 @@ class OrgFileError(Exception):
     """An org file that cannot be used; the message names the file and the field."""
 
 
+def duration_field(value: object) -> object:
+    """An org-file duration: text with a unit ("14d", "4h"); a bare number is refused, not read as seconds."""
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # a ValueError, as pydantic reports those beside the field (a TypeError would escape as a crash)
+        raise ValueError(f"{value!r} has no unit: write it as \"{value}d\", \"{value}h\" or \"{value}m\"")  # noqa: TRY004
+    return value
+
+
 def parse_duration(text: str) -> timedelta:
     """'30m', '4h', '3d', '2w' -> timedelta (days and weeks are working days when counted by the SLA)."""
     match = DURATION.match(text.lower())
@@ -72,7 +82,7 @@ class Sla(Strict):
     @field_validator("acknowledge", "resolve", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        return parse_duration(value) if isinstance(value, str) else value
+        return duration_field(value)
 
 
 DEFAULT_SLA = {
@@ -117,7 +127,7 @@ class Nudges(Strict):
     @field_validator("every", "cadence", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        return parse_duration(value) if isinstance(value, str) else value
+        return duration_field(value)
 
 
 class DepartmentSpec(Strict):
@@ -211,7 +221,7 @@ class Org(Strict):
     @field_validator("max_snooze", mode="before")
     @classmethod
     def _snooze(cls, value: object) -> object:
-        return parse_duration(value) if isinstance(value, str) else value
+        return duration_field(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -243,14 +253,45 @@ class Org(Strict):
         return self.model_copy(update={"admins": admins})
 
 
+def org_warnings(org: Org) -> list[str]:
+    """Set-ups that work but will surprise: printed by check-org and at start."""
+    warnings = []
+    if not org.departments:
+        warnings.append("no departments: nothing can be routed until an admin adds one ('dept add <key> <name>')")
+    elif not any(d.triage for d in org.departments):
+        warnings.append("no triage department (triage = true): items that no keyword matches go to the first "
+                        f"department, {org.departments[0].name}, and their reporters are told why")
+    for spec in org.departments:
+        if not spec.owners:
+            warnings.append(f"department {spec.key} has no owners: its items "
+                            + ("go to its reps" if spec.reps else "have nobody to act on them (the admins are told)"))
+    if not org.admins:
+        warnings.append("no admins: nobody can manage departments from chat (set admins, or CX_ADMINS)")
+    return warnings
+
+
+def repeated_key(text: str, error: tomllib.TOMLDecodeError) -> str:
+    """tomllib says "Cannot overwrite a value (at line 3, column 10)": name the key it means."""
+    match = re.search(r"line (\d+)", str(error))
+    if "overwrite" not in str(error) or not match:
+        return ""
+    line = text.splitlines()[int(match.group(1)) - 1] if int(match.group(1)) <= len(text.splitlines()) else ""
+    key = line.split("=", 1)[0].strip().strip("[]").strip() if "=" in line or line.strip().startswith("[") else ""
+    return f": {key!r} is given twice (line {match.group(1)})" if key else ""
+
+
 def load_org(path: str | Path) -> Org:
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise OrgFileError(f"org file {path} does not exist (CX_ORG_FILE)") from None
     except tomllib.TOMLDecodeError as error:
-        raise OrgFileError(f"org file {path} is not valid TOML: {error}") from None
+        raise OrgFileError(f"org file {path} is not valid TOML{repeated_key(text, error)} ({error})") from None
+    if not raw:
+        raise OrgFileError(f"org file {path} is empty: name at least your departments and admins "
+                           "(see org.example.toml)")
     try:
         return Org.model_validate(raw)
     except ValidationError as error:

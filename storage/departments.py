@@ -10,7 +10,14 @@ from storage.models import Department, Member
 
 
 async def get(*, session: AsyncSession, key: str) -> Department | None:
-    return (await session.scalars(select(Department).where(Department.key == key.lower()))).first()
+    return (await session.scalars(select(Department).where(Department.key == key.lower(),
+                                                           Department.retired_at.is_(None)))).first()
+
+
+async def retired(*, session: AsyncSession, key: str) -> Department | None:
+    """A deleted department of that key (its items keep it in their history)."""
+    return (await session.scalars(select(Department).where(Department.key == key.lower(),
+                                                           Department.retired_at.is_not(None)))).first()
 
 
 async def get_by_id(*, session: AsyncSession, department_id: int) -> Department:
@@ -18,29 +25,33 @@ async def get_by_id(*, session: AsyncSession, department_id: int) -> Department:
 
 
 async def all(*, session: AsyncSession) -> list[Department]:
-    return list(await session.scalars(select(Department).order_by(Department.name)))
+    return list(await session.scalars(select(Department).where(Department.retired_at.is_(None))
+                                      .order_by(Department.name)))
 
 
 async def triage(*, session: AsyncSession) -> Department | None:
     """The CX core team's department, where items with no home go."""
     return (await session.scalars(
-        select(Department).where(Department.triage.is_(True)).order_by(Department.id).limit(1))).first()
+        select(Department).where(Department.triage.is_(True), Department.retired_at.is_(None))
+        .order_by(Department.id).limit(1))).first()
 
 
 async def of_person(*, session: AsyncSession, handles: Iterable[str],
                     roles: tuple[str, ...] = ("owner", "rep")) -> list[Department]:
     memberships = select(Member.department_id).where(Member.person.in_(list(handles)), Member.role.in_(roles))
-    query = select(Department).where(Department.id.in_(memberships)).order_by(Department.id)
+    query = (select(Department).where(Department.id.in_(memberships), Department.retired_at.is_(None))
+             .order_by(Department.id))
     return list(await session.scalars(query))
 
 
 async def upsert(*, session: AsyncSession, key: str, name: str, owners: list[str], reps: list[str],
                  lead: str | None, keywords: list[str], slack_channel: str | None,
                  teams_channel: str | None, triage: bool) -> Department:
-    department = await get(session=session, key=key)
+    department = await get(session=session, key=key) or await retired(session=session, key=key)
     if department is None:
         department = Department(key=key, name=name, keywords=[])
         session.add(department)
+    department.retired_at = None  # named again: back in service
     department.name, department.lead, department.keywords = name, lead, keywords
     department.slack_channel, department.teams_channel, department.triage = slack_channel, teams_channel, triage
     wanted = [(p, "owner") for p in owners] + [(p, "rep") for p in reps]

@@ -58,6 +58,7 @@ class Department(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     teams_channel: Mapped[str | None] = mapped_column(String(200))
     triage: Mapped[bool] = mapped_column(default=False)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # deleted: out of lists and routing
 
     members: Mapped[list[Member]] = relationship(
         back_populates="department", cascade="all, delete-orphan", order_by="Member.id", lazy="selectin"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LIVE, Affected, Event, PainPoint
+from storage.models import LIVE, Affected, Department, Event, PainPoint
 
 REF = re.compile(r"^\s*(?:cx-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
 
@@ -81,6 +81,14 @@ async def affected(*, session: AsyncSession, item: PainPoint) -> list[Affected]:
 async def duplicates_of(*, session: AsyncSession, item: PainPoint) -> list[PainPoint]:
     return list(await session.scalars(
         select(PainPoint).where(PainPoint.duplicate_of_id == item.id).order_by(PainPoint.id)))
+
+
+async def open_in(*, session: AsyncSession, department: Department, owner: str | None = None) -> list[PainPoint]:
+    """A department's live items (those owned by `owner`, if given), oldest first."""
+    query = select(PainPoint).where(PainPoint.department_id == department.id, PainPoint.status.in_(LIVE))
+    if owner is not None:
+        query = query.where(PainPoint.owner == owner)
+    return list(await session.scalars(query.order_by(PainPoint.id)))
 
 
 async def repoint_duplicates(*, session: AsyncSession, of: PainPoint, to: PainPoint) -> None:

@@ -71,3 +71,26 @@ def test_the_outbox_shows_and_retries_failed_messages_once(tmp_path: Path) -> No
     twice = cxbot(tmp_path, "outbox", "--retry", str(message))
     assert twice.returncode == 1 and "is pending, not failed" in twice.stdout
     assert cxbot(tmp_path, "outbox", "--retry", "999").stdout.startswith("#999: no such message")
+
+
+def test_check_org_refuses_what_would_misbehave_and_warns_of_the_doubtful(tmp_path: Path) -> None:
+    cases = {
+        "max_snooze = 14\n": 'max_snooze: 14 has no unit: write it as "14d"',
+        "[sla.high]\nacknowledge = 4\nresolve = \"3d\"\n": "sla.high.acknowledge: 4 has no unit",
+        'timezone = "Europe/London"\ntimezone = "UTC"\n': "'timezone' is given twice (line 2)",
+        "": "is empty",
+    }
+    for text, said in cases.items():
+        path = tmp_path / "org.toml"
+        path.write_text(text)
+        result = cxbot(tmp_path, "check-org", str(path))
+        assert result.returncode == 1 and said in result.stderr, (text, result.stderr)
+        assert "Traceback" not in result.stderr
+    path = tmp_path / "org.toml"
+    path.write_text('admins = ["local:cora"]\n[[departments]]\nkey = "billing"\nname = "Billing"\n')
+    result = cxbot(tmp_path, "check-org", str(path))
+    assert result.returncode == 0 and "is valid: 1 department, 1 admin." in result.stdout
+    assert "warning: no triage department" in result.stdout
+    assert "warning: department billing has no owners" in result.stdout
+    started = cxbot(tmp_path, "migrate", CX_ORG_FILE=str(path))
+    assert started.returncode == 0 and "org file: no triage department" in started.stderr

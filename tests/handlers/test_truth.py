@@ -17,7 +17,7 @@ from handlers.clock import FixedClock
 from handlers.org import PersonSpec, WorkingHours
 from handlers.parse import parse
 from messages.render import SlackRenderer, TeamsRenderer
-from storage.models import Event, OutboxMessage, PainPoint, Person
+from storage.models import Department, Event, OutboxMessage, PainPoint, Person
 from tests.ledger import message, outbox_for, say
 
 
@@ -200,3 +200,41 @@ async def test_the_console_shows_the_loop_in_words(app: App) -> None:
     text = out.getvalue()
     assert "logged by Sam" in text and "acknowledged by Dana" in text
     assert "create by" not in text and "acknowledge by" not in text
+
+
+async def test_department_admin_keeps_every_open_item_owned(app: App) -> None:
+    await say(app, "local:sam", "log Invoice total wrong")  # CX-1, Billing
+    await say(app, "local:sam", "log Setup wizard crashes dept=onboarding")  # CX-2, Onboarding (Lee only)
+    last = await say(app, "local:cora", "dept remove onboarding local:lee")
+    assert not last.ok and "Onboarding's last owner" in message(last) and "CX-2 is still open" in message(last)
+    assert (await say(app, "local:cora", "dept remove billing local:ana")).ok  # a rep: Dana still owns Billing
+    assert not (await say(app, "local:cora", "dept delete onboarding")).ok
+    await say(app, "local:lee", "resolve CX-2 Fixed the wizard")
+    assert (await say(app, "local:cora", "dept remove onboarding local:lee")).ok  # nothing open any more
+    deleted = await say(app, "local:cora", "dept delete onboarding")
+    assert deleted.ok and "deleted" in app.renderer.render("department_changed", deleted.replies[0].data)
+    listed = app.renderer.render("departments", (await say(app, "local:sam", "departments")).replies[0].data)
+    assert "Onboarding" not in listed
+    shown = app.renderer.render("item", (await say(app, "local:sam", "show CX-2")).replies[0].data)
+    assert "CX-2 · Onboarding" in shown  # the history keeps it
+    assert not (await say(app, "local:sam", "log Setup again dept=onboarding")).ok
+    assert "added again as Onboarding" in app.renderer.render("department_changed", (await say(
+        app, "local:cora", "dept add onboarding Onboarding")).replies[0].data)
+
+
+async def test_a_lead_can_be_cleared_and_only_real_people_get_roles(app: App) -> None:
+    cleared = await say(app, "local:cora", "dept lead billing none")
+    assert cleared.ok and "has no lead now" in app.renderer.render("department_changed", cleared.replies[0].data)
+    async with app.db.transaction() as session:
+        assert (await session.scalars(select(Department.lead).where(Department.key == "billing"))).one() is None
+    nobody = await say(app, "local:cora", "dept owner billing local:nobody")
+    assert not nobody.ok and "I don't know 'local:nobody'" in message(nobody)
+    assert (await say(app, "local:cora", "dept owner billing newhire@example.com")).ok
+    assert (await say(app, "local:cora", "dept rep billing slack:U0NEW")).ok
+
+
+async def test_without_a_triage_team_nobody_is_called_one(app: App) -> None:
+    await say(app, "local:cora", "dept delete cx")
+    logged = await say(app, "local:sam", "log Something odd happened to a customer")
+    text = app.renderer.render("logged", logged.replies[0].data)
+    assert "triage team," not in text and "no triage team is set up" in text
