@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if logging.getLogger().level > logging.DEBUG:  # two lines per job run were most of the log
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     command = args.command or "start"
     if command == "start":
         command = "serve" if settings.has_platform else "chat"

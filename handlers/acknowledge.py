@@ -15,7 +15,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if access.is_member(who, item.department):  # whoever in the department acknowledges, owns it
         item.owner = who.identity
     item.status, item.acknowledged_at = "acknowledged", now
-    await pain_points.record(session=ctx.session, item=item, action="acknowledge", actor=who.identity or "", at=now)
+    await pain_points.record(session=ctx.session, item=item, action="acknowledge", actor=who.identity or "", at=now,
+                             due=item.ack_due_at.isoformat())  # the SLA it was acknowledged against
     view = await item_view(ctx, item)
     notices = await notify.send(ctx, [item.reporter], "acknowledged", {"item": view, "by": who.display_name},
                                 skip=[who.identity])

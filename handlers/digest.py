@@ -1,5 +1,9 @@
 """The weekly accountability digest: per department what came in, was acknowledged and resolved, what is
-overdue and with whom, how fast, where in the journey customers hurt, and the wins worth celebrating."""
+overdue and with whom, how fast, where in the journey customers hurt, and the wins worth celebrating.
+
+A complete week's figures stand as at its end. A week in progress is "so far": its figures as of now, its
+overdue figure and list the very ones `overdue` shows now. A week that has not begun is refused, and only
+complete weeks are sent."""
 from __future__ import annotations
 
 import re
@@ -16,6 +20,7 @@ from storage.claims import insert_ignore
 from storage.models import DigestSent
 
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
+MEANINGFUL = 3  # acknowledgements a department needs in a week before its SLA record is called the best
 
 
 def bounds(ctx: Context, week: str | None) -> tuple[str, datetime, datetime]:
@@ -27,7 +32,9 @@ def bounds(ctx: Context, week: str | None) -> tuple[str, datetime, datetime]:
             raise Refusal(f"{week[:20]!r} is not a week like 2026-W48.", field="week")
         try:
             monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        except ValueError:
+            for day in (monday - timedelta(days=7), monday + timedelta(days=7)):  # the week before and its end
+                datetime.combine(day, time(0), zone)
+        except (ValueError, OverflowError):
             raise Refusal(f"{week[:20]!r} is not a week of that year.", field="week") from None
     else:
         today = ctx.clock.now().astimezone(zone).date()
@@ -42,10 +49,24 @@ def duration(seconds: float | None) -> str | None:
     return None if seconds is None else humanise(timedelta(seconds=seconds))
 
 
+def dates(start: datetime, end: datetime, zone: Any) -> str:
+    """'23-29 Nov 2026', '30 Nov - 6 Dec 2026', '29 Dec 2025 - 4 Jan 2026'."""
+    first, last = start.astimezone(zone).date(), (end - timedelta(days=1)).astimezone(zone).date()
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y} - {last.day} {last:%b %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b} - {last.day} {last:%b %Y}"
+    return f"{first.day}-{last.day} {last:%b %Y}"
+
+
 async def view(ctx: Context, label: str, start: datetime, end: datetime,
                department_id: int | None = None) -> dict[str, Any]:
     session, now = ctx.session, ctx.clock.now()
-    rows = await reports.week(session=session, start=start, end=end, department_id=department_id)
+    in_progress = end > now
+    as_of = now if in_progress else end
+    # a week in progress counts overdue as `overdue` does now; a complete one as it stood at its end
+    rule = late.clause(now) if in_progress else reports.overdue_at(end)
+    rows = await reports.week(session=session, start=start, end=end, overdue=rule, department_id=department_id)
     new = sum(r.new for r in rows)
     resolved = sum(r.resolved for r in rows)
     before_new, before_resolved = await reports.totals(session=session, start=start - timedelta(days=7),
@@ -55,18 +76,22 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
               "in_sla": round(100 * r.acknowledged_in_sla / r.acknowledged) if r.acknowledged else None,
               "median_ack": duration(r.median_ack), "median_resolve": duration(r.median_resolve)} for r in rows]
     active = [t for t in table if t["new"] or t["acknowledged"] or t["resolved"] or t["open"]]
-    overdue = await pain_points.overdue(session=session, overdue=late.clause(min(now, end)), limit=5,
-                                        department_id=department_id)
+    overdue = await pain_points.overdue(session=session, overdue=rule, limit=5, department_id=department_id)
     overdue_view = await list_view(ctx, overdue)
     for entry, item in zip(overdue_view, overdue, strict=True):
-        due = item.ack_due_at if item.status == "open" else item.resolve_due_at
-        entry["late_by"] = humanise(min(now, end) - due)
+        unacked = item.acknowledged_at is None or item.acknowledged_at >= as_of
+        due = item.ack_due_at if unacked and item.ack_due_at < as_of else item.resolve_due_at
+        entry["late_by"] = humanise(as_of - due)
     won = await reports.wins(session=session, start=start, end=end, department_id=department_id)
-    scored = [r for r in rows if r.acknowledged]
+    # the best SLA record: a department that acknowledged enough to mean something, and resolved something
+    scored = [r for r in rows if r.acknowledged >= MEANINGFUL and r.resolved and r.acknowledged_in_sla]
     best = max(scored, key=lambda r: (r.acknowledged_in_sla / r.acknowledged, r.resolved), default=None)
     return {
         "week": label, "week_number": int(label.split("W")[1]), "start": start.isoformat(),
-        "end": end.isoformat(), "new": new, "resolved": resolved,
+        "end": end.isoformat(), "dates": dates(start, end, ctx.org.zone), "year": start.astimezone(
+            ctx.org.zone).isocalendar()[0], "in_progress": in_progress, "as_of": as_of.isoformat(),
+        "quiet": not any(t["new"] or t["acknowledged"] or t["resolved"] or t["open"] for t in table),
+        "new": new, "resolved": resolved,
         "overdue": sum(r.overdue for r in rows),
         "change": round(100 * (new - before_new) / before_new) if before_new else None,
         "resolved_before": before_resolved,
@@ -76,7 +101,7 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
         "wins": [{"ref": w.ref, "summary": w.summary, "department": w.department.name,
                   "note": w.resolution_note} for w in won],
         "best": {"department": best.department, "in_sla": round(100 * best.acknowledged_in_sla / best.acknowledged),
-                 "resolved": best.resolved} if best and best.acknowledged_in_sla else None,
+                 "resolved": best.resolved} if best else None,
         "department": rows[0].department if department_id is not None and rows else None,
     }
 
@@ -86,13 +111,20 @@ async def preview(cmd: Command, ctx: Context) -> Outcome:
     if not cmd.actor.identity.startswith("system:"):
         access.require_leader(await access.register(ctx, cmd.actor), "see the accountability digest")
     label, start, end = bounds(ctx, cmd.fields.get("week"))
+    if start > ctx.clock.now():
+        raise Refusal(f"{label} has not begun yet: there is nothing to count. Try the last complete week, or "
+                      "'digest' alone.", field="week")
     return Outcome.reply("digest", **await view(ctx, label, start, end))
 
 
 async def send(cmd: Command, ctx: Context) -> Outcome:
-    """Claim and queue the week's digests: leadership's, and each department's. Each goes out once."""
+    """Claim and queue a complete week's digests: leadership's, and each department's. Each (week, destination,
+    department) goes out once: an owner of two departments, or a channel two departments share, gets both."""
     label, start, end = bounds(ctx, cmd.fields.get("week"))
     now = ctx.clock.now()
+    if end > now:
+        raise Refusal(f"{label} is not over yet: only complete weeks are sent (preview it with 'digest "
+                      f"{label}').", field="week")
     leadership = [f"slack-channel:{c}" for c in [ctx.org.digest.slack_channel] if c]
     leadership += [f"teams-channel:{c}" for c in [ctx.org.digest.teams_channel] if c]
     if not leadership:
@@ -105,8 +137,9 @@ async def send(cmd: Command, ctx: Context) -> Outcome:
             plan += [(p, department.id) for p in places or department.named("owner")]
     sent, notices, views = [], [], {}
     for destination, department_id in plan:
+        period = label if department_id is None else f"{label}/{department_id}"  # one claim per department
         if not await insert_ignore(session=ctx.session, table=DigestSent, conflict=["period", "destination"],
-                                   values={"period": label, "destination": destination, "at": now}):
+                                   values={"period": period, "destination": destination, "at": now}):
             continue  # another replica (or an earlier run) sent this one
         if department_id not in views:
             views[department_id] = await view(ctx, label, start, end, department_id)

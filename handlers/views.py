@@ -13,8 +13,8 @@ from storage.models import Event, PainPoint
 
 EVENTS = {  # what each history event is called where people read it
     "create": "logged", "acknowledge": "acknowledged", "reassign": "reassigned", "snooze": "snoozed",
-    "resolve": "resolved", "decline": "declined", "reopen": "reopened", "confirm": "confirmed the fix",
-    "comment": "commented", "me_too": "said me too", "duplicate": "marked it a duplicate",
+    "resolve": "resolved", "decline": "declined", "reopen": "reopened", "confirm": "fix confirmed",
+    "comment": "comment", "me_too": "\"me too\"", "duplicate": "marked a duplicate",
 }
 STATUS = {"open": "open, awaiting acknowledgement", "acknowledged": "acknowledged", "resolved": "resolved",
           "declined": "declined", "duplicate": "a duplicate"}

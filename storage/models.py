@@ -210,7 +210,7 @@ class DigestSent(Base):
     __table_args__ = (UniqueConstraint("period", "destination"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(String(32))  # 2026-W48
+    period: Mapped[str] = mapped_column(String(32))  # 2026-W48 (leadership's), or 2026-W48/<department id>
     destination: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime]
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Department, PainPoint
+from storage.models import Department, Event, PainPoint
 
 
 @dataclass(frozen=True)
@@ -57,22 +57,46 @@ async def medians(*, session: AsyncSession, moment: Any, since: Any, start: date
     return {dep: float(v) for dep, v in rows.all()}
 
 
-async def week(*, session: AsyncSession, start: datetime, end: datetime,
+def overdue_at(moment: datetime) -> ColumnElement[bool]:
+    """Overdue as it stood at a past moment (the end of a complete week), from the items' own times: alive
+    then, and its acknowledgement or resolution due before then. (Snoozes are not kept in history.)"""
+    p = PainPoint
+    alive = and_(p.created_at < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
+    unacked = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= moment)
+    return and_(alive, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
+
+
+async def acknowledgements(*, session: AsyncSession, start: datetime, end: datetime,
+                           department_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """Per department: (acknowledgements in the week, of those inside their SLA), from the history: an item
+    acknowledged in the week counts there even if it was reopened since. Its due time is the one recorded
+    with the acknowledgement (older events: the item's own)."""
+    query = (select(PainPoint.department_id, Event.at, Event.data, PainPoint.ack_due_at)
+             .join(PainPoint, PainPoint.id == Event.pain_point_id)
+             .where(Event.action == "acknowledge", within(Event.at, start, end)))
+    if department_id is not None:
+        query = query.where(PainPoint.department_id == department_id)
+    counts: dict[int, tuple[int, int]] = {}
+    for department, at, data, item_due in (await session.execute(query)).all():
+        recorded = (data or {}).get("due")
+        due = datetime.fromisoformat(recorded) if recorded else item_due
+        acked, in_sla = counts.get(department, (0, 0))
+        counts[department] = (acked + 1, in_sla + (at <= due))
+    return counts
+
+
+async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue: ColumnElement[bool],
                department_id: int | None = None) -> list[Row]:
-    """Per department: what came in, was acknowledged (and in SLA), resolved, declined; open and overdue at the
-    week's end; median time to acknowledge and to resolve."""
+    """Per department: what came in, was acknowledged (and in SLA), resolved, declined; open at the week's end
+    (or now, for a week in progress) and overdue by the caller's rule; median time to acknowledge and resolve."""
     p = PainPoint
     alive_at_end = and_(p.created_at < end, or_(p.closed_at.is_(None), p.closed_at >= end))
-    unacked_at_end = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= end)
-    overdue_at_end = and_(alive_at_end, or_(and_(unacked_at_end, p.ack_due_at < end), p.resolve_due_at < end))
     query = (select(Department.id, Department.name,
                     count_if(within(p.created_at, start, end)),
-                    count_if(within(p.acknowledged_at, start, end)),
-                    count_if(and_(within(p.acknowledged_at, start, end), p.acknowledged_at <= p.ack_due_at)),
                     count_if(and_(p.status == "resolved", within(p.resolved_at, start, end))),
                     count_if(and_(p.status == "declined", within(p.closed_at, start, end))),
                     count_if(alive_at_end),
-                    count_if(overdue_at_end))
+                    count_if(overdue))
              # an item closed before the week began can count for nothing in it
              .select_from(Department).outerjoin(p, and_(p.department_id == Department.id, p.created_at < end,
                                                        or_(p.closed_at.is_(None), p.closed_at >= start)))
@@ -80,12 +104,14 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime,
     if department_id is not None:
         query = query.where(Department.id == department_id)
     figures = (await session.execute(query)).all()
+    acks = await acknowledgements(session=session, start=start, end=end, department_id=department_id)
     ack = await medians(session=session, moment=p.acknowledged_at, since=p.created_at, start=start, end=end,
                         department_id=department_id)
     resolve = await medians(session=session, moment=p.resolved_at, since=p.created_at, start=start, end=end,
                             department_id=department_id)
-    return [Row(dep, name, *(int(v) for v in counts), median_ack=ack.get(dep),  # type: ignore[misc]
-                median_resolve=resolve.get(dep)) for dep, name, *counts in figures]
+    return [Row(dep, name, int(new), *acks.get(dep, (0, 0)), int(resolved), int(declined), int(alive), int(late),
+                median_ack=ack.get(dep), median_resolve=resolve.get(dep))
+            for dep, name, new, resolved, declined, alive, late in figures]
 
 
 async def stages(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,

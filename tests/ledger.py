@@ -116,5 +116,5 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
         clock.advance(timedelta(days=1))
         await run("system:scheduler", "nudge")
     await run("system:scheduler", "digest", week="2026-W48")
-    await run("system:scheduler", "digest_send", week="2026-W48")
+    await run("system:scheduler", "digest_send", week="2026-W47")  # only complete weeks are sent
     return rendered

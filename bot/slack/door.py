@@ -35,6 +35,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class SameToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client that carries that very
+    token, and warns at every start that the token "will be unused": noise, dropped here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+log.addFilter(SameToken())
+
+
 class SlackDoor:
     def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
         settings = app.settings

@@ -3,9 +3,11 @@ shows and retries what failed."""
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.ledger import ORG
@@ -94,3 +96,31 @@ def test_check_org_refuses_what_would_misbehave_and_warns_of_the_doubtful(tmp_pa
     assert "warning: department billing has no owners" in result.stdout
     started = cxbot(tmp_path, "migrate", CX_ORG_FILE=str(path))
     assert started.returncode == 0 and "org file: no triage department" in started.stderr
+
+
+def test_the_server_log_is_quiet_at_info(tmp_path: Path) -> None:
+    """No Bolt warning about the token at start, and no two INFO lines per scheduler job run."""
+    assert cxbot(tmp_path, "migrate", CX_ORG_FILE=str(ORG)).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([*CXBOT, "serve"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env(tmp_path, PORT=str(port), HOST="127.0.0.1", CX_ORG_FILE=str(ORG),
+                                                  SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret",
+                                                  SLACK_API_URL="http://127.0.0.1:9/"))
+    try:
+        answered = False
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not answered:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
+                    answered = b"200 OK" in conn.recv(4096)
+            except OSError:
+                time.sleep(0.2)  # waiting for a child process to listen, not for behaviour under test
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert answered and "Slack: on at POST /slack/events" in output
+    assert "will be unused" not in output
+    assert "apscheduler" not in output  # its INFO lines: jobs added, each run started and finished

@@ -130,11 +130,11 @@ def test_nudge_dry_run_and_digest_preview_from_the_command_line(tmp_path: Path) 
     assert dry.returncode == 0, dry.stderr
     assert "Dry run at 2099-01-05T10:00:00+00:00: would send 1 message" in dry.stdout
     assert "nudge to Dana (local:dana): CX-1" in dry.stdout
-    preview = subprocess.run(check=False, args=[*CXBOT, "digest", "--preview", "--week", "2099-W01"],
+    preview = subprocess.run(check=False, args=[*CXBOT, "digest", "--preview", "--week", "2026-W01"],
                              capture_output=True,
                              text=True, timeout=60, cwd=tmp_path, env=environment)
     assert preview.returncode == 0, preview.stderr
-    assert preview.stdout.startswith("Customer pain, week 1 · 0 in")
+    assert preview.stdout.startswith("Customer pain, week 1, 29 Dec 2025 - 4 Jan 2026 · 0 in")
     bad = subprocess.run(check=False, args=[*CXBOT, "nudge", "--at", "yesterday"], capture_output=True, text=True,
                          timeout=60,
                          cwd=tmp_path, env=environment)

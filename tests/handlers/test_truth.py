@@ -190,7 +190,7 @@ async def test_a_duplicate_reads_as_one(app: App) -> None:
     again = await say(app, "local:dana", "ack CX-2")
     text = app.renderer.render(again.replies[0].template, again.replies[0].data)
     assert "CX-2 is a duplicate of CX-1" in text and "is duplicate" not in text
-    assert "marked it a duplicate by Dana" in text
+    assert "marked a duplicate by Dana" in text
 
 
 async def test_the_console_shows_the_loop_in_words(app: App) -> None:

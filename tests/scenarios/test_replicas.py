@@ -53,9 +53,9 @@ async def test_two_sweeping_processes_nudge_each_item_once(app: App, database: D
 async def test_two_processes_send_each_digest_once(app: App, database: Database, clock: FixedClock) -> None:
     if database.schema is None:
         pytest.skip("the PostgreSQL half of the suite")
-    clock.set(datetime(2026, 11, 24, 10, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 17, 10, tzinfo=UTC))
     await say(app, "local:sam", "log Invoice wrong")
-    results = replicas(database, "digest", "--send", "--week", "2026-W48")
+    results = replicas(database, "digest", "--send", "--week", "2026-W47")  # a complete week
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     async with app.db.transaction() as session:
         claimed = await session.scalar(select(func.count()).select_from(DigestSent))

@@ -220,5 +220,7 @@ async def test_leaders_get_the_digest_on_demand(slack: Slack) -> None:
     await slack.command("U0CXO", "digest 2026-W48")
     digest = slack.answers("U0CXO")[-1]
     assert digest["response_type"] == "ephemeral"
-    assert digest["blocks"][0]["text"]["text"] == "Customer pain, week 48"
-    assert "*1* in" in digest["blocks"][1]["text"]["text"]
+    # Monday 23 Nov: week 48 has just begun, so its figures are "so far"
+    assert digest["blocks"][0]["text"]["text"] == "Customer pain, week 48, 23-29 Nov 2026 so far"
+    assert "The week is not over: figures as of Mon 23 Nov 09:00" in digest["blocks"][1]["elements"][0]["text"]
+    assert "*1* in" in digest["blocks"][2]["text"]["text"]
