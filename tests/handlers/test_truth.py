@@ -199,6 +199,7 @@ async def test_the_console_shows_the_loop_in_words(app: App) -> None:
         "log Invoice total wrong\n/as local:dana\nack CX-1\nshow CX-1\n/quit\n"))
     text = out.getvalue()
     assert "logged by Sam" in text and "acknowledged by Dana" in text
+    assert "CX-1 acknowledged by Dana. Now resolve due in 8.3d (Tue 01 Dec).\nCX-1 · Billing" in text
     assert "create by" not in text and "acknowledge by" not in text
 
 
