@@ -58,6 +58,9 @@ def schedule(app: App) -> AsyncIOScheduler:
         scheduler.add_job(app.inbox.recover, "interval", seconds=max(app.settings.inbox_lease / 3, 1),
                           id="inbox-recovery", replace_existing=True, max_instances=1, coalesce=True,
                           misfire_grace_time=60, next_run_time=datetime.now(app.org.zone))
+    if app.slack is not None:  # once at start: the names of the people known only by their Slack id
+        scheduler.add_job(app.slack.door.learn_people, "date", id="slack-people", replace_existing=True,
+                          run_date=datetime.now(app.org.zone), misfire_grace_time=3600)
     scheduler.add_job(sweep, "interval", args=[app], seconds=app.org.nudges.every.total_seconds(),
                       id="nudge-sweep", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=3600)

@@ -1,11 +1,31 @@
 """Assign or reassign: to a department (its first owner takes it) or to a named person."""
 from __future__ import annotations
 
+import re
+
 from handlers import access, act, notify, text
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import add_working_time
 from handlers.views import item_view
 from storage import departments, pain_points, people
+from storage.models import Person
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")  # a Slack mention, <@U0RAJ> or <@U0RAJ|raj>
+
+
+async def named(ctx: Context, target: str) -> Person | None:
+    """The person a reassignment names: a Slack mention, an identity, an email, or a display name (with or
+    without "@"), when exactly one person has it."""
+    mention = MENTION.match(target)
+    if mention:
+        return await people.ensure(session=ctx.session, identity=f"slack:{mention.group(1)}")
+    found = await people.get(session=ctx.session, who=target)
+    if found is not None or ":" in target or "@" in target.lstrip("@"):
+        return found
+    matches = await people.by_name(session=ctx.session, name=target.lstrip("@"))
+    if len(matches) > 1:
+        raise Refusal(f"{len(matches)} people are called {target[:60]!r}: name one by mention or email.", field="to")
+    return matches[0] if matches else None
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
@@ -22,10 +42,11 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         owners = department.named("owner") or department.named("rep")
         new_owner = await notify.identity(ctx, owners[0]) if owners else None
     else:
-        person = await people.get(session=ctx.session, who=target)
+        person = await named(ctx, target)
         if person is None:
             known = ", ".join(d.key for d in await departments.all(session=ctx.session))
-            raise Refusal(f"{target[:60]!r} is neither a department ({known}) nor a person I know.", field="to")
+            raise Refusal(f"{target[:60]!r} is neither a department ({known}) nor a person I know. Name a person "
+                          "with @their-name, a mention, or their email.", field="to")
         new_owner = person.identity or person.email
         homes = await departments.of_person(session=ctx.session, handles=access.handles(person))
         department = homes[0] if homes and item.department not in homes else item.department

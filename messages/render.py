@@ -55,6 +55,15 @@ def teams_markdown(text: str) -> str:
     return re.sub(r"(?m)^(\s*)([-+]|\d+\.)(\s)", r"\1\\\2\3", text)
 
 
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{5,20}")
+
+
+def slack_markup(text: str) -> str:
+    """mrkdwn, and a person Slack has not told us the name of (a value that is just their user id, "U0DANA")
+    becomes a mention, which Slack shows as their current name: never a bare id."""
+    return f"<@{text}>" if SLACK_USER.fullmatch(text) else mrkdwn(text)
+
+
 def text_escaper(markup: Callable[[str], str]) -> Callable[[Any], Any]:
     """A text template's values, escaped for a surface's markup (for the fallback of JSON surfaces)."""
     def escape(value: Any) -> Any:
@@ -78,7 +87,7 @@ def json_escaper(markup: Callable[[str], str]) -> Callable[[Any], str]:
     return escape
 
 
-for_slack_text, for_slack_json = text_escaper(mrkdwn), json_escaper(mrkdwn)
+for_slack_text, for_slack_json = text_escaper(slack_markup), json_escaper(slack_markup)
 for_teams_text, for_teams_json = text_escaper(teams_markdown), json_escaper(teams_markdown)
 
 

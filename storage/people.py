@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.claims import insert_ignore
@@ -51,6 +51,19 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
     if timezone and person.timezone != timezone:
         person.timezone = timezone
     return person
+
+
+async def unnamed(*, session: AsyncSession, prefix: str) -> list[str]:
+    """The identities (of one platform) whose name we do not know: their display name is still their id."""
+    query = select(Person.identity).where(Person.identity.startswith(prefix),
+                                          Person.display_name == func.substr(Person.identity, len(prefix) + 1))
+    return [i for i in await session.scalars(query.order_by(Person.id)) if i]
+
+
+async def by_name(*, session: AsyncSession, name: str) -> list[Person]:
+    """The people with this display name (any case)."""
+    return list(await session.scalars(select(Person).where(func.lower(Person.display_name) == name.lower())
+                                      .order_by(Person.id).limit(5)))
 
 
 async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[str, str]:

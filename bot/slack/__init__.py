@@ -1,5 +1,6 @@
-"""Slack: `enable` builds the Web API client, the sender of outbox messages, the Bolt door and the reaction
-logging, and returns them as one `Slack` the server mounts and the app closes."""
+"""Slack: `enable` builds the Web API client, the sender of outbox messages, the Bolt door, the reaction
+logging and the conversation in the bot's DM and @mentions, and returns them as one `Slack` the server mounts
+and the app closes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.client import web_client
+from bot.slack.conversation import Conversation
 from bot.slack.door import SlackDoor
 from bot.slack.reactions import Reactions
 from bot.slack.sender import SlackSender
@@ -24,6 +26,7 @@ class Slack:
     sender: SlackSender
     door: SlackDoor
     reactions: Reactions
+    conversation: Conversation
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post("/slack/events", self.door.handle)
@@ -37,4 +40,5 @@ def enable(app: App) -> Slack:
     sender = SlackSender(app, client, renderer)
     app.outbox.add(sender)
     door = SlackDoor(app, client, renderer)
-    return Slack(client=client, sender=sender, door=door, reactions=Reactions(app, door))
+    return Slack(client=client, sender=sender, door=door, reactions=Reactions(app, door),
+                 conversation=Conversation(app, door))

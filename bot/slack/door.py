@@ -27,6 +27,7 @@ from handlers import actions
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
 from messages.render import SlackRenderer
+from storage import people
 from storage.db import UNAVAILABLE
 
 if TYPE_CHECKING:
@@ -105,9 +106,18 @@ class SlackDoor:
             return
         profile = user.get("profile") or {}
         await self.app.run(Command(actor=Actor(
-            identity=f"slack:{user_id}", workspace=team_id, timezone=user.get("tz"), email=profile.get("email"),
+            identity=f"slack:{user_id}", workspace=team_id or user.get("team_id"), timezone=user.get("tz"),
+            email=profile.get("email"),
             display_name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")),
             action="profile"))
+
+    async def learn_people(self) -> None:
+        """At start: ask Slack the names (and zones and emails) of the people the ledger knows only by their id,
+        the org file's among them, so that messages name them."""
+        async with self.app.db.transaction() as session:
+            unnamed = await people.unnamed(session=session, prefix="slack:")
+        for identity in unnamed:
+            await self.learn(identity.split(":", 1)[1], None)
 
     async def message(self, outcome: Outcome, identity: str) -> dict[str, Any]:
         reply = outcome.replies[0]

@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UNREADABLE = ("I couldn't read that message ({reason}), so nothing was logged. Invite me to the channel "
-              "(/invite @cxbot) and react again, or use the message's menu: More actions > Log as customer "
-              "pain point.")
+              "(/invite @cxbot) and react again, or use the message's menu: More actions > Log as pain point.")
 GONE = ("I couldn't find that message any more (deleted?), so nothing was logged. Type /cx to log it with the "
         "form.")
 

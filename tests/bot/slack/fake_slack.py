@@ -84,7 +84,8 @@ class FakeSlack:
                     "user_id": "U0BOT", "bot_id": "B0BOT"}
         if method == "users.info":
             user = USERS.get(args.get("user", ""), {"name": "someone", "real_name": "Some One", "tz": "UTC"})
-            return {"user": {"id": args.get("user"), "name": user["name"], "real_name": user["real_name"],
+            return {"user": {"id": args.get("user"), "team_id": "T0ACME", "name": user["name"],
+                             "real_name": user["real_name"],
                              "tz": user["tz"], "profile": {"real_name": user["real_name"],
                                                           "email": user.get("email")}}}
         if method == "users.lookupByEmail":

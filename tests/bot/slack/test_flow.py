@@ -224,3 +224,61 @@ async def test_leaders_get_the_digest_on_demand(slack: Slack) -> None:
     assert digest["blocks"][0]["text"]["text"] == "Customer pain, week 48, 23-29 Nov 2026 so far"
     assert "The week is not over: figures as of Mon 23 Nov 09:00" in digest["blocks"][1]["elements"][0]["text"]
     assert "*1* in" in digest["blocks"][2]["text"]["text"]
+
+
+async def test_the_bots_dm_and_an_at_mention_answer_as_cx_does(slack: Slack) -> None:
+    fake = slack.fake
+    dm = {"type": "message", "channel_type": "im", "channel": "D0SAM", "user": "U0SAM", "ts": "1700.000900",
+          "text": "log Customer charged twice on invoice 8812"}
+    assert (await slack.event(dm, event_id="Ev0DM")).status == 200
+    assert (await slack.event(dm, event_id="Ev0DM", headers={"X-Slack-Retry-Num": "1"})).status == 200
+    [answer] = [c for c in fake.called("chat.postMessage") if c["channel"] == "D0SAM"]
+    assert "Logged CX-1" in answer["text"]
+    [item] = await ledger(slack)
+    assert item.reporter == "slack:U0SAM"
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D0DANA", "user": "U0DANA",
+                       "ts": "1700.000901", "text": "ack CX-1"})
+    [acked] = [c for c in fake.called("chat.postMessage") if c["channel"] == "D0DANA"]
+    assert "CX-1 acknowledged by" in acked["text"]
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D0SAM", "user": "U0SAM",
+                       "ts": "1700.000902", "text": "help"})
+    assert "What you can type" in [c for c in fake.called("chat.postMessage") if c["channel"] == "D0SAM"][-1][
+        "text"]
+    # the bot's own messages, edits and joins are not commands
+    await slack.event({**dm, "bot_id": "B0BOT", "event_ts": "1"})
+    await slack.event({**dm, "subtype": "message_changed"})
+    assert len(await ledger(slack)) == 1
+    mention = {"type": "app_mention", "channel": "C0GENERAL", "user": "U0LEE", "ts": "1700.000950",
+               "thread_ts": "1700.000940", "text": "<@U0BOT> mine"}
+    assert (await slack.event(mention)).status == 200
+    [thread] = fake.called("chat.postEphemeral")
+    assert (thread["channel"], thread["user"], thread["thread_ts"]) == ("C0GENERAL", "U0LEE", "1700.000940")
+    unknown = {**mention, "text": "<@U0BOT> the wizard is broken again", "ts": "1700.000951"}
+    await slack.event(unknown)
+    assert "To log it, type: log the wizard is broken again" in fake.called("chat.postEphemeral")[-1]["text"]
+
+
+async def test_people_are_named_never_shown_as_a_bare_id(slack: Slack) -> None:
+    # Cora owns the triage team in the org file; Slack has not told us her name: she is a mention, never "U0CORA"
+    await slack.command("U0SAM", "log Something odd happened to a customer")
+    [answer] = slack.answers("U0SAM")
+    assert "(owner: <@U0CORA>)" in answer["text"] and "owner: U0CORA" not in answer["text"]
+    # at start the bot asks Slack for the names of the people it knows only by id
+    await slack.app.slack.door.learn_people()  # type: ignore[union-attr]
+    assert {"U0DANA", "U0LEE"} <= {c["user"] for c in slack.fake.called("users.info")}
+    async with slack.app.db.transaction() as session:
+        dana = (await session.scalars(select(Person).where(Person.identity == "slack:U0DANA"))).one()
+    assert (dana.display_name, dana.timezone) == ("Dana Owner", "America/New_York")
+
+
+async def test_assign_names_a_person_by_mention_handle_or_email(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Refund missing for order 77 dept=billing")
+    await slack.command("U0DANA", "assign CX-1 to <@U0LEE|lee> yours, I think")
+    [item] = await ledger(slack)
+    assert item.owner == "slack:U0LEE"
+    await slack.command("U0LEE", "assign CX-1 to @ana")  # Ana, named in the org file by her email
+    [item] = await ledger(slack)
+    assert item.owner == "ana@example.com"
+    await slack.command("U0ADMIN", "assign CX-1 to dana@example.com")
+    await slack.command("U0ADMIN", "assign CX-1 to @nobody-here")
+    assert "nor a person I know" in slack.answers("U0ADMIN")[-1]["text"]
