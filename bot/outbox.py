@@ -21,9 +21,10 @@ class SendFailed(Exception):
     """A send that did not happen; `permanent` ones are recorded and never retried."""
 
     def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None,
-                 unreachable: bool = False) -> None:
+                 unreachable: bool = False, free: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.permanent, self.retry_after = reason, permanent or unreachable, retry_after
+        self.free = free  # not the message's fault (the platform's token): not counted as an attempt
         self.unreachable = unreachable  # the person cannot be reached on that platform: the admins must hear
 
 
@@ -133,4 +134,9 @@ class Outbox:
             else:
                 wait = timedelta(seconds=failure.retry_after) if failure.retry_after else backoff(message.attempts)
                 await outbox.retry_later(session=session, message_id=message.id, at=now + wait,
-                                         error=failure.reason)
+                                         error=failure.reason, refund=failure.free)
+
+    async def wake(self, prefixes: tuple[str, ...], waiting: str) -> int:
+        """At start: messages that waited for the platform (`waiting` begins their last error) are due now."""
+        async with self.db.transaction() as session:
+            return await outbox.wake(session=session, prefixes=prefixes, waiting=waiting, at=self.clock.now())

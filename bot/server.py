@@ -22,8 +22,11 @@ APP_KEY = web.AppKey("cxbot", App)
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     database = await app.db.reachable()
-    body = {"status": "ok" if database else "degraded", "database": database,
+    slack_problem = app.slack.sender.problem if app.slack is not None else None
+    body = {"status": "ok" if database and not slack_problem else "degraded", "database": database,
             "slack": app.settings.slack_enabled, "teams": app.settings.teams_enabled}
+    if slack_problem:
+        body["slack_problem"] = slack_problem  # every message to Slack waits until an operator fixes it
     return web.json_response(body, status=200 if database else 503)
 
 
@@ -81,6 +84,8 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await app.prepare()
+        if app.slack is not None:  # a token put right before this start: what waited for it goes out now
+            await app.outbox.wake(app.slack.sender.prefixes, app.slack.sender.waiting)
         # what is loaded by now (modules, the org, the SDKs' tables) lives as long as the process: kept out
         # of the collector's full passes, which otherwise stall every request in flight for ~0.1 s each
         gc.freeze()

@@ -48,9 +48,21 @@ async def delivered(*, session: AsyncSession, message_id: int, at: datetime) -> 
         status="delivered", delivered_at=at, claimed_until=None, last_error=None))
 
 
-async def retry_later(*, session: AsyncSession, message_id: int, at: datetime, error: str) -> None:
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        next_attempt_at=at, claimed_until=None, last_error=error[:2000]))
+async def retry_later(*, session: AsyncSession, message_id: int, at: datetime, error: str,
+                      refund: bool = False) -> None:
+    """Try again at `at`; `refund`: this try does not count against the message's attempts."""
+    values: dict[str, Any] = {"next_attempt_at": at, "claimed_until": None, "last_error": error[:2000]}
+    if refund:
+        values["attempts"] = OutboxMessage.attempts - 1
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+async def wake(*, session: AsyncSession, prefixes: tuple[str, ...], waiting: str, at: datetime) -> int:
+    """Pending messages to these recipients that waited for the platform are due now."""
+    result = await session.execute(update(OutboxMessage).where(
+        OutboxMessage.status == "pending", OutboxMessage.last_error.startswith(waiting),
+        or_(*(OutboxMessage.recipient.startswith(p) for p in prefixes))).values(next_attempt_at=at))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def failed(*, session: AsyncSession, message_id: int, error: str) -> None:

@@ -21,12 +21,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # errors that another try will not cure: recorded, surfaced by `cxbot outbox`, never retried
 PERMANENT = {"channel_not_found", "user_not_found", "users_not_found", "not_in_channel", "is_archived",
-             "account_inactive", "invalid_auth", "not_authed", "token_revoked", "no_permission",
-             "missing_scope", "msg_too_long", "invalid_blocks", "no_text", "cannot_dm_bot", "restricted_action",
+             "no_permission", "msg_too_long", "invalid_blocks", "no_text", "cannot_dm_bot", "restricted_action",
              "user_disabled", "team_access_not_granted", "channel_is_archived", "invalid_arguments"}
 
 # a person Slack cannot find: the admins hear of it, so the item does not wait on nobody
-UNREACHABLE = {"user_not_found", "users_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"}
+UNREACHABLE = {"user_not_found", "users_not_found", "user_disabled", "cannot_dm_bot"}
+
+# the bot's token or its scopes, not the message: every message waits (no attempt counted) until an operator
+# puts a working token in place and restarts; account_inactive is the token's (the bot user's) account
+TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope"}
+WAITING = "waiting for a working Slack token"
+TOKEN_WAIT = 300.0  # seconds between tries while the token does not work
 
 
 def failure(error: Exception) -> SendFailed:
@@ -40,6 +45,10 @@ def failure(error: Exception) -> SendFailed:
             return SendFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1))
         if response.status_code >= 500:
             return SendFailed(f"Slack answered {response.status_code}")
+        if code in TOKEN:
+            needed = response.get("needed")
+            return SendFailed(f"{WAITING}: {code}" + (f" (needs the {needed} scope)" if needed else ""),
+                              retry_after=TOKEN_WAIT, free=True)
         return SendFailed(code, permanent=code in PERMANENT, unreachable=code in UNREACHABLE)
     if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
         return SendFailed(f"could not reach Slack: {type(error).__name__}")
@@ -48,9 +57,11 @@ def failure(error: Exception) -> SendFailed:
 
 class SlackSender:
     prefixes = ("slack:", "slack-channel:", "email:")
+    waiting = WAITING
 
     def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
         self.app, self.client, self.renderer = app, client, renderer
+        self.problem: str | None = None  # what keeps every message from Slack now (the token), for /healthz
 
     async def channel_for(self, recipient: str) -> tuple[str, str | None]:
         """The Slack channel (or user id, for a DM) and the reader's time zone."""
@@ -82,4 +93,12 @@ class SlackSender:
         except SendFailed:
             raise
         except Exception as error:  # sorted into "retry later" and "give up, and say why"
-            raise failure(error) from error
+            failed = failure(error)
+            if failed.reason.startswith(WAITING) and failed.reason != self.problem:
+                log.error("Slack refuses the bot's token, so messages to Slack wait: %s. Put a working "
+                          "SLACK_BOT_TOKEN (with the manifest's scopes) in place and restart.", failed.reason)
+                self.problem = failed.reason  # said once, not once per message
+            raise failed from error
+        if self.problem is not None:
+            log.warning("Slack accepts the bot's token again: messages are delivered")
+            self.problem = None

@@ -1,10 +1,18 @@
 """The whole accountability loop in Slack, through the real HTTP path."""
 from __future__ import annotations
 
+import logging
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot import server
+from bot.app import create_app
 from storage.models import Event, OutboxMessage, PainPoint, Person
-from tests.bot.slack.harness import Slack
+from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.harness import Slack, slack_settings
+from tests.ledger import Database
 
 
 async def ledger(slack: Slack) -> list[PainPoint]:
@@ -282,3 +290,31 @@ async def test_assign_names_a_person_by_mention_handle_or_email(slack: Slack) ->
     await slack.command("U0ADMIN", "assign CX-1 to dana@example.com")
     await slack.command("U0ADMIN", "assign CX-1 to @nobody-here")
     assert "nor a person I know" in slack.answers("U0ADMIN")[-1]["text"]
+
+
+async def test_a_token_slack_refuses_makes_messages_wait_not_fail(slack: Slack, database: Database, fake: FakeSlack,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    from tests.bot.slack.fake_slack import Failure
+
+    fake.fail("chat.postMessage", *(Failure(error="token_revoked") for _ in range(3)))
+    await slack.command("U0SAM", "log Invoice is late")
+    await slack.command("U0SAM", "log Refund is late")
+    await slack.command("U0SAM", "log Setup is broken")
+    with caplog.at_level(logging.ERROR, logger="bot.slack.sender"):
+        assert await slack.app.outbox.run_once() == 0
+    async with slack.app.db.transaction() as session:
+        rows = list(await session.scalars(select(OutboxMessage)))
+    assert {r.status for r in rows} == {"pending"} and {r.attempts for r in rows} == {0}  # nothing counted
+    assert all(r.last_error.startswith("waiting for a working Slack token") for r in rows if r.last_error)
+    assert len([r for r in caplog.records if "refuses the bot's token" in r.getMessage()]) == 1  # not per message
+    health = await (await slack.client.get("/healthz")).json()
+    assert health["status"] == "degraded" and "waiting for a working Slack token" in health["slack_problem"]
+    assert [r.template for r in rows if r.template == "unreachable"] == []  # nobody is called unreachable
+    # the operator fixes the token and restarts: everything that waited goes out, once
+    restarted = create_app(slack_settings(database, fake), clock=slack.app.clock, schema=database.schema)
+    restarted.prompt_delivery = False
+    async with TestClient(TestServer(server.build(restarted, run_scheduler=False))):
+        assert await restarted.outbox.run_once() == 3
+        assert await restarted.outbox.run_once() == 0
+    posted = [c["channel"] for c in fake.called("chat.postMessage")]
+    assert posted.count("U0DANA") == 2 + 2 and posted.count("U0LEE") == 1 + 1  # refused tries, then once each
