@@ -71,8 +71,13 @@ async def department(ctx: Context, key: str | None, *, field: str | None = None)
 
 
 def check_workspace(ctx: Context, actor: Actor) -> None:
-    """One deployment serves one organisation: other Slack workspaces and Teams tenants are refused."""
+    """One deployment serves one organisation: other Slack workspaces (and people of other organisations in a
+    shared Slack Connect channel: the door names the person's own team) and Teams tenants are refused. An
+    Enterprise Grid organisation the org file names covers all its workspaces."""
     allowed = {"slack": ctx.org.slack_team_ids, "teams": ctx.org.teams_tenant_ids}.get(actor.platform)
-    if allowed and actor.workspace not in allowed:
+    grid = ctx.org.slack_enterprise_ids if actor.platform == "slack" else []
+    if grid and actor.enterprise in grid:
+        return
+    if (allowed or grid) and actor.workspace not in (allowed or []):
         raise Refusal("This workspace is not part of the organisation this bot serves, so I can't take "
                       "requests from it. Ask your CX admin to add it to the org file.")

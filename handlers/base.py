@@ -18,7 +18,8 @@ class Actor:
     display_name: str | None = None
     email: str | None = None
     timezone: str | None = None
-    workspace: str | None = None  # Slack team id or Teams tenant id the request came from
+    workspace: str | None = None  # the person's own Slack team id, or the Teams tenant id, the request came from
+    enterprise: str | None = None  # their Slack Enterprise Grid organisation, when there is one
 
     @property
     def platform(self) -> str:

@@ -174,6 +174,7 @@ class Org(Strict):
     timezone: str = "UTC"
     working_hours: WorkingHours = WorkingHours()
     slack_team_ids: list[str] = []
+    slack_enterprise_ids: list[str] = []  # Enterprise Grid organisations: every workspace in them belongs
     slack_log_reaction: str | None = None  # an emoji name: reacting with it to a Slack message logs the message
     teams_tenant_ids: list[str] = []
     admins: list[str] = []

@@ -47,7 +47,7 @@ class Conversation:
         if isinstance(event, dict) and self.wanted(event) and body.get("event_id"):
             context["cx_request"] = await self.app.inbox.accept(f"slack:event:{body['event_id']}", {
                 "kind": "slack_message", "team_id": body.get("team_id"), "event_id": body["event_id"],
-                "event": event})
+                "enterprise_id": body.get("enterprise_id"), "event": event})
         await next_()
 
     async def on_event(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -55,7 +55,7 @@ class Conversation:
         if request_id is None:  # not for us, or a redelivery of one written down before
             return
         payload = {"kind": "slack_message", "team_id": body.get("team_id"), "event_id": body.get("event_id"),
-                   "event": body.get("event")}
+                   "enterprise_id": body.get("enterprise_id"), "event": body.get("event")}
         if self.door.before_response:
             await self.work(request_id, payload)
         else:
@@ -63,9 +63,10 @@ class Conversation:
 
     async def work(self, request_id: int, payload: dict[str, Any]) -> None:
         """Do what the message asks and answer where it was asked."""
-        event, team = payload.get("event") or {}, payload.get("team_id")
+        event = payload.get("event") or {}
+        team = event.get("user_team") or payload.get("team_id")
         user = str(event.get("user") or "")
-        actor = self.door.actor(user, team)
+        actor = self.door.actor(user, team, enterprise=payload.get("enterprise_id"))
         text = plain(MENTION.sub("", str(event.get("text") or ""))).strip()
         try:
             parsed = parse(text)

@@ -18,10 +18,11 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack.payloads import block_of, form_fields, plain, values
+from bot.slack.payloads import block_of, form_fields, readable, values
 from bot.zones import zone_of
 from handlers import actions
 from handlers.base import Actor, Command, Outcome, Refusal
@@ -37,14 +38,33 @@ log = logging.getLogger(__name__)
 
 
 class SameToken(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client that carries that very
-    token, and warns at every start that the token "will be unused": noise, dropped here."""
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client (or the authorize
+    function) that carries that very token, and warns at every start that the token "will be unused" or "will
+    be ignored": noise, dropped here."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return "`token` will be unused" not in message and "env variable) will be ignored" not in message
 
 
 log.addFilter(SameToken())
+
+
+def event_team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str | None:
+    """An event's person's own team: the event says it in a shared channel (user_team), else the envelope."""
+    event = event if event is not None else (body.get("event") or {})
+    return event.get("user_team") or body.get("team_id")
+
+
+def authorize_with(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """Every request runs with the bot's own token. Bolt would otherwise ask auth.test first, and while Slack
+    answers that with a 500 or 429 (a restart during a Slack hiccup) it tells the person their installation
+    is gone and drops their command. (Bolt passes arguments by name: a plain function, not a method.)"""
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=client.token)
+
+    return authorize
 
 
 class SlackDoor:
@@ -56,7 +76,8 @@ class SlackDoor:
         self.known: set[str] = set()  # users whose profile this process has already fetched
         self.session: aiohttp.ClientSession | None = None
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client,
-                             logger=log, process_before_response=self.before_response)
+                             logger=log, process_before_response=self.before_response,
+                             authorize=authorize_with(client))
         self.bolt.command(re.compile(r"^/cx"))(guarded(self.on_command))
         self.bolt.action(re.compile(r"^cx_"))(guarded(self.on_action))
         self.bolt.view_submission(re.compile(r"^cx_.*_form$"))(guarded(self.on_submit))
@@ -82,16 +103,19 @@ class SlackDoor:
         return response
 
     # -- who asks, and what they see --------------------------------------------------------------------
-    def actor(self, user_id: str, team_id: str | None, name: str | None = None) -> Actor:
-        """The payload's user name is a stand-in until users.info has told us their real name."""
+    def actor(self, user_id: str, team_id: str | None, name: str | None = None,
+              enterprise: str | None = None) -> Actor:
+        """`team_id` is the person's own team (in a Slack Connect channel the envelope's may be the other
+        side's). The payload's user name is a stand-in until users.info has told us their real name."""
         return Actor(identity=f"slack:{user_id}", display_name=None if user_id in self.known else name,
-                     workspace=team_id)
+                     workspace=team_id, enterprise=enterprise)
 
     def actor_of(self, body: dict[str, Any]) -> Actor:
-        """The person behind an interactive payload (button, form, shortcut)."""
+        """The person behind an interactive payload (button, form, shortcut): their own team first."""
         user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id")
-        return self.actor(user.get("id", ""), team, user.get("name") or user.get("username"))
+        team = user.get("team_id") or (body.get("team") or {}).get("id")
+        enterprise = (body.get("enterprise") or {}).get("id") if isinstance(body.get("enterprise"), dict) else None
+        return self.actor(user.get("id", ""), team, user.get("name") or user.get("username"), enterprise)
 
     async def learn(self, user_id: str, team_id: str | None) -> None:
         """users.info once per person per process: their real name, email and time zone, for nudges."""
@@ -138,7 +162,8 @@ class SlackDoor:
     # -- /cx commands: written down, answered, worked on after ------------------------------------------
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         text = (command.get("text") or "").strip()
-        actor = self.actor(command["user_id"], command.get("team_id"), command.get("user_name"))
+        actor = self.actor(command["user_id"], command.get("team_id"), command.get("user_name"),
+                           command.get("enterprise_id"))
         if text.lower() in ("", "log"):
             await ack()
             outcome = await self.open_log_form(command["trigger_id"], actor, {"channel": command["channel_id"]})
@@ -169,7 +194,7 @@ class SlackDoor:
         through its response_url. With the database unreachable it stays unfinished, for recovery."""
         command = dict(payload.get("command") or {})
         user, team = str(command.get("user_id") or ""), command.get("team_id")
-        actor = self.actor(user, team, command.get("user_name"))
+        actor = self.actor(user, team, command.get("user_name"), command.get("enterprise_id"))
         parsed = parse((command.get("text") or "").strip())
         outcome = await self.finish(request_id, Command(
             actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
@@ -314,7 +339,7 @@ class SlackDoor:
         except Exception:  # the form still works without the link
             log.warning("chat.getPermalink failed for %s", channel, exc_info=True)
         outcome = await self.open_log_form(body["trigger_id"], actor, {"channel": channel, "source": source},
-                                           {"text": plain(str(message.get("text") or "")), "source": source})
+                                           {"text": readable(message), "source": source})
         if not outcome.ok:
             await self.confirm(outcome, actor.identity, channel or None)
 
@@ -322,7 +347,7 @@ class SlackDoor:
         if event.get("tab") not in (None, "home"):
             return
         user = event.get("user", "")
-        actor = self.actor(user, body.get("team_id"))
+        actor = self.actor(user, event_team(body), enterprise=body.get("enterprise_id"))
         outcome = await self.run(Command(actor=actor, action="home", delivery=f"slack:event:{body.get('event_id')}"))
         if outcome.repeated or not outcome.replies:
             return

@@ -60,3 +60,34 @@ def block_of(action: Action, field: str | None) -> str:
     """Where a form shows a refusal about `field` (the first field's block when it names none)."""
     chosen = next((f for f in action.fields if f.name == field), action.fields[0])
     return TARGET[0] if chosen.kind == "target" else chosen.name
+
+
+PLACEHOLDER = "This content can't be displayed."  # what Slack puts in `text` of block-only messages
+
+
+def words_in(node: Any) -> list[str]:
+    """The readable text in blocks or attachments: every "text" string (and a field's title and value)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key in ("pretext", "title", "text", "value", "fallback"):
+            value = node.get(key)
+            if isinstance(value, str) and value.strip() and not (key == "fallback" and found):
+                found.append(value.strip())
+            elif isinstance(value, dict):
+                found += words_in(value)
+        for key in ("elements", "fields", "blocks"):
+            found += words_in(node.get(key))
+    elif isinstance(node, list):
+        for item in node:
+            found += words_in(item)
+    return found
+
+
+def readable(message: dict[str, Any]) -> str:
+    """A message as a person reads it: its text, else (apps and bots often send none) what its blocks and
+    attachments show."""
+    text = str(message.get("text") or "").strip()
+    if text and text != PLACEHOLDER:
+        return plain(text)
+    shown = words_in(message.get("blocks")) or words_in(message.get("attachments"))
+    return plain("\n".join(dict.fromkeys(shown)))

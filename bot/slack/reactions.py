@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncBoltContext
 
-from bot.slack.door import SlackDoor, guarded, plain
+from bot.slack.door import SlackDoor, guarded
+from bot.slack.payloads import readable
 from bot.slack.sender import failure
 from handlers.base import Command, Outcome
 
@@ -49,7 +50,7 @@ class Reactions:
         if isinstance(event, dict) and self.wanted(event) and body.get("event_id"):
             context["cx_request"] = await self.app.inbox.accept(f"slack:event:{body['event_id']}", {
                 "kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body["event_id"],
-                "event": event})
+                "enterprise_id": body.get("enterprise_id"), "event": event})
         await next_()
 
     async def on_reaction(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -57,7 +58,7 @@ class Reactions:
         if request_id is None:  # another emoji, or a redelivery of one written down before
             return
         payload = {"kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body.get("event_id"),
-                   "event": body.get("event")}
+                   "enterprise_id": body.get("enterprise_id"), "event": body.get("event")}
         if self.door.before_response:
             await self.work(request_id, payload)
         else:
@@ -66,10 +67,11 @@ class Reactions:
     async def work(self, request_id: int, payload: dict[str, Any]) -> None:
         """Log the message reacted to and tell the reactor. A message the bot cannot read gets the reactor a
         way forward, not silence; a Slack outage leaves the request for a later try."""
-        event, team = payload.get("event") or {}, payload.get("team_id")
+        event = payload.get("event") or {}
+        team = event.get("user_team") or payload.get("team_id")
         item = event.get("item") or {}
         channel, ts, user = str(item.get("channel") or ""), str(item.get("ts") or ""), str(event.get("user") or "")
-        actor = self.door.actor(user, team)
+        actor = self.door.actor(user, team, enterprise=payload.get("enterprise_id"))
         try:
             message = await self.message_at(channel, ts)
             source = str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
@@ -88,7 +90,7 @@ class Reactions:
             return
         outcome = await self.door.finish(request_id, Command(
             actor=actor, action="log_message", delivery=f"slack:event:{payload.get('event_id')}",
-            fields={"text": plain(str(message.get("text") or "")), "source": source}))
+            fields={"text": readable(message), "source": source}))
         if outcome is not None and not outcome.repeated and outcome.replies:
             await self.door.confirm(outcome, actor.identity, channel)
         await self.door.learn(user, team)

@@ -97,3 +97,23 @@ async def test_a_slack_outage_leaves_the_reaction_for_a_later_try(slack: Slack) 
     [item] = await items(slack)
     assert item.summary == "Invoice PDF is blank"
     assert await inbox.recover() == 0
+
+
+async def test_a_message_of_blocks_or_attachments_is_logged_from_what_it_shows(slack: Slack) -> None:
+    slack.fake.messages[("C0SUPPORT", TS)] = {
+        "type": "message", "bot_id": "B0ZENDESK", "ts": TS, "text": "This content can't be displayed.",
+        "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Ticket 4411: refund not received"}},
+                   {"type": "section", "text": {"type": "mrkdwn", "text": "Customer *ACME* waited 11 days"},
+                    "fields": [{"type": "mrkdwn", "text": "Priority: high"}]}]}
+    await slack.event(reaction("U0SAM"))
+    [item] = await items(slack)
+    assert item.summary == "Ticket 4411: refund not received"
+    assert item.details is not None and "Customer *ACME* waited 11 days" in item.details
+    assert "This content can't be displayed" not in (item.details or "")
+    slack.fake.messages[("C0SUPPORT", "1700000000.000400")] = {
+        "type": "message", "bot_id": "B0ALERTS", "ts": "1700000000.000400", "text": "",
+        "attachments": [{"fallback": "Invoice run failed", "title": "Invoice run failed",
+                         "text": "412 customers were charged twice"}]}
+    await slack.event(reaction("U0SAM", ts="1700000000.000400"))
+    second = (await items(slack))[1]
+    assert second.summary == "Invoice run failed" and "412 customers were charged twice" in (second.details or "")

@@ -143,3 +143,48 @@ async def test_user_text_is_escaped_once_in_every_message_not_twice(slack: Slack
     for shown in (mine["text"], json.dumps(mine["blocks"]), dm["text"], json.dumps(dm["blocks"])):
         assert "&amp;amp;" not in shown and "&amp;lt;" not in shown and "&amp;gt;" not in shown, shown
     assert "to &lt;department or person&gt;" in dm["text"]  # a typed action's placeholder, escaped once
+
+
+async def test_slack_unwell_at_restart_never_loses_a_command_or_says_reinstall(slack: Slack) -> None:
+    from tests.bot.slack.fake_slack import Failure
+
+    slack.fake.fail("auth.test", Failure(status=500), Failure(status=429, headers={"Retry-After": "3"}))
+    response = await slack.command("U0SAM", "log Invoice is wrong")
+    assert response.status == 200 and "no longer available" not in await response.text()
+    assert await count(slack, PainPoint) == 1
+    [answer] = slack.answers("U0SAM")
+    assert "Logged CX-1" in answer["text"] and "reinstall" not in answer["text"].lower()
+    clicked = await slack.click("U0DANA", "cx_acknowledge", "CX-1")
+    assert clicked.status == 200 and "no longer available" not in await clicked.text()
+    assert slack.fake.called("auth.test") == []  # requests run with the bot's own token, without asking
+
+
+def shared_click(user: str, user_team: str, envelope_team: str, enterprise: str | None = None) -> dict[str, object]:
+    """A button in a Slack Connect channel: the envelope's team may be the other side's; the user's is theirs."""
+    body: dict[str, object] = {
+        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": user_team},
+        "team": {"id": envelope_team}, "api_app_id": "A0APP", "trigger_id": "trig-shared",
+        "container": {"type": "message", "message_ts": "1700.1", "channel_id": "C0SHARED", "is_ephemeral": False},
+        "channel": {"id": "C0SHARED"}, "response_url": "http://127.0.0.1:9/none",
+        "actions": [{"action_id": "cx_acknowledge", "block_id": "cx_item_actions", "value": "CX-1", "type": "button",
+                     "action_ts": f"1700.{user}"}]}
+    if enterprise:
+        body["enterprise"] = {"id": enterprise}
+    return body
+
+
+async def test_slack_connect_people_of_another_organisation_cannot_act(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice is wrong")
+    await slack.interactive(shared_click("U0DANA", "T0PARTNER", "T0ACME"))  # a partner organisation's user
+    assert await count(slack, Event) == 1  # not acknowledged
+    await slack.interactive(shared_click("U0DANA", "T0ACME", "T0PARTNER"))  # our Dana, the other side's envelope
+    assert await count(slack, Event) == 2
+
+
+async def test_an_enterprise_grid_organisation_covers_all_its_workspaces(slack: Slack) -> None:
+    slack.app.org = slack.app.org.model_copy(update={"slack_enterprise_ids": ["E0ACME"]})
+    await slack.command("U0SAM", "log Invoice is wrong")
+    await slack.interactive(shared_click("U0DANA", "T0EMEA", "T0EMEA", enterprise="E0ACME"))
+    assert await count(slack, Event) == 2  # a workspace of the grid the org file names
+    await slack.command("U0EVE", "log Something", team="T0ELSE")
+    assert "not part of the organisation" in slack.answers("U0EVE")[-1]["text"]
