@@ -42,7 +42,7 @@ def failure(error: Exception) -> SendFailed:
         if response.status_code == 429 or code == "ratelimited":
             retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
             wait = float(retry_after[0] if isinstance(retry_after, list) else retry_after or 30)
-            return SendFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1))
+            return SendFailed(f"rate limited by Slack ({code})", retry_after=max(wait, 1), free=True)
         if response.status_code >= 500:
             return SendFailed(f"Slack answered {response.status_code}")
         if code in TOKEN:

@@ -5,6 +5,7 @@ It records every call per method, answers like Slack, and fails on demand (429 w
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ class Failure:
     status: int = 200
     error: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # Slack answering slowly; with no status or error it then succeeds
 
 
 @dataclass
@@ -72,6 +74,10 @@ class FakeSlack:
         pending = self.failures.get(method)
         if pending:
             failure = pending.pop(0)
+            if failure.delay:
+                await asyncio.sleep(failure.delay)  # the remote being slow, not a test waiting for time to pass
+            if failure.status == 200 and failure.error is None:
+                return web.json_response({"ok": True, **self.answer(method, args)})
             if failure.status != 200:
                 return web.json_response({"ok": False, "error": failure.error or "ratelimited"},
                                          status=failure.status, headers=failure.headers)

@@ -163,11 +163,16 @@ async def test_notifications_wait_in_the_outbox_through_slack_failures(slack: Sl
     fake.fail("chat.postMessage", Failure(status=429, headers={"Retry-After": "0"}),
               Failure(status=429, headers={"Retry-After": "120"}), Failure(status=500))
     await slack.command("U0SAM", "log Invoice is late")
-    assert await slack.app.outbox.run_once() == 0  # 429 retried once by slack_sdk, then 429 again
+    assert await slack.app.outbox.run_once() == 0  # 429: again after its Retry-After (at least a second)
     async with slack.app.db.transaction() as session:
         [row] = list(await session.scalars(select(OutboxMessage)))
-    assert (row.status, row.attempts) == ("pending", 1)
-    assert row.next_attempt_at == slack.app.clock.now() + timedelta(seconds=120)
+    assert (row.status, row.attempts) == ("pending", 0)  # a rate limit is not a failed attempt
+    assert row.next_attempt_at == slack.app.clock.now() + timedelta(seconds=1)
+    slack.app.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert await slack.app.outbox.run_once() == 0  # 429 again, Retry-After 120
+    async with slack.app.db.transaction() as session:
+        [row] = list(await session.scalars(select(OutboxMessage)))
+    assert (row.attempts, row.next_attempt_at) == (0, slack.app.clock.now() + timedelta(seconds=120))
     slack.app.clock.advance(timedelta(seconds=120))  # type: ignore[attr-defined]
     assert await slack.app.outbox.run_once() == 0  # 500: back off
     slack.app.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
@@ -318,3 +323,30 @@ async def test_a_token_slack_refuses_makes_messages_wait_not_fail(slack: Slack, 
         assert await restarted.outbox.run_once() == 0
     posted = [c["channel"] for c in fake.called("chat.postMessage")]
     assert posted.count("U0DANA") == 2 + 2 and posted.count("U0LEE") == 1 + 1  # refused tries, then once each
+
+
+async def test_slow_slack_is_not_sent_twice(slack: Slack) -> None:
+    from tests.bot.slack.fake_slack import Failure
+
+    slack.fake.fail("chat.postMessage", Failure(delay=12))  # answers after 12 s, and did post
+    await slack.command("U0SAM", "log Invoice is late")
+    assert await slack.app.outbox.run_once() == 1
+    assert await slack.app.outbox.run_once() == 0
+    assert [c["channel"] for c in slack.fake.called("chat.postMessage")] == ["U0DANA"]
+
+
+async def test_one_rate_limited_recipient_does_not_hold_the_others(slack: Slack) -> None:
+    from datetime import timedelta
+
+    from tests.bot.slack.fake_slack import Failure
+
+    await slack.command("U0SAM", "log Invoice is late")  # Dana's
+    await slack.command("U0SAM", "log Setup wizard crashes")  # Lee's
+    slack.fake.fail("chat.postMessage", Failure(status=429, headers={"Retry-After": "20"}))  # the first DM only
+    assert await slack.app.outbox.run_once() == 1  # Lee's went out in the same run, without waiting 20 s
+    async with slack.app.db.transaction() as session:
+        rows = {r.recipient: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows["slack:U0LEE"].status == "delivered"
+    dana = rows["slack:U0DANA"]
+    assert (dana.status, dana.attempts) == ("pending", 0)
+    assert dana.next_attempt_at == slack.app.clock.now() + timedelta(seconds=20)
