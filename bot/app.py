@@ -119,8 +119,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
     async def report_unreachable(message: OutboxMessage) -> None:
         """Tell the admins that a notification could not reach its recipient at all."""
         await app.run(Command(actor=Actor(identity="system:outbox"), action="unreachable", fields={
-            "who": message.recipient, "template": message.template,
-            "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
+            "who": message.recipient, "template": message.template, "message": str(message.id),
+            "error": message.last_error or "", "ref": str((message.payload.get("item") or {}).get("ref") or "")}))
 
     app = App(settings=settings, org=load_org_for(settings, demo=demo), org_from_file=bool(settings.org_file or demo),
               clock=clock, db=db,

@@ -123,7 +123,8 @@ class Outbox:
         return 1
 
     async def _failed(self, message: OutboxMessage, failure: SendFailed) -> None:
-        if failure.unreachable and message.template != "unreachable":
+        if failure.unreachable and message.template not in ("unreachable", "channel_unreachable"):
+            message.last_error = failure.reason
             await self.report_unreachable(message)  # never a report about a report
         now = self.clock.now()
         async with self.db.transaction() as session:

@@ -91,6 +91,10 @@ async def retry(*, session: AsyncSession, ids: list[int], failed: bool, at: date
     return done, refused
 
 
+async def get(*, session: AsyncSession, message_id: int) -> OutboxMessage | None:
+    return await session.get(OutboxMessage, message_id)
+
+
 async def listing(*, session: AsyncSession, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:

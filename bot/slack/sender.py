@@ -26,6 +26,8 @@ PERMANENT = {"channel_not_found", "user_not_found", "users_not_found", "not_in_c
 
 # a person Slack cannot find: the admins hear of it, so the item does not wait on nobody
 UNREACHABLE = {"user_not_found", "users_not_found", "user_disabled", "cannot_dm_bot"}
+# a channel the bot cannot post to: its message goes to the channel's people another way, and admins hear why
+CLOSED_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "channel_is_archived"}
 
 # the bot's token or its scopes, not the message: every message waits (no attempt counted) until an operator
 # puts a working token in place and restarts; account_inactive is the token's (the bot user's) account
@@ -49,7 +51,7 @@ def failure(error: Exception) -> SendFailed:
             needed = response.get("needed")
             return SendFailed(f"{WAITING}: {code}" + (f" (needs the {needed} scope)" if needed else ""),
                               retry_after=TOKEN_WAIT, free=True)
-        return SendFailed(code, permanent=code in PERMANENT, unreachable=code in UNREACHABLE)
+        return SendFailed(code, permanent=code in PERMANENT, unreachable=code in UNREACHABLE | CLOSED_CHANNEL)
     if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
         return SendFailed(f"could not reach Slack: {type(error).__name__}")
     return SendFailed(f"{type(error).__name__}: {error}")

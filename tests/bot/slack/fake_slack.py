@@ -35,6 +35,7 @@ class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
+    closed: dict[str, str] = field(default_factory=dict)  # channel -> the error posting there answers
     server: TestServer | None = None
 
     def fail(self, method: str, *failures: Failure) -> None:
@@ -71,6 +72,8 @@ class FakeSlack:
         self.calls.append((method, args))
         if request.headers.get("Authorization") != "Bearer xoxb-test-token":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "chat.postMessage" and args.get("channel") in self.closed:
+            return web.json_response({"ok": False, "error": self.closed[args["channel"]]})
         pending = self.failures.get(method)
         if pending:
             failure = pending.pop(0)

@@ -350,3 +350,30 @@ async def test_one_rate_limited_recipient_does_not_hold_the_others(slack: Slack)
     dana = rows["slack:U0DANA"]
     assert (dana.status, dana.attempts) == ("pending", 0)
     assert dana.next_attempt_at == slack.app.clock.now() + timedelta(seconds=20)
+
+
+async def test_a_channel_the_bot_cannot_post_to_reaches_its_people_another_way(slack: Slack) -> None:
+    from handlers.base import Actor, Command
+
+    slack.fake.closed["C0BILLING"] = "not_in_channel"
+    await slack.command("U0SAM", "log Invoice is late")
+    await slack.app.run(Command(actor=Actor(identity="system:scheduler"), action="digest_send"))
+    for _ in range(3):
+        await slack.app.outbox.run_once()
+    posts = slack.fake.called("chat.postMessage")
+    to_dana = [c for c in posts if c["channel"] == "U0DANA" and "Billing" in c["text"] and "week" in c["text"]]
+    assert len(to_dana) == 1  # Billing's digest, by DM to its owner
+    [told] = [c for c in posts if c["channel"] == "U0ADMIN"]
+    assert "couldn't post in the Slack channel C0BILLING (Billing): not_in_channel" in told["text"]
+    assert "/invite @cxbot" in told["text"]
+    # the next message to that channel goes the same way, and the admins are not told again
+    await slack.app.run(Command(actor=Actor(identity="system:scheduler"), action="digest_send",
+                                fields={"week": "2026-W46"}))
+    for _ in range(3):
+        await slack.app.outbox.run_once()
+    posts = slack.fake.called("chat.postMessage")
+    assert len([c for c in posts if c["channel"] == "U0ADMIN"]) == 1
+    assert len([c for c in posts if c["channel"] == "U0DANA" and "week" in c["text"]]) == 2
+    async with slack.app.db.transaction() as session:
+        failed = [r for r in await session.scalars(select(OutboxMessage)) if r.recipient == "slack-channel:C0BILLING"]
+    assert {r.status for r in failed} == {"failed"} and {r.last_error for r in failed} == {"not_in_channel"}

@@ -20,6 +20,7 @@ FEATURES = {
     "commands": "the /cx slash command and the shortcuts",
     "reactions:read": "the reaction_added event (the org's slack_log_reaction)",
     "im:history": "the message.im event: what people write in the bot's DM",
+    "chat:write.public": "posting digests in the public channels the org file names without being invited",
     "app_mentions:read": "the app_mention event: @cxbot in a channel",
 }
 
