@@ -14,19 +14,17 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.payloads import block_of, form_fields, readable, values
+from bot.slack.sender import failure
 from bot.zones import zone_of
 from handlers import actions
-from handlers.base import Actor, Command, Outcome, Refusal
-from handlers.parse import parse
+from handlers.base import Actor, Command, Outcome
 from messages.render import SlackRenderer
 from storage import people
 from storage.db import UNAVAILABLE
@@ -48,6 +46,12 @@ class SameToken(logging.Filter):
 
 
 log.addFilter(SameToken())
+
+
+def not_opened(error: Exception, typed: str) -> Outcome:
+    """A form Slack would not open: what happened, and the typed way that needs no form."""
+    return Outcome.refused(f"I couldn't open the form ({failure(error).reason}). Try again in a moment, or type "
+                           f"it: /cx {typed}")
 
 
 def event_team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str | None:
@@ -74,18 +78,15 @@ class SlackDoor:
         self.app, self.client, self.renderer = app, client, renderer
         self.before_response = settings.slack_process_before_response
         self.known: set[str] = set()  # users whose profile this process has already fetched
-        self.session: aiohttp.ClientSession | None = None
         self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client,
                              logger=log, process_before_response=self.before_response,
                              authorize=authorize_with(client))
-        self.bolt.command(re.compile(r"^/cx"))(guarded(self.on_command))
         self.bolt.action(re.compile(r"^cx_"))(guarded(self.on_action))
         self.bolt.view_submission(re.compile(r"^cx_.*_form$"))(guarded(self.on_submit))
         self.bolt.shortcut("cx_log")(guarded(self.on_global_shortcut))
         self.bolt.shortcut("cx_log_message")(guarded(self.on_message_shortcut))
         self.bolt.event("app_home_opened")(guarded(self.on_home))
         self.bolt.error(self.on_error)
-        app.inbox.register("slack_command", self.work_command)
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
@@ -156,56 +157,12 @@ class SlackDoor:
         outcome = await self.run(Command(actor=actor, action="form", fields=message or {}))
         if outcome.ok:
             data = {**outcome.replies[0].data, "meta": meta}
-            await self.client.views_open(trigger_id=trigger_id, view=self.renderer.render("log_form", data))
-        return outcome
-
-    # -- /cx commands: written down, answered, worked on after ------------------------------------------
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        text = (command.get("text") or "").strip()
-        actor = self.actor(command["user_id"], command.get("team_id"), command.get("user_name"),
-                           command.get("enterprise_id"))
-        if text.lower() in ("", "log"):
-            await ack()
-            outcome = await self.open_log_form(command["trigger_id"], actor, {"channel": command["channel_id"]})
-            if not outcome.ok:
-                await respond(**await self.message(outcome, actor.identity), response_type="ephemeral")
-            await self.learn(command["user_id"], command.get("team_id"))
-            return
-        try:
-            parse(text)
-        except Refusal as refusal:
-            await ack(text=refusal.message)
-            return
-        # written down first (one insert), answered at once, worked on after: a 200 means the request is kept,
-        # and a process that dies before finishing it leaves it to the next (the inbox's recovery).
-        # The answer follows through response_url; notifications go out from the outbox.
-        payload = {"kind": "slack_command", "command": command}
-        request_id = await self.app.inbox.accept(f"slack:command:{command['trigger_id']}", payload)
-        await ack()
-        if request_id is None:
-            return  # a redelivery of a command written down before: the first delivery does it
-        if self.before_response:  # Slack waits for this very work (FaaS)
-            await self.work_command(request_id, payload)
-        else:
-            self.app.inbox.later(request_id, payload)
-
-    async def work_command(self, request_id: int, payload: dict[str, Any]) -> None:
-        """Do what an accepted /cx command asks, marking it finished in the same transaction, then answer
-        through its response_url. With the database unreachable it stays unfinished, for recovery."""
-        command = dict(payload.get("command") or {})
-        user, team = str(command.get("user_id") or ""), command.get("team_id")
-        actor = self.actor(user, team, command.get("user_name"), command.get("enterprise_id"))
-        parsed = parse((command.get("text") or "").strip())
-        outcome = await self.finish(request_id, Command(
-            actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
-            delivery=f"slack:command:{command.get('trigger_id')}"))
-        if outcome is not None and not outcome.repeated and outcome.replies and command.get("response_url"):
             try:
-                await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
-                    {**await self.message(outcome, actor.identity), "response_type": "ephemeral"})
-            except Exception:  # the change is made; only the answer is lost
-                log.warning("could not answer a /cx command through its response_url", exc_info=True)
-        await self.learn(user, team)
+                await self.client.views_open(trigger_id=trigger_id, view=self.renderer.render("log_form", data))
+            except Exception as error:  # the person hears it, with the way that needs no form
+                log.warning("views.open failed for the log form", exc_info=True)
+                return not_opened(error, "log <what the customer hit>")
+        return outcome
 
     async def finish(self, request_id: int, cmd: Command) -> Outcome | None:
         """Run a written-down request's command and mark it done, together; None with the database away
@@ -216,16 +173,6 @@ class SlackDoor:
             log.warning("database unavailable: request %s (%s) left for recovery", request_id, cmd.action,
                         exc_info=True)
             return None
-
-    async def http(self) -> aiohttp.ClientSession:
-        """One HTTP session for the answers through response_urls (its connections are reused)."""
-        if self.session is None or self.session.closed:
-            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self.session
-
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
 
     # -- buttons and forms ------------------------------------------------------------------------------
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
@@ -250,9 +197,9 @@ class SlackDoor:
                 return
             # a one-item card shows its new state in place; a combined nudge keeps its other items
             single = action.get("block_id", "") in ("cx_item_actions", "cx_fix_check")
-            if outcome.ok and outcome.replies[0].template == "updated" and channel and ts and single:
-                await self.update(channel, ts, outcome, actor.identity, container)
-                return
+            in_place = outcome.ok and outcome.replies[0].template == "updated" and channel and ts and single
+            if in_place and await self.update(str(channel), str(ts), outcome, actor.identity, container):
+                return  # else the person hears the new state below
         else:
             await ack()
             outcome = await self.run(Command(actor=actor, action="check", ref=ref, fields={"verb": taken.id}))
@@ -262,20 +209,31 @@ class SlackDoor:
                 if any(f.kind == "target" for f in taken.fields):
                     data["departments"] = (await self.run(Command(actor=actor, action="form"))).replies[0].data[
                         "departments"]
-                await self.client.views_open(trigger_id=body["trigger_id"],
-                                             view=self.renderer.render("action_form", data))
-                return
+                try:
+                    await self.client.views_open(trigger_id=body["trigger_id"],
+                                                 view=self.renderer.render("action_form", data))
+                    return
+                except Exception as error:  # the person hears it, with the way that needs no form
+                    log.warning("views.open failed for the %s form", taken.id, exc_info=True)
+                    outcome = not_opened(error, taken.typed(ref))
         if outcome.replies:
             await respond(**await self.message(outcome, actor.identity), response_type="ephemeral",
                           replace_original=False)
 
     async def update(self, channel: str, ts: str, outcome: Outcome, identity: str,
-                     container: dict[str, Any]) -> None:
-        """Show the new state in the message whose button was pressed."""
+                     container: dict[str, Any]) -> bool:
+        """Show the new state in the message whose button was pressed; False when Slack would not (the change
+        is made: the caller tells the person another way)."""
         if container.get("is_ephemeral"):
-            return
+            return True
         body = await self.message(outcome, identity)
-        await self.client.chat_update(channel=channel, ts=ts, text=body["text"], blocks=body["blocks"])
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, text=body["text"], blocks=body["blocks"])
+        except Exception as error:
+            log.warning("chat.update failed (%s); the person is told in a message instead", failure(error).reason,
+                        exc_info=True)
+            return False
+        return True
 
     async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         taken = actions.find(view.get("callback_id", "")[3:-5])
@@ -289,8 +247,9 @@ class SlackDoor:
         meta = meta if isinstance(meta, dict) else {}
         actor = self.actor_of(body)
         fields = form_fields(taken, values(view))
-        if taken.id == "log" and meta.get("source"):
-            fields["source"] = str(meta["source"])
+        if taken.id == "log" and (meta.get("source") or meta.get("ts")):
+            fields["source"] = str(meta.get("source") or await self.permalink(str(meta.get("channel") or ""),
+                                                                              str(meta["ts"])))
         ref = None if taken.id == "log" else str(meta.get("ref") or "")
         outcome = await self.run(Command(actor=actor, action=taken.id, ref=ref, fields=fields,
                                          delivery=f"slack:view:{view.get('id')}"))
@@ -302,10 +261,11 @@ class SlackDoor:
         await ack()
         if outcome.repeated:
             return
-        if taken.id != "log" and meta.get("channel") and meta.get("ts") and outcome.replies[0].template == "updated":
-            await self.update(str(meta["channel"]), str(meta["ts"]), outcome, actor.identity, {})
-        else:
-            await self.confirm(outcome, actor.identity, meta.get("channel"))
+        in_place = taken.id != "log" and meta.get("channel") and meta.get("ts") and outcome.replies[
+            0].template == "updated"
+        if in_place and await self.update(str(meta["channel"]), str(meta["ts"]), outcome, actor.identity, {}):
+            return
+        await self.confirm(outcome, actor.identity, meta.get("channel"))
 
     async def confirm(self, outcome: Outcome, identity: str, channel: str | None) -> None:
         """The submitter's answer: ephemeral where they started, else in their DM with the bot."""
@@ -332,16 +292,20 @@ class SlackDoor:
         actor = self.actor_of(body)
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id", "")
-        source = ""
-        try:
-            source = (await self.client.chat_getPermalink(channel=channel, message_ts=message.get("ts", "")))[
-                "permalink"]
-        except Exception:  # the form still works without the link
-            log.warning("chat.getPermalink failed for %s", channel, exc_info=True)
-        outcome = await self.open_log_form(body["trigger_id"], actor, {"channel": channel, "source": source},
-                                           {"text": readable(message), "source": source})
+        # the modal first (the trigger lasts 3 s); the message's link is fetched when the form is submitted
+        outcome = await self.open_log_form(body["trigger_id"], actor, {"channel": channel,
+                                                                       "ts": str(message.get("ts") or "")},
+                                           {"text": readable(message)})
         if not outcome.ok:
             await self.confirm(outcome, actor.identity, channel or None)
+
+    async def permalink(self, channel: str, ts: str) -> str:
+        """A message's link, or "" (the item is logged without it rather than not at all)."""
+        try:
+            return str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+        except Exception:
+            log.warning("chat.getPermalink failed for %s", channel, exc_info=True)
+            return ""
 
     async def on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab") not in (None, "home"):

@@ -139,7 +139,9 @@ async def test_message_shortcut_prefills_the_form_with_the_permalink(slack: Slac
     assert blocks["summary"]["element"]["initial_value"] == "Customer says the invoice PDF is blank"
     assert "Three times this week" in blocks["details"]["element"]["initial_value"]
     meta = __import__("json").loads(opened["view"]["private_metadata"])
-    assert meta["source"] == "https://acme.slack.com/archives/C0SUPPORT/p1700.000555"
+    # the modal opens first (the trigger lasts 3 s): the message's link is fetched when the form is submitted
+    assert meta == {"channel": "C0SUPPORT", "ts": "1700.000555"}
+    assert [m for m, _ in fake.calls if m in ("views.open", "chat.getPermalink")] == ["views.open"]
     await slack.submit("U0SAM", "cx_log_form", {"summary": "Invoice PDF is blank"}, meta=meta)
     [item] = await ledger(slack)
     assert item.source_url == "https://acme.slack.com/archives/C0SUPPORT/p1700.000555"
@@ -377,3 +379,24 @@ async def test_a_channel_the_bot_cannot_post_to_reaches_its_people_another_way(s
     async with slack.app.db.transaction() as session:
         failed = [r for r in await session.scalars(select(OutboxMessage)) if r.recipient == "slack-channel:C0BILLING"]
     assert {r.status for r in failed} == {"failed"} and {r.last_error for r in failed} == {"not_in_channel"}
+
+
+async def test_interactive_failures_are_told_to_the_person(slack: Slack) -> None:
+    from tests.bot.slack.fake_slack import Failure
+
+    fake = slack.fake
+    await slack.command("U0SAM", "log Invoice is late")
+    fake.fail("views.open", Failure(error="expired_trigger_id"))
+    await slack.click("U0DANA", "cx_resolve", "CX-1")
+    told = [c for c in fake.called("response_url") if c["name"] == "act-U0DANA"][-1]
+    assert "couldn't open the form (expired_trigger_id)" in told["text"]
+    assert "/cx resolve CX-1 &lt;what was done&gt;" in told["text"]  # mrkdwn-escaped, shown as typed
+    fake.fail("chat.update", Failure(error="message_not_found"))
+    await slack.click("U0DANA", "cx_acknowledge", "CX-1")
+    [item] = await ledger(slack)
+    assert item.status == "acknowledged"  # done, and the person hears so although the card could not change
+    told = [c for c in fake.called("response_url") if c["name"] == "act-U0DANA"][-1]
+    assert "CX-1 acknowledged by" in told["text"]
+    fake.fail("views.open", Failure(status=500, error="fatal_error"))
+    await slack.command("U0SAM", "")  # /cx alone opens the log form
+    assert "couldn't open the form (Slack answered 500)" in slack.answers("U0SAM")[-1]["text"]

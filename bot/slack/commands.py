@@ -1,0 +1,85 @@
+"""/cx commands: written down before they are answered (a 200 means the command is kept), worked on after the
+answers owed, answered through their response_url."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.slack.door import SlackDoor, guarded
+from handlers.base import Command, Refusal
+from handlers.parse import parse
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+class Commands:
+    def __init__(self, app: App, door: SlackDoor) -> None:
+        self.app, self.door = app, door
+        self.session: aiohttp.ClientSession | None = None
+        door.bolt.command(re.compile(r"^/cx"))(guarded(self.on_command))
+        app.inbox.register("slack_command", self.work_command)
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        text = (command.get("text") or "").strip()
+        actor = self.door.actor(command["user_id"], command.get("team_id"), command.get("user_name"),
+                           command.get("enterprise_id"))
+        if text.lower() in ("", "log"):
+            await ack()
+            outcome = await self.door.open_log_form(command["trigger_id"], actor, {"channel": command["channel_id"]})
+            if not outcome.ok:
+                await respond(**await self.door.message(outcome, actor.identity), response_type="ephemeral")
+            await self.door.learn(command["user_id"], command.get("team_id"))
+            return
+        try:
+            parse(text)
+        except Refusal as refusal:
+            await ack(text=refusal.message)
+            return
+        # written down first (one insert), answered at once, worked on after: a 200 means the request is kept,
+        # and a process that dies before finishing it leaves it to the next (the inbox's recovery).
+        # The answer follows through response_url; notifications go out from the outbox.
+        payload = {"kind": "slack_command", "command": command}
+        request_id = await self.app.inbox.accept(f"slack:command:{command['trigger_id']}", payload)
+        await ack()
+        if request_id is None:
+            return  # a redelivery of a command written down before: the first delivery does it
+        if self.door.before_response:  # Slack waits for this very work (FaaS)
+            await self.work_command(request_id, payload)
+        else:
+            self.app.inbox.later(request_id, payload)
+
+    async def work_command(self, request_id: int, payload: dict[str, Any]) -> None:
+        """Do what an accepted /cx command asks, marking it finished in the same transaction, then answer
+        through its response_url. With the database unreachable it stays unfinished, for recovery."""
+        command = dict(payload.get("command") or {})
+        user, team = str(command.get("user_id") or ""), command.get("team_id")
+        actor = self.door.actor(user, team, command.get("user_name"), command.get("enterprise_id"))
+        parsed = parse((command.get("text") or "").strip())
+        outcome = await self.door.finish(request_id, Command(
+            actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
+            delivery=f"slack:command:{command.get('trigger_id')}"))
+        if outcome is not None and not outcome.repeated and outcome.replies and command.get("response_url"):
+            try:
+                await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
+                    {**await self.door.message(outcome, actor.identity), "response_type": "ephemeral"})
+            except Exception:  # the change is made; only the answer is lost
+                log.warning("could not answer a /cx command through its response_url", exc_info=True)
+        await self.door.learn(user, team)
+
+    async def http(self) -> aiohttp.ClientSession:
+        """One HTTP session for the answers through response_urls (its connections are reused)."""
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self.session
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
