@@ -16,7 +16,7 @@ from bot.settings import Settings
 from handlers.base import Actor, Command
 from handlers.clock import FixedClock
 from handlers.org import OrgFileError, load_org, org_warnings
-from storage import outbox
+from storage import inbox, outbox
 from storage.db import SchemaNotReady
 
 
@@ -119,6 +119,27 @@ async def _outbox(settings: Settings, status: str | None, retry: list[int], retr
     return 0
 
 
+async def _inbox(settings: Settings) -> int:
+    """The requests the bot gave up on (each tried several times), with why: read only."""
+    app = _app(settings)
+    await _ready(app, write=False)
+    try:
+        async with app.db.transaction() as session:
+            rows = await inbox.failed(session=session)
+    finally:
+        await app.close()
+    if not rows:
+        print("No request was given up on.")
+    zone = app.org.zone
+    for row in rows:
+        what = row.payload.get("command", {}).get("text") if row.payload.get("kind") == "slack_command" else ""
+        given_up = row.failed_at or row.received_at
+        print(f"#{row.id} {row.payload.get('kind')} received {row.received_at.astimezone(zone):%a %d %b %H:%M}, "
+              f"given up {given_up.astimezone(zone):%a %d %b %H:%M} after {row.tries} tries"
+              f"{f' ({what!r})' if what else ''}: {row.last_error}")
+    return 0
+
+
 SYSTEM = Actor(identity="system:cli")
 
 
@@ -149,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     box.add_argument("--retry", type=int, action="append", default=[], metavar="ID",
                      help="send a failed message again (repeat for several)")
     box.add_argument("--retry-failed", action="store_true", help="send every failed message again")
+    sub.add_parser("inbox", help="list the requests the bot gave up on, with why")
     check = sub.add_parser("check-org", help="validate an org file and exit")
     check.add_argument("path")
     package = sub.add_parser("teams-package", help="build the Teams app zip to upload")
@@ -185,6 +207,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_demo(settings))
     elif command == "migrate":
         asyncio.run(_migrate(settings))
+    elif command == "inbox":
+        sys.exit(asyncio.run(_inbox(settings)))
     elif command == "outbox":
         sys.exit(asyncio.run(_outbox(settings, args.status, args.retry, args.retry_failed)))
     elif command == "nudge":

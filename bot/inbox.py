@@ -22,6 +22,8 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 Worker = Callable[[int, dict[str, Any]], Awaitable[None]]  # (request id, its payload)
+Apology = Callable[[dict[str, Any], str], Awaitable[None]]  # tell the sender their request was given up on
+TRIES = 3  # takings by recovery before a request is given up on (a poison request ends)
 
 
 class Inbox:
@@ -29,14 +31,18 @@ class Inbox:
         self.db, self.clock, self.answers, self.lease, self.workers = db, clock, answers, lease, workers
         self.intake: Batcher[tuple[str, dict[str, Any]], int | None] = Batcher(self._write)
         self.kinds: dict[str, Worker] = {}
+        self.apologies: dict[str, Apology] = {}
         # accepted requests waiting for a worker: (when queued, request id, payload)
         self.queue: asyncio.Queue[tuple[float, int, dict[str, Any]]] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
         self.held: set[int] = set()  # the ids of the requests in that queue or being worked on
 
-    def register(self, kind: str, worker: Worker) -> None:
-        """The door that writes down requests of this kind says how they are worked on."""
+    def register(self, kind: str, worker: Worker, apology: Apology | None = None) -> None:
+        """The door that writes down requests of this kind says how they are worked on, and how their sender
+        hears that one could not be done."""
         self.kinds[kind] = worker
+        if apology is not None:
+            self.apologies[kind] = apology
 
     async def accept(self, key: str, payload: dict[str, Any]) -> int | None:
         """Write a request down before answering it; None when this delivery was accepted before.
@@ -86,15 +92,35 @@ class Inbox:
             requests = await inbox.unfinished(session=session, now=self.clock.now(), lease=self.lease)
         tried = 0
         for request in requests:
-            worker = self.kinds.get(str(request.payload.get("kind")))
+            kind = str(request.payload.get("kind"))
+            worker = self.kinds.get(kind)
             if request.id in self.held or worker is None:  # ours and queued, or a kind this process lacks
+                continue
+            if request.tries > TRIES:
+                await self.give_up(request.id, dict(request.payload), request.last_error or "it kept failing")
                 continue
             try:
                 await worker(request.id, dict(request.payload))
-            except Exception:
-                log.exception("recovering request %s (%s) failed", request.id, request.payload.get("kind"))
+            except Exception as error:
+                log.exception("recovering request %s (%s) failed", request.id, kind)
+                async with self.db.transaction() as session:
+                    await inbox.note_error(session=session, request_id=request.id,
+                                           error=f"{type(error).__name__}: {error}")
             tried += 1
         return tried
+
+    async def give_up(self, request_id: int, payload: dict[str, Any], why: str) -> None:
+        """A request that failed every time it was tried: recorded as failed (`cxbot inbox`), its sender told
+        once, never tried again."""
+        log.error("gave up on request %s (%s) after %d tries: %s", request_id, payload.get("kind"), TRIES, why)
+        async with self.db.transaction() as session:
+            await inbox.gave_up(session=session, request_id=request_id, at=self.clock.now(), error=why)
+        apology = self.apologies.get(str(payload.get("kind")))
+        if apology is not None:
+            try:
+                await apology(payload, why)
+            except Exception:  # recorded above; the person could not be told either
+                log.warning("could not tell the sender of request %s", request_id, exc_info=True)
 
     async def close(self) -> None:
         """Stop the workers (what they had not finished stays written down for the next process)."""

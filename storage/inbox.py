@@ -49,6 +49,26 @@ async def done(*, session: AsyncSession, request_id: int, at: datetime) -> None:
 
 async def unfinished(*, session: AsyncSession, now: datetime, lease: timedelta,
                      limit: int = 50) -> list[InboxRequest]:
-    """Requests nobody finished (their process died): take them over under a new lease."""
-    return await leases.take(session=session, model=InboxRequest, where=[InboxRequest.processed_at.is_(None)],
-                             now=now, lease=lease, limit=limit)
+    """Requests nobody finished (their process died, or they failed): take them over under a new lease, each
+    taking counted."""
+    taken = await leases.take(session=session, model=InboxRequest, now=now, lease=lease, limit=limit,
+                              where=[InboxRequest.processed_at.is_(None), InboxRequest.failed_at.is_(None)])
+    for request in taken:
+        request.tries += 1
+    await session.flush()
+    return taken
+
+
+async def note_error(*, session: AsyncSession, request_id: int, error: str) -> None:
+    await session.execute(update(InboxRequest).where(InboxRequest.id == request_id).values(last_error=error[:2000]))
+
+
+async def gave_up(*, session: AsyncSession, request_id: int, at: datetime, error: str) -> None:
+    """A request that kept failing: recorded as failed with its reason, never taken again."""
+    await session.execute(update(InboxRequest).where(InboxRequest.id == request_id).values(
+        failed_at=at, claimed_until=None, last_error=error[:2000]))
+
+
+async def failed(*, session: AsyncSession, limit: int = 100) -> list[InboxRequest]:
+    query = select(InboxRequest).where(InboxRequest.failed_at.is_not(None))
+    return list(await session.scalars(query.order_by(InboxRequest.id.desc()).limit(limit)))

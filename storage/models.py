@@ -242,3 +242,6 @@ class InboxRequest(Base):
     received_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(default=0, server_default="0")  # takings by recovery
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # given up on: see last_error
+    last_error: Mapped[str | None] = mapped_column(Text)

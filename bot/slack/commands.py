@@ -25,7 +25,7 @@ class Commands:
         self.app, self.door = app, door
         self.session: aiohttp.ClientSession | None = None
         door.bolt.command(re.compile(r"^/cx"))(guarded(self.on_command))
-        app.inbox.register("slack_command", self.work_command)
+        app.inbox.register("slack_command", self.work_command, self.apologise)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         text = (command.get("text") or "").strip()
@@ -73,6 +73,10 @@ class Commands:
             except Exception:  # the change is made; only the answer is lost
                 log.warning("could not answer a /cx command through its response_url", exc_info=True)
         await self.door.learn(user, team)
+
+    async def apologise(self, payload: dict[str, Any], why: str) -> None:
+        command = payload.get("command") or {}
+        await self.door.apologise(str(command.get("user_id") or ""), f"do \"/cx {command.get('text') or ''}\"", why)
 
     async def http(self) -> aiohttp.ClientSession:
         """One HTTP session for the answers through response_urls (its connections are reused)."""

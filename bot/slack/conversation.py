@@ -30,7 +30,7 @@ class Conversation:
         self.app, self.door = app, door
         door.bolt.event("message", middleware=[self.write_down])(guarded(self.on_event))
         door.bolt.event("app_mention", middleware=[self.write_down])(guarded(self.on_event))
-        app.inbox.register("slack_message", self.work)
+        app.inbox.register("slack_message", self.work, self.apologise)
 
     @staticmethod
     def wanted(event: dict[str, Any]) -> bool:
@@ -85,6 +85,10 @@ class Conversation:
         if outcome is not None and not outcome.repeated and outcome.replies:
             await self.answer(outcome, actor.identity, event)
         await self.door.learn(user, team)
+
+    async def apologise(self, payload: dict[str, Any], why: str) -> None:
+        event = payload.get("event") or {}
+        await self.door.apologise(str(event.get("user") or ""), f"do \"{str(event.get('text') or '')[:100]}\"", why)
 
     async def answer(self, outcome: Outcome, identity: str, event: dict[str, Any]) -> None:
         body = await self.door.message(outcome, identity)

@@ -299,6 +299,12 @@ class SlackDoor:
         if not outcome.ok:
             await self.confirm(outcome, actor.identity, channel or None)
 
+    async def apologise(self, user_id: str, what: str, why: str) -> None:
+        """Tell someone, once, that their request was given up on (the inbox tried it several times)."""
+        await self.client.chat_postMessage(channel=user_id, text=(
+            f"Sorry: I could not {what} after several tries ({why[:200]}), and I have stopped trying. Nothing "
+            "was changed by it. Please try again, or tell your CX admin (they can see it with 'cxbot inbox')."))
+
     async def permalink(self, channel: str, ts: str) -> str:
         """A message's link, or "" (the item is logged without it rather than not at all)."""
         try:

@@ -17,6 +17,7 @@ from bot.slack.door import SlackDoor, guarded
 from bot.slack.payloads import readable
 from bot.slack.sender import failure
 from handlers.base import Command, Outcome
+from storage import inbox
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 UNREADABLE = ("I couldn't read that message ({reason}), so nothing was logged. Invite me to the channel "
               "(/invite @cxbot) and react again, or use the message's menu: More actions > Log as pain point.")
+IN_A_DM = ("I can't read direct messages between people, so I couldn't log that one. Copy its text into "
+           "/cx log, or use the message's menu: More actions > Log as pain point.")
+GONE_ERRORS = {"thread_not_found", "message_not_found"}
 GONE = ("I couldn't find that message any more (deleted?), so nothing was logged. Type /cx to log it with the "
         "form.")
 
@@ -32,7 +36,7 @@ class Reactions:
     def __init__(self, app: App, door: SlackDoor) -> None:
         self.app, self.door, self.client = app, door, door.client
         door.bolt.event("reaction_added", middleware=[self.write_down])(guarded(self.on_reaction))
-        app.inbox.register("slack_reaction", self.work)
+        app.inbox.register("slack_reaction", self.work, self.apologise)
 
     def wanted(self, event: dict[str, Any]) -> bool:
         emoji = self.app.org.slack_log_reaction
@@ -79,11 +83,17 @@ class Reactions:
             failed = failure(error)
             log.warning("could not read message %s in %s (%s)%s", ts, channel, failed.reason,
                         "" if failed.permanent else ": left for a later try", exc_info=True)
-            if failed.permanent:
+            if failed.reason in GONE_ERRORS:  # deleted, or a reply whose thread is gone
+                message = None
+            elif failed.permanent:
                 await self.app.inbox.finished(request_id)
-                await self.door.confirm(Outcome.refused(UNREADABLE.format(reason=failed.reason)), actor.identity,
-                                        None)
-            return
+                advice = IN_A_DM if channel.startswith("D") else UNREADABLE.format(reason=failed.reason)
+                await self.door.confirm(Outcome.refused(advice), actor.identity, None)
+                return
+            else:  # Slack unwell: left for recovery, which gives up after a few tries and says so
+                async with self.app.db.transaction() as session:
+                    await inbox.note_error(session=session, request_id=request_id, error=failed.reason)
+                return
         if message is None:
             await self.app.inbox.finished(request_id)
             await self.door.confirm(Outcome.refused(GONE), actor.identity, None)
@@ -94,6 +104,10 @@ class Reactions:
         if outcome is not None and not outcome.repeated and outcome.replies:
             await self.door.confirm(outcome, actor.identity, channel)
         await self.door.learn(user, team)
+
+    async def apologise(self, payload: dict[str, Any], why: str) -> None:
+        event = payload.get("event") or {}
+        await self.door.apologise(str(event.get("user") or ""), "log the message you reacted to", why)
 
     async def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One message, in the channel or in a thread (conversations.history does not return replies)."""

@@ -117,3 +117,39 @@ async def test_a_message_of_blocks_or_attachments_is_logged_from_what_it_shows(s
     await slack.event(reaction("U0SAM", ts="1700000000.000400"))
     second = (await items(slack))[1]
     assert second.summary == "Invoice run failed" and "412 customers were charged twice" in (second.details or "")
+
+
+async def test_a_request_that_keeps_failing_ends_and_its_sender_is_told_once(slack: Slack) -> None:
+    from bot.inbox import TRIES
+
+    said(slack, "Invoice PDF is blank")
+    slack.fake.fail("conversations.history", *(Failure(status=500, error="fatal_error") for _ in range(TRIES + 2)))
+    assert (await slack.event(reaction("U0SAM"))).status == 200
+    inbox = slack.app.inbox
+    for _ in range(TRIES + 2):
+        slack.app.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+        await inbox.recover()
+    async with slack.app.db.transaction() as session:
+        [request] = list(await session.scalars(select(InboxRequest)))
+    assert request.failed_at is not None and request.processed_at is None
+    assert "Slack answered 500" in (request.last_error or "")
+    told = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
+    assert len(told) == 1 and "I could not log the message you reacted to after several tries" in told[0]["text"]
+    assert len(slack.fake.called("conversations.history")) == 1 + TRIES  # then never again
+    assert await count(slack, PainPoint) == 0
+
+
+async def test_a_reaction_on_a_deleted_reply_or_in_a_dm_gets_the_right_answer(slack: Slack) -> None:
+    said(slack, "Invoice PDF is blank")
+    slack.fake.fail("conversations.history", Failure(error="thread_not_found"))
+    await slack.event(reaction("U0SAM"))
+    [gone] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
+    assert "couldn't find that message any more" in gone["text"]
+    slack.fake.fail("conversations.history", Failure(error="channel_not_found"))
+    event = reaction("U0SAM", ts="1700000000.000500")
+    event["item"] = {"type": "message", "channel": "D0SAMLEE", "ts": "1700000000.000500"}
+    await slack.event(event)
+    dm = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"][-1]
+    assert "can't read direct messages between people" in dm["text"]
+    async with slack.app.db.transaction() as session:
+        assert all(r.processed_at for r in await session.scalars(select(InboxRequest)))  # both answered, done
