@@ -154,7 +154,8 @@ CATALOGUE: list[Action] = [
                    Input(name="customer", label="Customer", limit=200))),
     Action(id="mine", words=("mine", "my", "me"), usage="mine", what="what you own and what you reported",
            handler="lists:mine"),
-    Action(id="show", usage="show {ref}", what="one pain point and its history"),
+    Action(id="show", usage="show {ref}", what="one pain point and its history",
+           label="Open"),  # a list's button; no statuses, so never on an item's own card
     # -- on an item: the buttons, in the order a card shows them --------------------------------------------
     Action(id="acknowledge", who="department", words=("ack", "acknowledge"), usage="ack {ref}",
            what="acknowledge it (owners and reps)", label="Acknowledge", statuses=("open",), primary=True),

@@ -400,3 +400,23 @@ async def test_interactive_failures_are_told_to_the_person(slack: Slack) -> None
     fake.fail("views.open", Failure(status=500, error="fatal_error"))
     await slack.command("U0SAM", "")  # /cx alone opens the log form
     assert "couldn't open the form (Slack answered 500)" in slack.answers("U0SAM")[-1]["text"]
+
+
+async def test_lists_carry_a_button_per_item(slack: Slack) -> None:
+    await slack.command("U0SAM", "log Invoice is late")
+    await slack.command("U0SAM", "log Refund is missing")
+    await slack.command("U0DANA", "mine")
+    mine = slack.answers("U0DANA")[-1]
+    buttons = [b["accessory"] for b in mine["blocks"] if b.get("accessory")]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("cx_show", "CX-1"), ("cx_show", "CX-2")]
+    await slack.command("U0DANA", "queue billing")
+    assert len([b for b in slack.answers("U0DANA")[-1]["blocks"] if b.get("accessory")]) == 2
+    await slack.click("U0DANA", "cx_show", "CX-2")
+    [card] = [c for c in slack.fake.called("response_url") if c["name"] == "act-U0DANA"]
+    assert card["response_type"] == "ephemeral" and "CX-2" in card["text"]
+    assert "cx_acknowledge" in {e["action_id"] for b in card["blocks"] for e in b.get("elements", [])
+                                if isinstance(e, dict) and "action_id" in e}
+    await slack.event({"type": "app_home_opened", "user": "U0DANA", "tab": "home"})
+    [home] = slack.fake.called("views.publish")
+    assert {b["accessory"]["value"] for b in home["view"]["blocks"] if b.get("accessory", {}).get(
+        "action_id") == "cx_show"} == {"CX-1", "CX-2"}
