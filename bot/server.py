@@ -22,7 +22,7 @@ APP_KEY = web.AppKey("cxbot", App)
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     database = await app.db.reachable()
-    slack_problem = app.slack.sender.problem if app.slack is not None else None
+    slack_problem = await app.slack.problem() if app.slack is not None else None
     body = {"status": "ok" if database and not slack_problem else "degraded", "database": database,
             "slack": app.settings.slack_enabled, "teams": app.settings.teams_enabled}
     if slack_problem:
@@ -92,15 +92,9 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
         scheduler = schedule(app) if run_scheduler else None
         if scheduler:
             scheduler.start()
-        socket = None
-        if slack is not None and app.settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket = AsyncSocketModeHandler(slack.door.bolt, app.settings.slack_app_token.get_secret_value())
-            await socket.connect_async()
+        if slack is not None:
+            await slack.connect()
         yield
-        if socket is not None:
-            await socket.close_async()
         if scheduler:
             scheduler.shutdown(wait=False)
         await app.close()
@@ -115,10 +109,13 @@ def describe(app: App) -> list[str]:
     lines = [f"Database: {normalise_url(s.database_url).split('@')[-1]}",
              f"Org: {s.org_file or 'none (set CX_ORG_FILE to your org file; see org.example.toml)'}"]
     if s.slack_enabled:
-        lines.append("Slack: on at POST /slack/events" + (" and over Socket Mode" if s.slack_app_token else "")
+        lines.append(("Slack: on at POST /slack/events" if s.slack_signing_secret else "Slack: on")
+                     + (" and over Socket Mode" if s.slack_signing_secret and s.slack_app_token else
+                        " over Socket Mode (no public URL)" if s.slack_app_token else "")
                      + (f" (Web API at {s.slack_api_url})" if s.slack_api_url else ""))
     else:
-        lines.append("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it)")
+        lines.append("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_BOT_TOKEN and "
+                     "SLACK_APP_TOKEN for Socket Mode, to enable it)")
     if s.microsoft_app_id:
         lines.append(f"Teams: on at POST /api/messages ({s.microsoft_app_type}, every request's token checked)")
     elif s.teams_emulator:

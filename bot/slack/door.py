@@ -74,11 +74,14 @@ def authorize_with(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeR
 class SlackDoor:
     def __init__(self, app: App, client: AsyncWebClient, renderer: SlackRenderer) -> None:
         settings = app.settings
-        assert settings.slack_bot_token and settings.slack_signing_secret
+        assert settings.slack_bot_token
         self.app, self.client, self.renderer = app, client, renderer
+        self.signed = settings.slack_signing_secret is not None  # HTTP requests can be checked
         self.before_response = settings.slack_process_before_response
         self.known: set[str] = set()  # users whose profile this process has already fetched
-        self.bolt = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client,
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        # with Socket Mode alone there is no signing secret: nothing comes over HTTP (/slack/events is not served)
+        self.bolt = AsyncApp(signing_secret=secret, client=client, request_verification_enabled=self.signed,
                              logger=log, process_before_response=self.before_response,
                              authorize=authorize_with(client))
         self.bolt.action(re.compile(r"^cx_"))(guarded(self.on_action))

@@ -1,13 +1,16 @@
 """Forged and replayed requests, retries, double clicks, unauthorised clicks and hostile text in Slack."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
 from sqlalchemy import select
 
 from storage.models import Event, InboundDelivery, PainPoint
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import Slack, count
+from tests.ledger import Database
 
 
 async def test_forged_signature_is_refused_and_changes_nothing(slack: Slack) -> None:
@@ -188,3 +191,29 @@ async def test_an_enterprise_grid_organisation_covers_all_its_workspaces(slack: 
     assert await count(slack, Event) == 2  # a workspace of the grid the org file names
     await slack.command("U0EVE", "log Something", team="T0ELSE")
     assert "not part of the organisation" in slack.answers("U0EVE")[-1]["text"]
+
+
+async def test_socket_mode_needs_no_signing_secret_and_health_says_if_the_socket_is_up(database: Database,
+                                                                                       fake: FakeSlack) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot import server
+    from bot.app import create_app
+    from bot.settings import Settings
+    from tests.bot.slack.harness import ORG, TOKEN
+
+    settings = Settings(DATABASE_URL=database.url, CX_ORG_FILE=str(ORG), SLACK_BOT_TOKEN=TOKEN,
+                        SLACK_APP_TOKEN="xapp-test", SLACK_API_URL=fake.url)
+    assert settings.slack_enabled
+    app = create_app(settings, schema=database.schema)
+    assert app.slack is not None and "over Socket Mode (no public URL)" in " ".join(server.describe(app))
+    async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
+        async def tried() -> None:  # the background connection asks Slack for a socket with the app token
+            while not fake.called("apps.connections.open"):
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(tried(), 10)
+        health = await (await client.get("/healthz")).json()
+        assert health["slack"] is True and health["status"] == "degraded"
+        assert health["slack_problem"].startswith("Socket Mode is not connected")
+        assert (await client.post("/slack/events", data=b"{}")).status == 404  # nothing unsigned over HTTP
