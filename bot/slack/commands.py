@@ -68,10 +68,14 @@ class Commands:
             delivery=f"slack:command:{command.get('trigger_id')}"))
         if outcome is not None and not outcome.repeated and outcome.replies and command.get("response_url"):
             try:
-                await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
+                answered = await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
                     {**await self.door.message(outcome, actor.identity), "response_type": "ephemeral"})
             except Exception:  # the change is made; only the answer is lost
                 log.warning("could not answer a /cx command through its response_url", exc_info=True)
+            else:
+                if answered.status_code >= 300:  # an expired or unknown response_url answers 404, not an error
+                    log.warning("Slack refused the answer to a /cx command through its response_url: %s %s",
+                                answered.status_code, (answered.body or "")[:200])
         await self.door.learn(user, team)
 
     async def apologise(self, payload: dict[str, Any], why: str) -> None:

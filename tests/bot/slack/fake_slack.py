@@ -36,6 +36,7 @@ class FakeSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
     closed: dict[str, str] = field(default_factory=dict)  # channel -> the error posting there answers
+    expired: set[str] = field(default_factory=set)  # response_url names that answer 404
     server: TestServer | None = None
 
     def fail(self, method: str, *failures: Failure) -> None:
@@ -121,6 +122,8 @@ class FakeSlack:
 
     async def respond(self, request: web.Request) -> web.Response:
         self.calls.append(("response_url", {"name": request.match_info["name"], **json.loads(await request.text())}))
+        if request.match_info["name"] in self.expired:  # a response_url past its 30 minutes, or used up
+            return web.Response(status=404, text="expired_url")
         return web.Response(text="ok")
 
     def app(self) -> web.Application:

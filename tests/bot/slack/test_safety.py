@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Event, InboundDelivery, PainPoint
@@ -217,3 +219,12 @@ async def test_socket_mode_needs_no_signing_secret_and_health_says_if_the_socket
         assert health["slack"] is True and health["status"] == "degraded"
         assert health["slack_problem"].startswith("Socket Mode is not connected")
         assert (await client.post("/slack/events", data=b"{}")).status == 404  # nothing unsigned over HTTP
+
+
+async def test_a_response_url_slack_refuses_is_logged(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    slack.fake.expired.add("cmd-U0SAM")
+    with caplog.at_level(logging.WARNING, logger="bot.slack.commands"):
+        await slack.command("U0SAM", "log Invoice is wrong")
+    assert await count(slack, PainPoint) == 1  # done; only the answer was lost, and that is said
+    assert any("refused the answer to a /cx command" in r.getMessage() and "404" in r.getMessage()
+               for r in caplog.records)
