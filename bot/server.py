@@ -19,6 +19,30 @@ log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("cxbot", App)
 
 
+PRIVACY = """cxbot: privacy
+
+This bot keeps, in its own database, what people give it to do its work: the customer pain points they log
+(summary, details, customer reference, the link to the chat message), what is done about them (history,
+comments, resolutions), and, for each person it talks to, their chat identity, display name, email and time
+zone as Slack or Teams tells it (to address them, route to them and reach them in their working hours).
+It sends nothing anywhere but the chat platforms it is installed in. Your organisation runs it and decides
+how long it keeps this; ask your CX admin to see or remove what it holds about you.
+"""
+TERMS = """cxbot: terms of use
+
+cxbot is open-source software your organisation runs for itself. Use it for your organisation's customer
+experience work, as your organisation's own policies say. It comes with no warranty.
+"""
+
+
+async def privacy(_: web.Request) -> web.Response:
+    return web.Response(text=PRIVACY)
+
+
+async def terms(_: web.Request) -> web.Response:
+    return web.Response(text=TERMS)
+
+
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     database = await app.db.reachable()
@@ -77,6 +101,8 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/privacy", privacy)  # the Teams app package points here
+    web_app.router.add_get("/terms", terms)
     for platform in (app.slack, app.teams):
         if platform is not None:
             platform.mount(web_app)
@@ -114,8 +140,8 @@ def describe(app: App) -> list[str]:
                         " over Socket Mode (no public URL)" if s.slack_app_token else "")
                      + (f" (Web API at {s.slack_api_url})" if s.slack_api_url else ""))
     else:
-        lines.append("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_BOT_TOKEN and "
-                     "SLACK_APP_TOKEN for Socket Mode, to enable it)")
+        lines.append("Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it); for Socket Mode, "
+                     "SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
     if s.microsoft_app_id:
         lines.append(f"Teams: on at POST /api/messages ({s.microsoft_app_type}, every request's token checked)")
     elif s.teams_emulator:

@@ -1,4 +1,5 @@
-"""The one way the bot makes a Slack Web API client: SLACK_API_URL honoured, dropped connections retried.
+"""The bot's own Slack credentials at work: the one way it makes a Web API client (SLACK_API_URL honoured,
+dropped connections retried), and the authorization every request runs with.
 
 A rate limit (429) is not slept off inside the client: a sleeping call would hold everything queued behind it
 (one rate-limited person's DM would delay everyone's). The caller sees it at once; the outbox sends that
@@ -7,6 +8,10 @@ confirm but does deliver must not look failed, or it would be sent again (Slack 
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,3 +28,24 @@ def web_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return AsyncWebClient(token=token, base_url=base, timeout=TIMEOUT,
                           retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)])
+
+
+def authorize_with(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """Every request runs with the bot's own token. Bolt would otherwise ask auth.test first, and while Slack
+    answers that with a 500 or 429 (a restart during a Slack hiccup) it tells the person their installation
+    is gone and drops their command. (Bolt passes arguments by name: a plain function, not a method.)"""
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=client.token)
+
+    return authorize
+
+
+class SameToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client (or the authorize
+    function) that carries that very token, and warns at every start that the token "will be unused" or "will
+    be ignored": noise, dropped here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "`token` will be unused" not in message and "env variable) will be ignored" not in message

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.client import SameToken, authorize_with
 from bot.slack.payloads import block_of, form_fields, readable, values
 from bot.slack.sender import failure
 from bot.zones import zone_of
@@ -35,16 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class SameToken(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client (or the authorize
-    function) that carries that very token, and warns at every start that the token "will be unused" or "will
-    be ignored": noise, dropped here."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return "`token` will be unused" not in message and "env variable) will be ignored" not in message
-
-
 log.addFilter(SameToken())
 
 
@@ -58,17 +48,6 @@ def event_team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str
     """An event's person's own team: the event says it in a shared channel (user_team), else the envelope."""
     event = event if event is not None else (body.get("event") or {})
     return event.get("user_team") or body.get("team_id")
-
-
-def authorize_with(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeResult]]:
-    """Every request runs with the bot's own token. Bolt would otherwise ask auth.test first, and while Slack
-    answers that with a 500 or 429 (a restart during a Slack hiccup) it tells the person their installation
-    is gone and drops their command. (Bolt passes arguments by name: a plain function, not a method.)"""
-
-    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=client.token)
-
-    return authorize
 
 
 class SlackDoor:

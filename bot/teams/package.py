@@ -12,6 +12,7 @@ from pathlib import Path
 
 from handlers.parse import help_lines
 
+HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::\d{1,5})?$")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 COMMANDS = ["log", "mine", "show", "digest", "help", "queue", "overdue", "stats", "departments"]
 
@@ -42,7 +43,7 @@ def outline_icon() -> bytes:
 
 
 def manifest(app_id: str, host: str | None = None, version: str = "1.0.0") -> dict[str, object]:
-    described = {usage.split()[0]: what for usage, what in help_lines()}
+    described = {usage.split()[0]: what for usage, what in help_lines()}  # "(leaders and admins)" says who
     commands = [{"title": name, "description": described.get(name, name)[:128]} for name in COMMANDS]
     return {
         "$schema": "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json",
@@ -69,9 +70,21 @@ def manifest(app_id: str, host: str | None = None, version: str = "1.0.0") -> di
     }
 
 
+def host_name(value: str | None) -> str | None:
+    """The bot's public host name: a scheme or a trailing slash given by mistake is removed; anything that is not
+    a host name (a path, spaces, no dot) is refused, never written as "https://https://..."."""
+    if not value:
+        return None
+    host = re.sub(r"^https?://", "", value.strip(), flags=re.IGNORECASE).rstrip("/").lower()
+    if not HOST.match(host):
+        raise ValueError(f"{value!r} is not a host name like cx.example.com (no path, no spaces)")
+    return host
+
+
 def build(app_id: str, target: Path, host: str | None = None) -> Path:
     if not GUID.match(app_id or ""):
         raise ValueError(f"{app_id!r} is not a Microsoft app id (a GUID); set MICROSOFT_APP_ID or pass --app-id")
+    host = host_name(host)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", json.dumps(manifest(app_id, host), indent=2))
