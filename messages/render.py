@@ -46,13 +46,20 @@ def for_text(value: Any) -> Any:
     return clean(value) if isinstance(value, str) or value is None else value
 
 
+JOINER = "\u2060"  # an invisible word joiner: text stays as written, markup is not recognised
+
+
 TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
 
 
 def teams_markdown(text: str) -> str:
-    """Adaptive Card TextBlock markdown: emphasis, links and lists are neutralised with backslashes."""
-    text = TEAMS_MARKDOWN.sub(r"\\\1", text)
-    return re.sub(r"(?m)^(\s*)([-+]|\d+\.)(\s)", r"\1\\\2\3", text)
+    """Adaptive Card TextBlock markdown: emphasis and links are neutralised with backslashes (Teams' markdown
+    reads those escapes); a line that would start a list ("1. ", "- "), where a backslash is no escape and
+    shows, and anything that looks like an HTML tag ("<summary>", which Teams' renderer drops) get an invisible
+    joiner instead, which breaks the syntax and shows nothing."""
+    text = TEAMS_MARKDOWN.sub(r"\\\1", text).replace("<", "<" + JOINER)
+    text = re.sub(r"(?m)^(\s*)(\d+)(\.\s)", r"\1\2" + JOINER + r"\3", text)
+    return re.sub(r"(?m)^(\s*)([-+])(\s)", r"\1" + JOINER + r"\2\3", text)
 
 
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{5,20}")
@@ -200,9 +207,11 @@ class TeamsRenderer:
             except json.JSONDecodeError as error:  # a template bug: every value is escaped
                 raise ValueError(f"teams template {template} rendered invalid JSON: {error}\n{source}") from error
         else:
+            # one block per line: Teams collapses the single line breaks inside one TextBlock into a wall of text
+            lines = [line for line in self.fallback(template, data, tz=tz).split("\n") if line.strip()]
             card = {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "version": "1.5", "body": [{"type": "TextBlock", "wrap": True,
-                                                "text": self.fallback(template, data, tz=tz)}]}
+                    "version": "1.5", "body": [{"type": "TextBlock", "wrap": True, "text": line}
+                                               for line in lines or [" "]]}
         return fit_card(card, self.LIMIT)
 
     def summary(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> str:

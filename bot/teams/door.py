@@ -205,7 +205,7 @@ class TeamsDoor(TeamsActivityHandler):
                 return
             await self.reply(context, outcome, actor)
             return
-        if outcome.ok and outcome.replies[0].template == "updated" and card_id:
+        if outcome.ok and outcome.replies[0].template == "updated" and card_id and not value.get("many"):
             await self.replace(context, card_id, outcome, actor)  # the card shows its new state in place
             return
         await self.reply(context, outcome, actor)

@@ -127,3 +127,70 @@ async def test_installing_the_bot_greets_and_remembers_the_conversation(teams: T
     async with teams.app.db.transaction() as session:
         keys = set(await session.scalars(select(ConversationRef.key)))
     assert {"teams:aad-dana", "teams-channel:19:billing@thread.tacv2"} <= keys
+
+
+def blocks(card: dict[str, object]) -> list[dict[str, object]]:
+    """Every TextBlock in a card, wherever it sits."""
+    found: list[dict[str, object]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+async def test_replies_are_cards_a_teams_user_can_read(teams: Teams) -> None:
+    connector = teams.connector
+    await teams.say("sam", "log 1. Customer charged twice\n- on invoice <8812>")
+    await teams.say("sam", "log Setup wizard crashes")
+    for said in ("help", "mine", "stats", "departments", "overdue", "log Invoice PDF is blank"):
+        await teams.say("sam", said)
+        card = cards(connector.sent("reply")[-1])[0]
+        valid_card(card)
+        texts = [str(b["text"]) for b in blocks(card)]
+        assert len(texts) > 1, (said, texts)  # one element per row or paragraph, never one wall of text
+        assert not any("\n" in t.replace("\n\n", "") for t in texts), (said, texts)  # no line Teams would collapse
+    help_texts = [str(b["text"]) for b in blocks(cards(connector.sent("reply")[-6])[0])]
+    assert any("log <\u2060summary>" in t for t in help_texts)  # a placeholder Teams' renderer would drop shows
+    await teams.say("sam", "mine")
+    mine = cards(connector.sent("reply")[-1])[0]
+    opened = [a for container in mine["body"] if container.get("type") == "Container"
+              for element in container["items"] if element.get("type") == "ActionSet" for a in element["actions"]]
+    assert [(a["title"], a["data"]["ref"]) for a in opened] == [("Open", "CX-3"), ("Open", "CX-2"), ("Open", "CX-1")]
+    summary = [str(b["text"]) for b in blocks(mine) if "Customer charged twice" in str(b["text"])]
+    assert summary and "\\1." not in summary[0] and summary[0].count("1\u2060.") == 1
+    await teams.submit("sam", {"cx": "show", "ref": "CX-1"}, reply_to="card-mine")
+    shown = cards(connector.sent("reply")[-1])[0]
+    assert "CX-1" in str(shown) and connector.sent("update") == []  # answered beside the list
+
+
+async def test_a_nudge_has_a_button_per_item_and_acting_on_one_keeps_the_list(teams: Teams) -> None:
+    from datetime import timedelta
+
+    from handlers.base import Actor, Command
+
+    connector = teams.connector
+    await teams.say("dana", "mine")
+    await teams.say("sam", "log Invoice is late severity=high")
+    await teams.say("sam", "log Refund is missing severity=high")
+    teams.app.clock.advance(timedelta(hours=6))  # type: ignore[attr-defined]
+    await teams.app.run(Command(actor=Actor(identity="system:scheduler"), action="nudge"))
+    await teams.app.outbox.run_once()
+    [nudge] = [cards(b)[0] for b in connector.sent("send") if "overdue customer pain points" in str(b)]
+    valid_card(nudge)
+    rows = [c for c in nudge["body"] if c.get("type") == "Container"]
+    buttons = [[a["title"] for e in row["items"] if e.get("type") == "ActionSet" for a in e["actions"]]
+               for row in rows]
+    assert buttons == [["Acknowledge", "Reassign", "Snooze"]] * 2
+    assert "selectAction" not in str(nudge)  # nothing hidden behind a tap on the row
+    await teams.submit("dana", {"cx": "acknowledge", "ref": "CX-1", "many": True}, reply_to="card-nudge")
+    assert connector.sent("update") == []  # the list stays: the other item does not vanish
+    assert "CX-1 acknowledged by" in str(connector.sent("reply")[-1])
