@@ -191,6 +191,8 @@ class TeamsDoor(TeamsActivityHandler):
         fields = card_fields(taken, value)
         if taken is LOG and value.get("source"):
             fields["source"] = str(value["source"])
+        if taken is LOG and value.get("form"):  # one item per form, however many clicks
+            delivery = f"teams:form:{value['form']}"
         outcome = await self.run(Command(actor=actor, action=taken.id, ref=str(value.get("ref") or "") or None,
                                          fields=fields, delivery=delivery))
         if outcome.repeated:
@@ -203,7 +205,10 @@ class TeamsDoor(TeamsActivityHandler):
                 await self.send_form(context, actor, prefill, {problem.get("field") or "summary": problem["message"]},
                                      replace=card_id)
                 return
-            await self.reply(context, outcome, actor)
+            if card_id:  # the form becomes the confirmation
+                await self.replace(context, card_id, outcome, actor)
+            else:
+                await self.reply(context, outcome, actor)
             return
         if outcome.ok and outcome.replies[0].template == "updated" and card_id and not value.get("many"):
             await self.replace(context, card_id, outcome, actor)  # the card shows its new state in place
@@ -216,7 +221,12 @@ class TeamsDoor(TeamsActivityHandler):
         if not outcome.ok:
             await self.reply(context, outcome, actor)
             return
-        card = self.renderer.card("log_form", {**outcome.replies[0].data, "prefill": prefill, "errors": errors or {}})
+        # the form's own id (the activity that asked for it): every click on "Log it" is a new activity, and the
+        # form logs once however often it is submitted
+        shown = context.activity.value if errors and isinstance(context.activity.value, dict) else {}
+        form_id = str(shown.get("form") or context.activity.id or "")
+        card = self.renderer.card("log_form", {**outcome.replies[0].data, "prefill": prefill, "errors": errors or {},
+                                               "form_id": form_id})
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         if replace:
             message.id = replace

@@ -194,3 +194,21 @@ async def test_a_nudge_has_a_button_per_item_and_acting_on_one_keeps_the_list(te
     await teams.submit("dana", {"cx": "acknowledge", "ref": "CX-1", "many": True}, reply_to="card-nudge")
     assert connector.sent("update") == []  # the list stays: the other item does not vanish
     assert "CX-1 acknowledged by" in str(connector.sent("reply")[-1])
+
+
+async def test_the_log_form_logs_once_however_often_it_is_clicked(teams: Teams) -> None:
+    connector = teams.connector
+    await teams.say("sam", "log", activity_id="ask-form-1")
+    form = cards(connector.sent("reply")[-1])[0]
+    [submit] = form["actions"]
+    assert submit["data"]["form"] == "ask-form-1"
+    value = {**submit["data"], "log_summary": "Customer charged twice on invoice 8812"}
+    for _ in range(3):  # each click is a new activity
+        await teams.submit("sam", value, reply_to="form-card")
+    assert len(await items(teams)) == 1
+    [replaced] = connector.sent("update")  # the form became the confirmation
+    assert replaced["id"] == "form-card" and "Logged CX-1" in str(replaced)
+    await teams.say("sam", "log", activity_id="ask-form-2")  # a new form logs a new item
+    await teams.submit("sam", {**cards(connector.sent("reply")[-1])[0]["actions"][0]["data"],
+                               "log_summary": "Refund missing for order 5521"}, reply_to="form-card-2")
+    assert len(await items(teams)) == 2
