@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.door import SlackDoor, guarded
+from bot.slack.payloads import command_text, readable_fields
 from handlers.base import Command, Refusal
 from handlers.parse import parse
 
@@ -28,7 +29,7 @@ class Commands:
         app.inbox.register("slack_command", self.work_command, self.apologise)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        text = (command.get("text") or "").strip()
+        text = command_text(command.get("text") or "")
         actor = self.door.actor(command["user_id"], command.get("team_id"), command.get("user_name"),
                            command.get("enterprise_id"))
         if text.lower() in ("", "log"):
@@ -62,9 +63,9 @@ class Commands:
         command = dict(payload.get("command") or {})
         user, team = str(command.get("user_id") or ""), command.get("team_id")
         actor = self.door.actor(user, team, command.get("user_name"), command.get("enterprise_id"))
-        parsed = parse((command.get("text") or "").strip())
+        parsed = parse((command.get("text") or "").strip())  # still escaped: markup and typed text kept apart
         outcome = await self.door.finish(request_id, Command(
-            actor=actor, action=parsed.action, ref=parsed.ref, fields=parsed.fields,
+            actor=actor, action=parsed.action, ref=parsed.ref, fields=readable_fields(parsed.fields),
             delivery=f"slack:command:{command.get('trigger_id')}"))
         if outcome is not None and not outcome.repeated and outcome.replies and command.get("response_url"):
             try:

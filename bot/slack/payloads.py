@@ -91,3 +91,21 @@ def readable(message: dict[str, Any]) -> str:
         return plain(text)
     shown = words_in(message.get("blocks")) or words_in(message.get("attachments"))
     return plain("\n".join(dict.fromkeys(shown)))
+
+
+def command_text(text: str) -> str:
+    """A /cx command's text as typed. The manifest asks Slack to escape it (should_escape), so that "@raj"
+    arrives as the mention <@U0RAJ|raj> and names the person: mentions stay mentions for the command to read,
+    the rest reads as typed (&lt; is <)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]*))?>")
+
+
+def readable_fields(fields: dict[str, str], keep: tuple[str, ...] = ("to",)) -> dict[str, str]:
+    """A command's fields as people read them: &lt; is <, and a person's mention is "@raj", except in the
+    fields that name someone (`keep`), where it stays a mention. Anything else that looks like Slack markup
+    stays literal text (shown escaped: it pings and links nobody)."""
+    return {k: command_text(v) if k in keep else USER_MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)),
+                                                                  command_text(v)) for k, v in fields.items()}

@@ -420,3 +420,13 @@ async def test_lists_carry_a_button_per_item(slack: Slack) -> None:
     [home] = slack.fake.called("views.publish")
     assert {b["accessory"]["value"] for b in home["view"]["blocks"] if b.get("accessory", {}).get(
         "action_id") == "cx_show"} == {"CX-1", "CX-2"}
+
+
+async def test_an_escaped_command_reads_as_typed_and_its_mentions_name_people(slack: Slack) -> None:
+    # the manifest's should_escape: Slack sends & < > escaped and "@lee" as a mention
+    await slack.command("U0SAM", "log Customer says &lt;invoice&gt; &amp; refund are wrong, ask <@U0LEE|lee>")
+    [item] = await ledger(slack)
+    assert item.summary == "Customer says <invoice> & refund are wrong, ask @lee"
+    await slack.command("U0DANA", "assign CX-1 to <@U0LEE|lee> he knows the wizard")
+    [item] = await ledger(slack)
+    assert item.owner == "slack:U0LEE"

@@ -35,6 +35,7 @@ def test_manifest_is_valid_for_slack() -> None:
 def test_manifest_matches_the_door() -> None:
     features = MANIFEST["features"]
     assert [c["command"] for c in features["slash_commands"]] == ["/cx"]
+    assert features["slash_commands"][0]["should_escape"] is True  # "@raj" arrives as <@U0RAJ|raj>
     assert {(s["type"], s["callback_id"]) for s in features["shortcuts"]} == {("global", "cx_log"),
                                                                              ("message", "cx_log_message")}
     assert features["app_home"]["home_tab_enabled"] is True
