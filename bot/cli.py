@@ -105,7 +105,7 @@ async def _outbox(settings: Settings, status: str | None, retry: list[int], retr
             print(f"Put back {len(done)} message{'' if len(done) == 1 else 's'}" + (
                 f" (#{', #'.join(str(i) for i in done)}); they go out at the next delivery run." if done else "."))
             return 1 if refused else 0
-        async with app.db.transaction() as session:
+        async with app.db.transaction(read_only=True) as session:
             rows = await outbox.listing(session=session, status=status)
     finally:
         await app.close()
@@ -124,7 +124,7 @@ async def _inbox(settings: Settings) -> int:
     app = _app(settings)
     await _ready(app, write=False)
     try:
-        async with app.db.transaction() as session:
+        async with app.db.transaction(read_only=True) as session:
             rows = await inbox.failed(session=session)
     finally:
         await app.close()

@@ -39,7 +39,7 @@ class Console:
 
     async def reader(self, identity: str) -> tuple[str, str]:
         """A local person's display name and time zone."""
-        async with self.app.db.transaction() as session:
+        async with self.app.db.transaction(read_only=True) as session:
             person = await people.get(session=session, who=identity)
         return person.display_name if person else identity, await zone_of(self.app.db, self.app.org, identity)
 

@@ -7,6 +7,6 @@ from storage.db import Database
 
 
 async def zone_of(db: Database, org: Org, who: str) -> str:
-    async with db.transaction() as session:
+    async with db.transaction(read_only=True) as session:
         person = await people.get(session=session, who=who)
     return (person.timezone if person else None) or org.timezone

@@ -61,6 +61,7 @@ class Outcome:
     notices: list[Notice] = field(default_factory=list)
     ok: bool = True
     repeated: bool = False  # the same delivery was handled before: nothing was done, nothing to say
+    zone: str | None = None  # the asker's time zone, found in the command's own transaction, for its replies
 
     @classmethod
     def refused(cls, message: str, **data: Any) -> Outcome:

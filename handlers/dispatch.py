@@ -4,7 +4,7 @@ from __future__ import annotations
 from handlers import access, actions
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import help_lines
-from storage import claims
+from storage import claims, people
 
 
 async def help_(cmd: Command, ctx: Context) -> Outcome:
@@ -31,7 +31,10 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if cmd.delivery and not await claims.first_time(session=ctx.session, key=cmd.delivery,
                                                          at=ctx.clock.now()):
         return Outcome(repeated=True)
-    return await action.run()(cmd, ctx)
+    outcome = await action.run()(cmd, ctx)
+    if outcome.replies and not cmd.actor.identity.startswith("system:"):  # the door needs no second read
+        outcome.zone = await people.zone(session=ctx.session, who=cmd.actor.identity) or ctx.org.timezone
+    return outcome
 
 
 def refused(refusal: Refusal) -> Outcome:

@@ -22,7 +22,11 @@ def until(value: str, now: datetime, ctx: Context, who: Person) -> datetime:
     start = hours.start
     local_today = now.astimezone(zone).date()
     if re.fullmatch(r"\d+(\.\d+)?\s*[mhdw]", text):
-        return now + parse_duration(text)
+        try:
+            return now + parse_duration(text)
+        except OverflowError:  # "9999999999w": no moment the calendar has
+            raise Refusal(f"{value[:40]!r} is further away than any snooze can be. Try 4h, 2d or a date.",
+                          field="until") from None
     if text == "tomorrow":
         day = local_today + timedelta(days=1)
         while day.weekday() not in hours.weekdays:

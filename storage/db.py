@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite+aiosqlite:///cxbot.db"
+READ_ONLY = "cx_read_only"  # an execution option: this transaction reads only
 # what the database raises when it is away (as opposed to a bug of ours)
 UNAVAILABLE = (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError)
 
@@ -60,8 +61,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
         # take the write lock up front: a deferred transaction that later writes fails at once with
-        # "database is locked" instead of waiting out the busy timeout
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # "database is locked" instead of waiting out the busy timeout. A read-only one reads beside the
+        # writer (WAL) and takes no lock.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:
@@ -182,8 +184,14 @@ class Database:
         self.gate = WriteGate.for_engine(self.engine)
 
     @asynccontextmanager
-    async def transaction(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
-        """One transaction; `urgent` ones (writing a request down before answering it) go first."""
+    async def transaction(self, urgent: bool = False, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction; `urgent` ones (writing a request down before answering it) go first. A `read_only`
+        one (it must write nothing) skips the turns writers take: on SQLite it reads beside the one writer."""
+        if read_only:
+            async with self.sessions() as session, session.begin():
+                await session.connection(execution_options={READ_ONLY: True})
+                yield session
+            return
         async with self.gate(urgent=urgent), self.sessions() as session, session.begin():
             yield session
 

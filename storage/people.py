@@ -53,6 +53,11 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
     return person
 
 
+async def zone(*, session: AsyncSession, who: str) -> str | None:
+    """The time zone a platform told us for this identity, if any."""
+    return await session.scalar(select(Person.timezone).where(Person.identity == who).limit(1))
+
+
 async def unnamed(*, session: AsyncSession, prefix: str) -> list[str]:
     """The identities (of one platform) whose name we do not know: their display name is still their id."""
     query = select(Person.identity).where(Person.identity.startswith(prefix),

@@ -128,8 +128,8 @@ class SlackDoor:
 
     async def message(self, outcome: Outcome, identity: str) -> dict[str, Any]:
         reply = outcome.replies[0]
-        return self.renderer.message(reply.template, reply.data, tz=await zone_of(self.app.db, self.app.org,
-                                                                                  identity))
+        return self.renderer.message(reply.template, reply.data,
+                                     tz=outcome.zone or await zone_of(self.app.db, self.app.org, identity))
 
     async def run(self, cmd: Command) -> Outcome:
         return await self.app.run(cmd, deliver=True)
@@ -307,7 +307,7 @@ class SlackDoor:
             view = {"type": "home", "blocks": (await self.message(outcome, actor.identity))["blocks"]}
         else:
             view = self.renderer.render("home", outcome.replies[0].data,
-                                        tz=await zone_of(self.app.db, self.app.org, actor.identity))
+                                        tz=outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity))
         await self.client.views_publish(user_id=user, view=view)
         await self.learn(user, body.get("team_id"))
 

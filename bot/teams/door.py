@@ -236,7 +236,7 @@ class TeamsDoor(TeamsActivityHandler):
 
     async def message(self, outcome: Outcome, actor: Actor) -> Activity:
         reply = outcome.replies[0]
-        tz = await zone_of(self.app.db, self.app.org, actor.identity)
+        tz = outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
         card = self.renderer.card(reply.template, reply.data, tz=tz)
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         message.summary = self.renderer.summary(reply.template, reply.data, tz=tz)

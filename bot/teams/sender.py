@@ -30,7 +30,7 @@ class TeamsSender:
 
     async def send(self, message: OutboxMessage) -> None:
         recipient = message.recipient
-        async with self.app.db.transaction() as session:
+        async with self.app.db.transaction(read_only=True) as session:
             ref = await conversations.get(session=session, key=recipient)
             fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id if ref else None)
         tz = await zone_of(self.app.db, self.app.org, recipient)

@@ -239,3 +239,11 @@ async def test_without_a_triage_team_nobody_is_called_one(app: App) -> None:
     logged = await say(app, "local:sam", "log Something odd happened to a customer")
     text = app.renderer.render("logged", logged.replies[0].data)
     assert "triage team," not in text and "no triage team is set up" in text
+
+
+async def test_a_snooze_beyond_the_calendar_is_a_refusal(app: App) -> None:
+    await say(app, "local:sam", "log Invoice total wrong")
+    events = await count(app, Event)
+    outcome = await say(app, "local:dana", "snooze CX-1 9999999999w")
+    assert not outcome.ok and "further away than any snooze can be" in message(outcome)
+    assert await count(app, Event) == events

@@ -5,7 +5,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.app import App
 from bot.batcher import Batcher
@@ -95,3 +95,12 @@ async def test_a_caller_that_gives_up_does_not_stop_its_batch() -> None:
     assert await patient == 2
     assert written == [1, 2]
     assert impatient.cancelled()
+
+
+async def test_a_read_only_transaction_reads_beside_a_writer(app: App) -> None:
+    """SQLite has one writer: a read (a reader's time zone, a conversation reference) must not queue behind it."""
+    async with app.db.transaction() as writer:
+        await writer.execute(text("UPDATE people SET timezone = timezone"))  # holds the write turn and lock
+        async with asyncio.timeout(5):
+            async with app.db.transaction(read_only=True) as reader:
+                assert (await reader.execute(text("SELECT count(*) FROM people"))).scalar() is not None
