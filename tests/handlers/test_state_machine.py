@@ -28,7 +28,7 @@ ALLOWED = {  # status before -> statuses an action may lead to
     "acknowledged": {"acknowledged", "open", "resolved", "declined", "duplicate"},
     "resolved": {"resolved", "open"},
     "declined": {"declined", "open"},
-    "duplicate": {"duplicate"},
+    "duplicate": {"duplicate", "open"},  # a wrong duplicate is undone by reopening it (its department only)
 }
 ACTIONS = {
     "ack": {}, "resolve": {"note": "Fixed it"}, "decline": {"reason": "Not ours"}, "reopen": {"reason": "Back"},
@@ -131,7 +131,7 @@ class Ledger(RuleBasedStateMachine):
             if item.status == "duplicate":
                 assert item.duplicate_of_id not in (None, item.id)
             if item.status in ("open", "acknowledged"):
-                assert item.closed_at is None
+                assert item.closed_at is None and item.duplicate_of_id is None
 
     @invariant()
     def history_only_grows(self) -> None:
