@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncBoltContext
-
-from bot.slack.door import SlackDoor, guarded
+from bot.slack.door import SlackDoor
+from bot.slack.events import listen
 from bot.slack.payloads import plain
 from handlers.base import Command, Outcome, Refusal
 from handlers.parse import parse
@@ -28,9 +26,8 @@ MENTION = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>\s*)+")
 class Conversation:
     def __init__(self, app: App, door: SlackDoor) -> None:
         self.app, self.door = app, door
-        door.bolt.event("message", middleware=[self.write_down])(guarded(self.on_event))
-        door.bolt.event("app_mention", middleware=[self.write_down])(guarded(self.on_event))
-        app.inbox.register("slack_message", self.work, self.apologise)
+        listen(door, "message", "slack_message", self.wanted, self.work, self.apologise)
+        listen(door, "app_mention", "slack_message", self.wanted, self.work, self.apologise)
 
     @staticmethod
     def wanted(event: dict[str, Any]) -> bool:
@@ -40,26 +37,6 @@ class Conversation:
         if not (isinstance(event.get("user"), str) and isinstance(event.get("text"), str)):
             return False
         return event.get("type") == "app_mention" or event.get("channel_type") == "im"
-
-    async def write_down(self, body: dict[str, Any], context: AsyncBoltContext,
-                         next_: Callable[[], Awaitable[None]]) -> None:
-        event = body.get("event")
-        if isinstance(event, dict) and self.wanted(event) and body.get("event_id"):
-            context["cx_request"] = await self.app.inbox.accept(f"slack:event:{body['event_id']}", {
-                "kind": "slack_message", "team_id": body.get("team_id"), "event_id": body["event_id"],
-                "enterprise_id": body.get("enterprise_id"), "event": event})
-        await next_()
-
-    async def on_event(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        request_id = context.get("cx_request")
-        if request_id is None:  # not for us, or a redelivery of one written down before
-            return
-        payload = {"kind": "slack_message", "team_id": body.get("team_id"), "event_id": body.get("event_id"),
-                   "enterprise_id": body.get("enterprise_id"), "event": body.get("event")}
-        if self.door.before_response:
-            await self.work(request_id, payload)
-        else:
-            self.app.inbox.later(request_id, payload)
 
     async def work(self, request_id: int, payload: dict[str, Any]) -> None:
         """Do what the message asks and answer where it was asked."""

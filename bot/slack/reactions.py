@@ -8,12 +8,10 @@ be logged, by this process or, if it dies, by the next. The message's text and p
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncBoltContext
-
-from bot.slack.door import SlackDoor, guarded
+from bot.slack.door import SlackDoor
+from bot.slack.events import listen
 from bot.slack.payloads import readable
 from bot.slack.sender import failure
 from handlers.base import Command, Outcome
@@ -35,8 +33,7 @@ GONE = ("I couldn't find that message any more (deleted?), so nothing was logged
 class Reactions:
     def __init__(self, app: App, door: SlackDoor) -> None:
         self.app, self.door, self.client = app, door, door.client
-        door.bolt.event("reaction_added", middleware=[self.write_down])(guarded(self.on_reaction))
-        app.inbox.register("slack_reaction", self.work, self.apologise)
+        listen(door, "reaction_added", "slack_reaction", self.wanted, self.work, self.apologise)
 
     def wanted(self, event: dict[str, Any]) -> bool:
         emoji = self.app.org.slack_log_reaction
@@ -46,27 +43,6 @@ class Reactions:
         reaction = str(event.get("reaction") or "").split("::")[0]  # "rotating_light::skin-tone-2"
         return reaction == emoji and item.get("type") == "message" and all(
             isinstance(v, str) and v for v in (item.get("channel"), item.get("ts"), event.get("user")))
-
-    async def write_down(self, body: dict[str, Any], context: AsyncBoltContext,
-                         next_: Callable[[], Awaitable[None]]) -> None:
-        """Before Bolt acknowledges the event: the reaction is written down."""
-        event = body.get("event")
-        if isinstance(event, dict) and self.wanted(event) and body.get("event_id"):
-            context["cx_request"] = await self.app.inbox.accept(f"slack:event:{body['event_id']}", {
-                "kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body["event_id"],
-                "enterprise_id": body.get("enterprise_id"), "event": event})
-        await next_()
-
-    async def on_reaction(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        request_id = context.get("cx_request")
-        if request_id is None:  # another emoji, or a redelivery of one written down before
-            return
-        payload = {"kind": "slack_reaction", "team_id": body.get("team_id"), "event_id": body.get("event_id"),
-                   "enterprise_id": body.get("enterprise_id"), "event": body.get("event")}
-        if self.door.before_response:
-            await self.work(request_id, payload)
-        else:
-            self.app.inbox.later(request_id, payload)
 
     async def work(self, request_id: int, payload: dict[str, Any]) -> None:
         """Log the message reacted to and tell the reactor. A message the bot cannot read gets the reactor a
