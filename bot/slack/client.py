@@ -49,3 +49,20 @@ class SameToken(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return "`token` will be unused" not in message and "env variable) will be ignored" not in message
+
+
+class BoundedRefusal(logging.Filter):
+    """Bolt logs a refused request's whole raw body at INFO ("Invalid request signature detected (... body:
+    ...)"): anyone could fill the disk with 1 MB bodies, or forge log lines with a newline. One bounded line
+    instead, with nothing of what was sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Invalid request signature detected"):
+            record.msg, record.args = "Refused a Slack request: invalid or stale signature (%d bytes, not logged)", (
+                len(message),)
+        return True
+
+
+for name in ("slack_bolt.RequestVerification", "slack_bolt.AsyncRequestVerification"):  # Bolt logs under either
+    logging.getLogger(name).addFilter(BoundedRefusal())

@@ -228,3 +228,13 @@ async def test_a_response_url_slack_refuses_is_logged(slack: Slack, caplog: pyte
     assert await count(slack, PainPoint) == 1  # done; only the answer was lost, and that is said
     assert any("refused the answer to a /cx command" in r.getMessage() and "404" in r.getMessage()
                for r in caplog.records)
+
+
+async def test_a_refused_request_is_logged_in_one_bounded_line(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    body = "token=x&text=" + "A" * 200_000 + "\n2026-11-24 INFO cxbot: forged line \x1b[31mred"
+    with caplog.at_level(logging.DEBUG):
+        response = await slack.post(body, "application/x-www-form-urlencoded", secret="not-the-secret")
+    assert response.status == 401
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "AAAAAAAAAA" not in logged and "forged line" not in logged and "\x1b" not in logged
+    assert "Refused a Slack request: invalid or stale signature" in logged
