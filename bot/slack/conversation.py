@@ -10,7 +10,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.slack.door import SlackDoor
+from bot.slack.door import SlackDoor, event_team
 from bot.slack.events import listen
 from bot.slack.payloads import plain
 from handlers.base import Command, Outcome, Refusal
@@ -41,7 +41,7 @@ class Conversation:
     async def work(self, request_id: int, payload: dict[str, Any]) -> None:
         """Do what the message asks and answer where it was asked."""
         event = payload.get("event") or {}
-        team = event.get("user_team") or payload.get("team_id")
+        team = event_team(payload)
         user = str(event.get("user") or "")
         actor = self.door.actor(user, team, enterprise=payload.get("enterprise_id"))
         text = plain(MENTION.sub("", str(event.get("text") or ""))).strip()

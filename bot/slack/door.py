@@ -44,10 +44,10 @@ def not_opened(error: Exception, typed: str) -> Outcome:
                            f"it: /cx {typed}")
 
 
-def event_team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str | None:
-    """An event's person's own team: the event says it in a shared channel (user_team), else the envelope."""
-    event = event if event is not None else (body.get("event") or {})
-    return event.get("user_team") or body.get("team_id")
+def event_team(body: dict[str, Any]) -> str | None:
+    """An event's person's own team: the event says it in a shared channel (user_team), else the envelope.
+    (`body` is the event's envelope, or the payload written down from it: both carry "event" and "team_id".)"""
+    return (body.get("event") or {}).get("user_team") or body.get("team_id")
 
 
 class SlackDoor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.slack.door import SlackDoor
+from bot.slack.door import SlackDoor, event_team
 from bot.slack.events import listen
 from bot.slack.payloads import readable
 from bot.slack.sender import failure
@@ -48,7 +48,7 @@ class Reactions:
         """Log the message reacted to and tell the reactor. A message the bot cannot read gets the reactor a
         way forward, not silence; a Slack outage leaves the request for a later try."""
         event = payload.get("event") or {}
-        team = event.get("user_team") or payload.get("team_id")
+        team = event_team(payload)
         item = event.get("item") or {}
         channel, ts, user = str(item.get("channel") or ""), str(item.get("ts") or ""), str(event.get("user") or "")
         actor = self.door.actor(user, team, enterprise=payload.get("enterprise_id"))
