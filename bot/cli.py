@@ -113,7 +113,8 @@ async def _outbox(settings: Settings, status: str | None, retry: list[int], retr
         print("The outbox is empty." if status is None else f"No {status} messages.")
     zone = app.org.zone
     for row in rows:
-        print(f"#{row.id} {row.status:<9} to {row.recipient} ({row.template}), created "
+        state = f"waiting for {row.recipient}" if row.status == "waiting" else f"{row.status:<9} to {row.recipient}"
+        print(f"#{row.id} {state} ({row.template}), created "
               f"{row.created_at.astimezone(zone):%a %d %b %H:%M}, {row.attempts} attempt"
               f"{'' if row.attempts == 1 else 's'}{'; last error: ' + row.last_error if row.last_error else ''}")
     return 0
@@ -166,9 +167,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("demo", help="seed the demo organisation and a few pain points")
     sub.add_parser("migrate", help="apply database migrations and load the org file")
     box = sub.add_parser("outbox", help="list outbox messages (stuck ones with --status failed), or retry failed ones")
-    box.add_argument("--status", choices=["pending", "delivered", "failed"])
+    box.add_argument("--status", choices=["pending", "waiting", "delivered", "failed"],
+                     help="waiting: held until the bot can reach that person (they are delivered then)")
     box.add_argument("--retry", type=int, action="append", default=[], metavar="ID",
-                     help="send a failed message again (repeat for several)")
+                     help="send a failed or waiting message again (repeat for several)")
     box.add_argument("--retry-failed", action="store_true", help="send every failed message again")
     sub.add_parser("inbox", help="list the requests the bot gave up on, with why")
     check = sub.add_parser("check-org", help="validate an org file and exit")

@@ -15,6 +15,9 @@ from storage.db import Database
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+EMAIL = "email:"
+NO_LOOKUP = ("known only by their email, and no platform here finds people by email: they are reached once they "
+             "write to the bot or the bot sees them in a team")
 
 
 class SendFailed(Exception):
@@ -90,9 +93,16 @@ class Outbox:
     def route(self, recipient: str) -> Sender | None:
         return next((d for d in self.senders if recipient.startswith(d.prefixes)), None)
 
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """What this process claims: what its senders reach, and people known only by email when some platform
+        is on (a platform that cannot look them up leaves them waiting for the person, and the admins hear)."""
+        reached = tuple(dict.fromkeys(p for d in self.senders for p in d.prefixes))
+        return reached + (EMAIL,) if reached and EMAIL not in reached else reached
+
     async def run_once(self) -> int:
         """Deliver what is due now, a batch at a time until none is left; returns how many were delivered."""
-        prefixes = tuple(p for d in self.senders for p in d.prefixes)
+        prefixes = self.prefixes
         sent = 0
         started = asyncio.get_running_loop().time()
         while True:
@@ -108,8 +118,9 @@ class Outbox:
 
     async def _deliver(self, message: OutboxMessage) -> int:
         sender = self.route(message.recipient)
-        assert sender is not None  # claim() only takes messages some sender can reach
         try:
+            if sender is None:  # claim() takes only what a sender reaches, and emails
+                raise SendFailed(NO_LOOKUP, unreachable=True)
             await sender.send(message)
         except SendFailed as failure:
             await self._failed(message, failure)
@@ -123,9 +134,12 @@ class Outbox:
         return 1
 
     async def _failed(self, message: OutboxMessage, failure: SendFailed) -> None:
-        if failure.unreachable and message.template not in ("unreachable", "channel_unreachable"):
+        if failure.unreachable:  # the handler decides: the message waits for the person, and who hears of it
             message.last_error = failure.reason
-            await self.report_unreachable(message)  # never a report about a report
+            log.warning("outbox message %s to %s waits for a way to reach them: %s", message.id, message.recipient,
+                        failure.reason)
+            await self.report_unreachable(message)
+            return
         now = self.clock.now()
         async with self.db.transaction() as session:
             if failure.permanent or message.attempts >= self.max_attempts:

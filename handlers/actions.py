@@ -216,6 +216,9 @@ CATALOGUE: list[Action] = [
     Action(id="profile", handler="dispatch:profile"),
     Action(id="remember", handler="conversations:remember"),
     Action(id="unreachable", handler="conversations:unreachable"),
+    Action(id="roster", handler="conversations:roster"),
+    Action(id="forget", handler="conversations:forget"),
+    Action(id="later", handler="conversations:later"),
     Action(id="nudge", handler="nudge:handle"),
     Action(id="digest_send", handler="digest:send"),
 ]

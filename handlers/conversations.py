@@ -22,25 +22,105 @@ async def remember(cmd: Command, ctx: Context) -> Outcome:
                                  tenant_id=cmd.fields.get("tenant") or None,
                                  service_url=cmd.fields.get("service_url") or None,
                                  platform_user_id=cmd.fields.get("user_id") or None,
-                                 personal=cmd.fields.get("personal") == "yes")
+                                 personal=cmd.fields.get("personal") == "yes",
+                                 team_id=cmd.fields.get("team") or None)
+    if key.startswith("teams:"):
+        person = await people.get(session=ctx.session, who=key)
+        await reachable(ctx, key, person.email if person else None)
     return Outcome()
+
+
+ROSTER_LIMIT = 500  # members per roster command (a door sends a big team's roster in several)
+
+
+async def roster(cmd: Command, ctx: Context) -> Outcome:
+    """A door read the members of a team or chat the bot is in: each becomes a person the bot knows (by their
+    email too, so that org-file people named by email are matched), reachable through a 1:1 chat the bot may
+    open, and what waited for them goes to them now."""
+    try:
+        members = json.loads(cmd.fields.get("members") or "[]")
+        reference = json.loads(cmd.fields.get("reference") or "{}")
+    except json.JSONDecodeError:
+        raise Refusal("Unreadable roster.") from None
+    if not isinstance(members, list) or len(members) > ROSTER_LIMIT or not isinstance(reference, dict):
+        raise Refusal("Unreadable roster.")
+    for member in members:
+        aad, user_id = str(member.get("aad") or ""), str(member.get("user_id") or "")
+        if not aad or not user_id:
+            continue
+        key, email = f"teams:{aad}", str(member.get("email") or "") or None
+        person = await people.ensure(session=ctx.session, identity=key, email=email,
+                                     display_name=str(member.get("name") or "") or None)
+        await conversations.remember(session=ctx.session, key=key, reference=reference, at=ctx.clock.now(),
+                                     tenant_id=cmd.fields.get("tenant") or None,
+                                     service_url=cmd.fields.get("service_url") or None,
+                                     platform_user_id=user_id, team_id=cmd.fields.get("team") or None)
+        await reachable(ctx, key, person.email)
+    return Outcome()
+
+
+async def forget(cmd: Command, ctx: Context) -> Outcome:
+    """The bot was removed from a conversation or team, or uninstalled by a person, or a platform refused a
+    message to someone (403): the references that reached them through it go. What is sent to them next waits
+    for a new way to reach them, and the admins hear then."""
+    keys = tuple(k for k in (cmd.fields.get("key"),) if k)
+    await conversations.forget(session=ctx.session, keys=keys, conversation_id=cmd.fields.get("conversation") or None,
+                               team_id=cmd.fields.get("team") or None)
+    return Outcome()
+
+
+async def later(cmd: Command, ctx: Context) -> Outcome:
+    """A reply the platform did not take during the request (a transient failure): it goes out through the
+    outbox instead, retried until it is delivered."""
+    try:
+        payload = json.loads(cmd.fields.get("payload") or "{}")
+    except json.JSONDecodeError:
+        raise Refusal("Unreadable reply.") from None
+    template = cmd.fields.get("template") or ""
+    if not template or not isinstance(payload, dict):
+        raise Refusal("Unreadable reply.")
+    await outbox.enqueue(session=ctx.session, recipient=cmd.actor.identity, template=template, payload=payload,
+                         at=ctx.clock.now())
+    return Outcome(notices=[Notice(cmd.actor.identity, template, payload)])
 
 
 CHANNEL = ("slack-channel:", "teams-channel:")
 
 
+REPORTS = ("unreachable", "channel_unreachable")  # never a report about a report
+
+
 async def unreachable(cmd: Command, ctx: Context) -> Outcome:
-    """A door could not reach someone: tell the admins, so the item does not rot unseen. A channel the bot
-    cannot post to: its message goes to the people the channel serves, and the admins hear once how to fix it."""
+    """A door could not reach someone. The message waits for a way to reach them (delivered when they
+    appear: `reachable`), and the admins hear once per person, while anything waits for them, so the item does
+    not rot unseen. A channel the bot cannot post to: its message goes to the people the channel serves, and the
+    admins hear once how to fix it."""
     who, ref = cmd.fields.get("who", ""), cmd.fields.get("ref", "")
+    message_id, error = int(cmd.fields.get("message") or 0), cmd.fields.get("error", "")
     if who.startswith(CHANNEL):
+        await outbox.failed(session=ctx.session, message_id=message_id, error=error)
         return await closed_channel(cmd, ctx, who)
-    names = await people.names(session=ctx.session, whos=[who])
+    if who.startswith("email:"):  # learnt since it was queued (a roster, a first message)
+        found = await notify.identity(ctx, who.removeprefix("email:"))
+        if not people.is_email(found):
+            await outbox.readdress(session=ctx.session, recipients=[who], to=found, at=ctx.clock.now())
+            return Outcome()
+    waiting = await outbox.wait(session=ctx.session, message_id=message_id, error=error)
+    if waiting != 1 or cmd.fields.get("template") in REPORTS:
+        return Outcome()  # the admins heard when the first message began to wait for this person
+    names = await people.names(session=ctx.session, whos=[who.removeprefix("email:")])
     admins = await people.identities(session=ctx.session, admins=True)
     notices = await notify.send(ctx, admins, "unreachable",
-                                {"who": names.get(who, who), "handle": who, "ref": ref,
-                                 "what": cmd.fields.get("template", "")})
+                                {"who": names.get(who.removeprefix("email:"), who), "handle": who, "ref": ref,
+                                 "what": cmd.fields.get("template", ""), "why": error})
     return Outcome(notices=notices)
+
+
+async def reachable(ctx: Context, identity: str, email: str | None) -> int:
+    """Someone can be reached now (a new conversation, an email matched to an identity): what waited for them,
+    or was queued to their email, goes to them now. Returns how many messages."""
+    waiting = [identity] + ([f"email:{email.lower()}"] if email else [])
+    return await outbox.readdress(session=ctx.session, recipients=waiting, to=identity, at=ctx.clock.now())
 
 
 async def closed_channel(cmd: Command, ctx: Context, channel: str) -> Outcome:

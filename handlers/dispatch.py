@@ -1,7 +1,7 @@
 """The one entrance every door uses: check the workspace, run the use case, turn refusals into replies."""
 from __future__ import annotations
 
-from handlers import access, actions
+from handlers import access, actions, conversations
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.parse import help_lines
 from storage import claims, people
@@ -13,8 +13,11 @@ async def help_(cmd: Command, ctx: Context) -> Outcome:
 
 
 async def profile(cmd: Command, ctx: Context) -> Outcome:
-    """A door learnt who someone is (name, email, time zone): remember it."""
-    await access.register(ctx, cmd.actor)
+    """A door learnt who someone is (name, email, time zone): remember it, and what was queued to their email
+    goes to them."""
+    person = await access.register(ctx, cmd.actor)
+    if person.identity and person.email:
+        await conversations.reachable(ctx, person.identity, person.email)
     return Outcome()
 
 

@@ -179,6 +179,7 @@ class Database:
     at the write gate, begins, and commits (or rolls back) when the block ends."""
 
     def __init__(self, url: str, *, schema: str | None = None) -> None:
+        self.schema = schema
         self.engine = create_engine(url, schema=schema)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.gate = WriteGate.for_engine(self.engine)

@@ -227,6 +227,9 @@ class ConversationRef(Base):
     platform_user_id: Mapped[str | None] = mapped_column(String(200))  # Teams' 29:... id, for a 1:1 chat
     personal: Mapped[bool] = mapped_column(default=False)  # a 1:1 conversation with the bot
     updated_at: Mapped[datetime]
+    # where the reference came from: removing the bot from that conversation (or team) drops it
+    conversation_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(300), index=True)
 
 
 class InboxRequest(Base):

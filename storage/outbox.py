@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
 from storage.models import OutboxMessage
+
+STUCK = ("failed", "waiting")  # what an operator may put back
 
 
 async def enqueue(*, session: AsyncSession, recipient: str, template: str, payload: dict[str, Any],
@@ -65,6 +67,30 @@ async def wake(*, session: AsyncSession, prefixes: tuple[str, ...], waiting: str
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def wait(*, session: AsyncSession, message_id: int, error: str) -> int:
+    """Hold a message until its recipient can be reached (`wake`/`readdress` send it then); returns how many
+    messages now wait for that recipient, this one included."""
+    row = await session.get(OutboxMessage, message_id)
+    if row is None:
+        return 0
+    row.status, row.claimed_until, row.last_error = "waiting", None, error[:2000]
+    await session.flush()
+    return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == "waiting", OutboxMessage.recipient == row.recipient)) or 0)
+
+
+async def readdress(*, session: AsyncSession, recipients: list[str], to: str, at: datetime) -> int:
+    """The messages to any of `recipients` (an email, or the identity itself) that are pending or waiting go to
+    `to`, now: the person can be reached there. One being sent now (claimed) is left to its sender. Returns how
+    many."""
+    result = await session.execute(update(OutboxMessage).where(
+        OutboxMessage.recipient.in_(recipients), OutboxMessage.status.in_(("pending", "waiting")),
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= at)).values(
+        recipient=to, status="pending", next_attempt_at=at, claimed_until=None,
+        attempts=case((OutboxMessage.status == "waiting", 0), else_=OutboxMessage.attempts)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def failed(*, session: AsyncSession, message_id: int, error: str) -> None:
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
         status="failed", claimed_until=None, last_error=error[:2000]))
@@ -72,20 +98,21 @@ async def failed(*, session: AsyncSession, message_id: int, error: str) -> None:
 
 async def retry(*, session: AsyncSession, ids: list[int], failed: bool, at: datetime
                 ) -> tuple[list[int], list[tuple[int, str]]]:
-    """Put failed messages back to be sent at once: those named, or (`failed`) every failed one. Each is
-    retried once per call and the retry is recorded in its last error; a message that has not failed is left
+    """Put failed (or waiting) messages back to be sent at once: those named, or (`failed`) every failed one.
+    Each is retried once per call and the retry is recorded in its last error; a message that has not failed is left
     as it is. Returns (the ids put back, [(id, why not)])."""
-    query = select(OutboxMessage).where(OutboxMessage.status == "failed") if failed else select(OutboxMessage).where(
-        OutboxMessage.id.in_(ids))
+    query = select(OutboxMessage).where(OutboxMessage.status == "failed") if failed else select(
+        OutboxMessage).where(OutboxMessage.id.in_(ids))
     rows = {row.id: row for row in await session.scalars(query.order_by(OutboxMessage.id))}
     refused = [(i, "no such message") for i in ids if i not in rows and not failed]
     done: list[int] = []
     for row in rows.values():
-        if row.status != "failed":
-            refused.append((row.id, f"is {row.status}, not failed: left as it is"))
+        if row.status not in STUCK:
+            refused.append((row.id, f"is {row.status}, not failed or waiting: left as it is"))
             continue
+        had = "failed" if row.status == "failed" else "waited"
         row.status, row.attempts, row.next_attempt_at, row.claimed_until = "pending", 0, at, None
-        row.last_error = f"put back by an operator at {at:%Y-%m-%d %H:%M} UTC (it had failed: {row.last_error})"[:2000]
+        row.last_error = f"put back by an operator at {at:%Y-%m-%d %H:%M} UTC (it had {had}: {row.last_error})"[:2000]
         done.append(row.id)
     await session.flush()
     return done, refused

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import (
@@ -23,6 +23,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
+from bot.teams.reach import Reach, identity_of, tenant_of
 from bot.zones import zone_of
 from handlers import actions
 from handlers.actions import Action
@@ -61,8 +62,7 @@ class TeamsDoor(TeamsActivityHandler):
         self.app, self.adapter, self.renderer = app, adapter, renderer
         self.app_id = app.settings.microsoft_app_id or ""
         self.adapter.on_turn_error = self.on_error
-        self.known: set[str] = set()  # people whose Teams profile this process has fetched
-        self.references: dict[str, tuple[str | None, str | None, str]] = {}  # conversations already stored
+        self.reach = Reach(app)
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
@@ -105,48 +105,8 @@ class TeamsDoor(TeamsActivityHandler):
     def actor(self, context: TurnContext) -> Actor:
         sender = context.activity.from_property or ChannelAccount()
         ident = identity_of(sender) or "unknown"
-        return Actor(identity=f"teams:{ident}", display_name=None if ident in self.known else sender.name,
+        return Actor(identity=f"teams:{ident}", display_name=None if ident in self.reach.known else sender.name,
                      workspace=tenant_of(context.activity))
-
-    async def remember(self, context: TurnContext) -> None:
-        """Keep this conversation's reference, so nudges and notices can reach this person or channel."""
-        activity = context.activity
-        reference = TurnContext.get_conversation_reference(activity).serialize()
-        conversation = activity.conversation
-        personal = bool(conversation and conversation.conversation_type == "personal")
-        sender = activity.from_property or ChannelAccount()
-        ident = identity_of(sender)
-        fields = {"reference": json.dumps(reference), "tenant": tenant_of(activity) or "",
-                  "service_url": activity.service_url or "", "user_id": sender.id or "",
-                  "personal": "yes" if personal else ""}
-        actor = Actor(identity=f"teams:{ident}", workspace=tenant_of(activity))
-        channel = (activity.channel_data or {}).get("channel", {}) if isinstance(activity.channel_data, dict) else {}
-        wanted = [({**fields, "key": f"teams:{ident}"})] if ident else []
-        if channel.get("id"):
-            wanted.append({**fields, "key": f"teams-channel:{channel['id']}", "personal": "", "user_id": ""})
-        for remembered in wanted:
-            seen = (conversation.id if conversation else None, activity.service_url, remembered["personal"])
-            if self.references.get(remembered["key"]) == seen:
-                continue  # this process stored this very conversation already
-            outcome = await self.app.run(Command(actor=actor, action="remember", fields=remembered))
-            if outcome.ok:
-                self.references[remembered["key"]] = seen
-
-    async def learn(self, context: TurnContext) -> None:
-        """The person's email (for org-file people named by email), from Teams' member API, once."""
-        sender = context.activity.from_property or ChannelAccount()
-        ident = identity_of(sender)
-        if not ident or ident in self.known:
-            return
-        self.known.add(ident)
-        try:
-            member = await TeamsInfo.get_member(context, sender.id)
-        except Exception:  # not every conversation lets us read members
-            log.info("Teams get_member failed for %s", ident, exc_info=True)
-            return
-        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", email=email, display_name=member.name,
-                                               workspace=tenant_of(context.activity)), action="profile"))
 
     # -- turning activities into commands --------------------------------------------------------------
     async def run(self, command: Command) -> Outcome:
@@ -155,7 +115,7 @@ class TeamsDoor(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type in (ActivityTypes.message, ActivityTypes.conversation_update,
                                           ActivityTypes.installation_update, ActivityTypes.invoke):
-            await self.remember(turn_context)
+            await self.reach.remember(turn_context)
         await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -179,7 +139,7 @@ class TeamsDoor(TeamsActivityHandler):
                                                  fields=parsed.fields, delivery=delivery))
                 if not outcome.repeated:
                     await self.reply(turn_context, outcome, actor)
-        await self.learn(turn_context)
+        await self.reach.learn(turn_context)
 
     async def on_card_submit(self, context: TurnContext, actor: Actor, value: dict[str, Any],
                              delivery: str | None) -> None:
@@ -244,21 +204,50 @@ class TeamsDoor(TeamsActivityHandler):
 
     async def reply(self, context: TurnContext, outcome: Outcome, actor: Actor) -> None:
         if outcome.replies:
-            await context.send_activity(await self.message(outcome, actor))
+            message = await self.message(outcome, actor)
+            try:
+                await context.send_activity(message)
+            except Exception as error:  # noqa: BLE001 - whatever went wrong, the reply is not lost
+                await self.later(outcome, actor, error)
 
     async def replace(self, context: TurnContext, card_id: str, outcome: Outcome, actor: Actor) -> None:
         message = await self.message(outcome, actor)
         message.id = card_id
-        await context.update_activity(message)
+        try:
+            await context.update_activity(message)
+        except Exception as error:  # noqa: BLE001 - the card stays as it was; the answer comes as a message
+            await self.later(outcome, actor, error)
+
+    async def later(self, outcome: Outcome, actor: Actor, error: Exception) -> None:
+        """Teams did not take the answer during the request: the outbox delivers it, retrying."""
+        reply = outcome.replies[0]
+        log.warning("a Teams reply failed (%s); it goes through the outbox instead", type(error).__name__)
+        queued = await self.app.run(Command(actor=actor, action="later", fields={
+            "template": reply.template, "payload": json.dumps(reply.data, default=str)}), deliver=True)
+        if not queued.ok:
+            log.error("a Teams reply to %s was lost: %s", actor.identity, type(error).__name__, exc_info=error)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         recipient = turn_context.activity.recipient
-        if any(m.id == (recipient.id if recipient else None) for m in members_added):
+        bot = recipient.id if recipient else None
+        if any(m.id == bot for m in members_added):  # the bot joined: greet, and learn who is here
             outcome = await self.run(Command(actor=self.actor(turn_context), action="help"))
             await self.reply(turn_context, outcome, self.actor(turn_context))
+            await self.reach.roster(turn_context)
+        else:
+            await self.reach.roster(turn_context, [m for m in members_added if m.id != bot])
 
-    async def on_installation_update(self, turn_context: TurnContext) -> None:
-        return None  # the reference is already remembered in on_turn
+    async def on_members_removed_activity(self, members_removed: list[ChannelAccount],
+                                          turn_context: TurnContext) -> None:
+        recipient = turn_context.activity.recipient
+        if any(m.id == (recipient.id if recipient else None) for m in members_removed):
+            await self.reach.forget(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.reach.roster(turn_context)  # the reference itself is remembered in on_turn
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self.reach.forget(turn_context)
 
     # -- the message extension: "Log as customer pain point" on any message -----------------------------
     async def on_teams_messaging_extension_fetch_task(self, turn_context: TurnContext,
@@ -300,18 +289,6 @@ class TeamsDoor(TeamsActivityHandler):
     def task(self, card: dict[str, Any]) -> MessagingExtensionActionResponse:
         return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(
             title="Log a customer pain point", card=CardFactory.adaptive_card(card), height="large", width="medium")))
-
-
-def identity_of(account: ChannelAccount) -> str | None:
-    """A Teams person's stable id: their Entra (AAD) object id, else the channel account id (the Emulator)."""
-    return getattr(account, "aad_object_id", None) or account.id
-
-
-def tenant_of(activity: Activity) -> str | None:
-    """The tenant, from channelData (a serialised ConversationReference drops conversation.tenantId)."""
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (data.get("tenant") or {}).get("id")
-    return tenant or (activity.conversation.tenant_id if activity.conversation else None)
 
 
 def _auth_failure(error: Exception) -> bool:

@@ -22,6 +22,15 @@ log = logging.getLogger(__name__)
 SYSTEM = Actor(identity="system:teams")
 
 
+def retry_after(response: Any) -> float:
+    """Teams' Retry-After (seconds) on a 429; 30 s when it says nothing usable."""
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return max(1.0, min(float(headers.get("Retry-After") or headers.get("retry-after") or 30), 3600.0))
+    except (TypeError, ValueError):
+        return 30.0
+
+
 class TeamsSender:
     prefixes = ("teams:", "teams-channel:")
 
@@ -48,15 +57,26 @@ class TeamsSender:
                 service_url = ref.service_url or (fallback.service_url if fallback else None) or ""
                 await self.open_chat(recipient, ref, service_url, activity)
             else:
-                raise SendFailed("no Teams conversation with this person yet (they have not opened the bot);"
-                                     " reported to the admins", unreachable=True)
+                raise SendFailed("no Teams conversation with this person yet (they have not opened the bot,"
+                                     " nor is the bot in a team with them)", unreachable=True)
         except SendFailed:
             raise
         except Exception as error:  # sorted into retry / give up by status
-            status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status", None)
-            permanent = status in (400, 403, 404)
-            raise SendFailed(f"Teams connector: {type(error).__name__} {status or ''}".strip(),
-                                 permanent=permanent) from error
+            raise await self.failure(recipient, error) from error
+
+    async def failure(self, recipient: str, error: Exception) -> SendFailed:
+        """What a connector error means: wait for another way in (403: blocked, removed, uninstalled), give up
+        (400, 404: the message itself), or retry (when Teams says, on 429)."""
+        response = getattr(error, "response", None)
+        status = getattr(response, "status_code", None) or getattr(error, "status", None)
+        reason = f"Teams connector: {type(error).__name__} {status or ''}".strip()
+        if status == 403:
+            await self.door.reach.refused(recipient)  # that conversation is gone for the bot
+            return SendFailed(f"{reason}: Teams refused the bot this conversation (the app was removed, blocked"
+                              " or uninstalled)", unreachable=True)
+        if status == 429:
+            return SendFailed(f"{reason}: throttled by Teams", retry_after=retry_after(response), free=True)
+        return SendFailed(reason, permanent=status in (400, 404))
 
     async def continue_in(self, ref: ConversationRef, activity: Any, channel: str | None = None) -> None:
         reference = ConversationReference().deserialize(ref.reference)
@@ -72,9 +92,8 @@ class TeamsSender:
             context.activity.id = None  # else botbuilder sends it as a reply to the continuation event
             try:
                 await context.send_activity(activity)
-            except Exception as error:  # the adapter's turn-error handler would swallow it: keep it
+            except Exception as error:  # noqa: BLE001 - kept for the outbox (raised, the adapter logs a crash)
                 failures.append(error)
-                raise
 
         await self.door.adapter.continue_conversation(reference, send, bot_app_id=self.door.app_id)
         if failures:
@@ -96,9 +115,8 @@ class TeamsSender:
             context.activity.id = None  # a new message in the new chat
             try:
                 await context.send_activity(activity)
-            except Exception as error:  # see continue_in
+            except Exception as error:  # noqa: BLE001 - see continue_in
                 failures.append(error)
-                raise
 
         await self.door.adapter.create_conversation(self.door.app_id, send, parameters, "msteams", service_url)
         if failures:

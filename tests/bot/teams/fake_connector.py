@@ -1,7 +1,7 @@
 """A local fake of the Bot Framework connector (a Teams serviceUrl), at the HTTP level.
 
 The real botbuilder ConnectorClient talks to it; it records what the bot sends: replies, new messages,
-updates, created conversations and member look-ups.
+updates, created conversations, member look-ups and roster reads.
 """
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from aiohttp.test_utils import TestServer
 MEMBERS = {"29:sam": {"id": "29:sam", "name": "Sam Reporter", "aadObjectId": "aad-sam", "email": "sam@example.com",
                       "userPrincipalName": "sam@example.com"},
            "29:dana": {"id": "29:dana", "name": "Dana Owner", "aadObjectId": "aad-dana",
-                       "email": "dana@example.com", "userPrincipalName": "dana@example.com"}}
+                       "email": "dana@example.com", "userPrincipalName": "dana@example.com"},
+           "29:lee": {"id": "29:lee", "name": "Lee Other", "aadObjectId": "aad-lee", "email": "lee@example.com",
+                      "userPrincipalName": "lee@example.com"}}
+Failure = int | tuple[int, dict[str, str]]  # a status, or a status with headers (Retry-After)
 
 
 @dataclass
@@ -24,7 +27,9 @@ class FakeConnector:
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     server: TestServer | None = None
     ids = count(1)
-    failures: list[int] = field(default_factory=list)  # HTTP statuses to answer sends with, in turn
+    failures: list[Failure] = field(default_factory=list)  # HTTP statuses to answer sends with, in turn
+    failing: tuple[str, ...] = ("send", "reply")  # which calls the failures apply to
+    rosters: dict[str, list[str]] = field(default_factory=dict)  # conversation or team id: member ids
 
     @property
     def url(self) -> str:
@@ -38,8 +43,10 @@ class FakeConnector:
         raw = await request.text()
         body = json.loads(raw) if raw else {}
         self.calls.append((kind, request.match_info.get("conversation", ""), body))
-        if self.failures and kind in ("send", "reply"):
-            return web.json_response({"error": {"code": "Throttled"}}, status=self.failures.pop(0))
+        if self.failures and kind in self.failing:
+            failure = self.failures.pop(0)
+            status, headers = failure if isinstance(failure, tuple) else (failure, {})
+            return web.json_response({"error": {"code": "Refused"}}, status=status, headers=headers)
         if kind == "create":
             return web.json_response({"id": f"a:new-{next(self.ids)}", "activityId": f"act-{next(self.ids)}"})
         return web.json_response({"id": f"act-{next(self.ids)}"})
@@ -63,6 +70,18 @@ class FakeConnector:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
         return web.json_response(MEMBERS[member])
 
+    async def paged(self, request: web.Request) -> web.Response:
+        """A roster, two members a page (so paging is exercised)."""
+        conversation = request.match_info["conversation"]
+        self.calls.append(("roster", conversation, dict(request.query)))
+        if conversation not in self.rosters:
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
+        start = int(request.query.get("continuationToken") or 0)
+        ids = self.rosters[conversation]
+        page = [MEMBERS[i] for i in ids[start:start + 2]]
+        more = start + 2 < len(ids)
+        return web.json_response({"members": page, **({"continuationToken": str(start + 2)} if more else {})})
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self.create)
@@ -70,4 +89,5 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self.member)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self.paged)
         return app
