@@ -63,7 +63,7 @@ class Echo(ActivityHandler):
 
 
 def echo_app() -> web.Application:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config("", "", "MultiTenant", "")))
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config(Settings(CX_TEAMS_EMULATOR=True))))
     bot = Echo()
 
     async def messages(request: web.Request) -> web.Response:

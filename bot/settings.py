@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str = Field("MultiTenant", validation_alias=AliasChoices("MICROSOFT_APP_TYPE"))
     teams_emulator: bool = Field(False, validation_alias="CX_TEAMS_EMULATOR")
+    # the Bot Framework's own endpoints, under the names its SDK reads: set only for a private or sovereign
+    # cloud (and by the tests, which serve them on loopback); unset, the public cloud's
+    bot_openid_metadata_url: str | None = Field(None, validation_alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
+    bot_token_issuer: str | None = Field(None, validation_alias="TO_BOT_FROM_CHANNEL_TOKEN_ISSUER")
+    bot_login_url: str | None = Field(None, validation_alias="TO_CHANNEL_FROM_BOT_LOGIN_URL")
+    bot_oauth_scope: str | None = Field(None, validation_alias="TO_CHANNEL_FROM_BOT_OAUTH_SCOPE")
+    bot_emulator_metadata_url: str | None = Field(None, validation_alias="TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL")
 
     @property
     def admin_list(self) -> list[str]:

@@ -9,6 +9,7 @@ import html
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
+from bot.teams.auth import Gate, KeysUnavailable, Refused, loggable
 from bot.teams.reach import Reach, identity_of, tenant_of
 from bot.zones import zone_of
 from handlers import actions
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TAGS = re.compile(r"<[^>]+>")
 LOG = actions.find("log") or Action(id="log")
+BODY_LIMIT = 1024 * 1024  # an activity is a few kB; Teams' largest (a card with images) stays well under this
 
 
 def card_fields(action: Action, value: dict[str, Any]) -> dict[str, str]:
@@ -57,8 +60,9 @@ def html_to_text(content: str) -> str:
 
 
 class TeamsDoor(TeamsActivityHandler):
-    def __init__(self, app: App, adapter: CloudAdapter, renderer: TeamsRenderer) -> None:
+    def __init__(self, app: App, adapter: CloudAdapter, renderer: TeamsRenderer, gate: Gate | None = None) -> None:
         super().__init__()
+        self.gate = gate
         self.app, self.adapter, self.renderer = app, adapter, renderer
         self.app_id = app.settings.microsoft_app_id or ""
         self.adapter.on_turn_error = self.on_error
@@ -68,23 +72,35 @@ class TeamsDoor(TeamsActivityHandler):
     async def handle(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
+        auth_header = request.headers.get("Authorization", "")
+        if self.gate is not None:  # the token first: an anonymous body is never parsed
+            try:
+                await self.gate.check(auth_header)
+            except Refused as refused:
+                return unauthorized(str(refused))
+            except KeysUnavailable as error:
+                log.error("Teams request not checked (503): %s", error)
+                return web.json_response({"error": "cannot verify tokens now"}, status=503)
+        if (request.content_length or 0) > BODY_LIMIT:
+            return web.json_response({"error": "too large"}, status=413)
         try:
-            body = await request.json()
-            activity = Activity().deserialize(body)
+            body = json.loads(await request.content.read(BODY_LIMIT + 1) or b"null")
+            activity = Activity().deserialize(body) if isinstance(body, dict) else None
         except Exception:  # noqa: BLE001 - whatever was sent, it is not an Activity
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        if not isinstance(body, dict) or not activity.type:
+        if activity is None or not activity.type:
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        auth = request.headers.get("Authorization", "")
+        turn = {"started": False}
         try:
             with self.app.answers.owed():
-                invoke = await self.adapter.process_activity(auth, activity, self.on_turn)
-        except PermissionError:
-            return web.json_response({"error": "unauthorized"}, status=401)
-        except Exception as error:  # token errors come in many types; none reach the caller
-            if _auth_failure(error):
-                return web.json_response({"error": "unauthorized"}, status=401)
-            raise
+                invoke = await self.adapter.process_activity(auth_header, activity, self.turn(turn))
+        except KeysUnavailable as error:
+            log.error("Teams request not checked (503): %s", error)
+            return web.json_response({"error": "cannot verify tokens now"}, status=503)
+        except Exception as error:  # before the turn: botbuilder refused the token (in many types)
+            if turn["started"]:
+                raise
+            return unauthorized(f"{type(error).__name__}: {error}")
         if invoke is not None:
             if invoke.status >= 500:  # an invoke we do not handle (501), or one that failed (logged by on_error)
                 return web.json_response({"error": "this request could not be handled"}, status=400)
@@ -96,6 +112,12 @@ class TeamsDoor(TeamsActivityHandler):
                 log.warning("an invoke answer could not be serialised", exc_info=True)
                 return web.json_response({"error": "this request could not be handled"}, status=400)
         return web.Response(status=201)
+
+    def turn(self, started: dict[str, bool]) -> Callable[[TurnContext], Awaitable[None]]:
+        async def logic(context: TurnContext) -> None:
+            started["started"] = True  # authenticated: what fails from here is ours, not the caller's
+            await self.on_turn(context)
+        return logic
 
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed (%s) on a %s activity", type(error).__name__, context.activity.type,
@@ -291,7 +313,6 @@ class TeamsDoor(TeamsActivityHandler):
             title="Log a customer pain point", card=CardFactory.adaptive_card(card), height="large", width="medium")))
 
 
-def _auth_failure(error: Exception) -> bool:
-    name = type(error).__name__.lower()
-    return "jwt" in name or "token" in name or "unauthorized" in str(error).lower() or "decode" in name
-
+def unauthorized(reason: str) -> web.Response:
+    log.info("Teams request refused (401): %s", loggable(reason))
+    return web.json_response({"error": "unauthorized"}, status=401)

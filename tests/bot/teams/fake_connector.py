@@ -30,6 +30,7 @@ class FakeConnector:
     failures: list[Failure] = field(default_factory=list)  # HTTP statuses to answer sends with, in turn
     failing: tuple[str, ...] = ("send", "reply")  # which calls the failures apply to
     rosters: dict[str, list[str]] = field(default_factory=dict)  # conversation or team id: member ids
+    headers: list[dict[str, str]] = field(default_factory=list)  # each call's headers (the bot's token)
 
     @property
     def url(self) -> str:
@@ -42,6 +43,7 @@ class FakeConnector:
     async def record(self, request: web.Request, kind: str) -> web.Response:
         raw = await request.text()
         body = json.loads(raw) if raw else {}
+        self.headers.append(dict(request.headers))
         self.calls.append((kind, request.match_info.get("conversation", ""), body))
         if self.failures and kind in self.failing:
             failure = self.failures.pop(0)
