@@ -218,7 +218,7 @@ CATALOGUE: list[Action] = [
     Action(id="unreachable", handler="conversations:unreachable"),
     Action(id="roster", handler="conversations:roster"),
     Action(id="forget", handler="conversations:forget"),
-    Action(id="later", handler="conversations:later"),
+    Action(id="deliver", handler="conversations:deliver"),
     Action(id="nudge", handler="nudge:handle"),
     Action(id="digest_send", handler="digest:send"),
 ]

@@ -69,9 +69,10 @@ async def forget(cmd: Command, ctx: Context) -> Outcome:
     return Outcome()
 
 
-async def later(cmd: Command, ctx: Context) -> Outcome:
-    """A reply the platform did not take during the request (a transient failure): it goes out through the
-    outbox instead, retried until it is delivered."""
+async def deliver(cmd: Command, ctx: Context) -> Outcome:
+    """An answer that goes to the person through the outbox (into their own chat with the bot), retried until
+    it is delivered: a reply the platform did not take during the request, or one that must not show where the
+    request was made (a channel others read)."""
     try:
         payload = json.loads(cmd.fields.get("payload") or "{}")
     except json.JSONDecodeError:

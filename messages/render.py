@@ -199,7 +199,18 @@ class TeamsRenderer:
     def fallback(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> str:
         return tidy(self.text.get_template(f"{template}.j2").render(**data, prefix="", tz=tz))
 
-    def card(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
+    def card(self, template: str, data: dict[str, Any], *, tz: str | None = None,
+             shared: frozenset[str] | None = None) -> dict[str, Any]:
+        """`shared`: the card goes where many people read it (a channel, a group chat), and only these actions
+        stay on it: the others are for an item's owners and the people who raised it, in their own chats."""
+        card = self._card(template, data, tz=tz)
+        if shared is not None and _keep_actions(card, shared):
+            card["body"].append({"type": "TextBlock", "wrap": True, "isSubtle": True,
+                                 "text": "Its owners and the people who raised it act on it in their own chat "
+                                         "with the bot, so nobody here gets buttons that are not theirs."})
+        return fit_card(card, self.LIMIT)
+
+    def _card(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> dict[str, Any]:
         if template in self.own:
             source = self.json.get_template(f"{template}.j2").render(**data, prefix="", tz=tz)
             try:
@@ -212,11 +223,41 @@ class TeamsRenderer:
             card = {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                     "version": "1.5", "body": [{"type": "TextBlock", "wrap": True, "text": line}
                                                for line in lines or [" "]]}
-        return fit_card(card, self.LIMIT)
+        return card
 
     def summary(self, template: str, data: dict[str, Any], *, tz: str | None = None) -> str:
         """The notification preview text: the plain text, cut short."""
         return cut(tidy(Renderer().render(template, data, tz=tz)).split("\n", 1)[0], 200)
+
+
+def _acts(action: dict[str, Any]) -> str | None:
+    """The bot action a card button submits (a ShowCard's form: its own submit button's)."""
+    if action.get("type") == "Action.ShowCard":
+        inner = (action.get("card") or {}).get("actions") or [{}]
+        return _acts(inner[0])
+    data = action.get("data")
+    return str(data.get("cx")) if isinstance(data, dict) and data.get("cx") else None
+
+
+def _keep_actions(node: Any, allowed: frozenset[str]) -> bool:
+    """Drop every button that submits an action not in `allowed` (and ActionSets left empty); True if any went."""
+    dropped = False
+    if isinstance(node, dict):
+        if isinstance(node.get("actions"), list):
+            kept = [a for a in node["actions"] if _acts(a) is None or _acts(a) in allowed]
+            dropped = len(kept) != len(node["actions"])
+            node["actions"] = kept
+        for key, value in list(node.items()):
+            if key != "actions":
+                dropped = _keep_actions(value, allowed) or dropped
+        for key in ("items", "body"):  # a row whose buttons all went loses its empty ActionSet
+            if isinstance(node.get(key), list):
+                node[key] = [i for i in node[key] if not (isinstance(i, dict) and i.get("type") == "ActionSet"
+                                                          and not i.get("actions"))]
+    elif isinstance(node, list):
+        for value in node:
+            dropped = _keep_actions(value, allowed) or dropped
+    return dropped
 
 
 def _text_blocks(node: Any) -> list[dict[str, Any]]:

@@ -21,11 +21,12 @@ from botbuilder.schema.teams import (
     MessagingExtensionAction,
     MessagingExtensionActionResponse,
     TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
     TaskModuleTaskInfo,
 )
 
 from bot.teams.auth import Gate, KeysUnavailable, Refused, loggable
-from bot.teams.reach import Reach, identity_of, tenant_of
+from bot.teams.reach import Reach, identity_of, is_personal, tenant_of
 from bot.zones import zone_of
 from handlers import actions
 from handlers.actions import Action
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TAGS = re.compile(r"<[^>]+>")
 LOG = actions.find("log") or Action(id="log")
+# what a card keeps where many read it (a channel, a group chat): the rest is for owners and raisers, in their chats
+SHARED = frozenset({"show", *(a.id for a in actions.CATALOGUE if a.who == "anyone" and a.on_item)})
 BODY_LIMIT = 1024 * 1024  # an activity is a few kB; Teams' largest (a card with images) stays well under this
 
 
@@ -216,38 +219,47 @@ class TeamsDoor(TeamsActivityHandler):
         else:
             await context.send_activity(message)
 
-    async def message(self, outcome: Outcome, actor: Actor) -> Activity:
+    async def message(self, outcome: Outcome, actor: Actor, shared: bool = False) -> Activity:
         reply = outcome.replies[0]
         tz = outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
-        card = self.renderer.card(reply.template, reply.data, tz=tz)
+        card = self.renderer.card(reply.template, reply.data, tz=tz, shared=SHARED if shared else None)
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         message.summary = self.renderer.summary(reply.template, reply.data, tz=tz)
         return message
 
     async def reply(self, context: TurnContext, outcome: Outcome, actor: Actor) -> None:
+        if not outcome.replies:
+            return
+        shared = not is_personal(context.activity)
+        if shared and not outcome.ok and context.activity.value:  # a click refused: told to that person alone
+            await self.later(outcome, actor)
+            return
         if outcome.replies:
-            message = await self.message(outcome, actor)
+            message = await self.message(outcome, actor, shared)
             try:
                 await context.send_activity(message)
             except Exception as error:  # noqa: BLE001 - whatever went wrong, the reply is not lost
                 await self.later(outcome, actor, error)
 
     async def replace(self, context: TurnContext, card_id: str, outcome: Outcome, actor: Actor) -> None:
-        message = await self.message(outcome, actor)
+        message = await self.message(outcome, actor, not is_personal(context.activity))
         message.id = card_id
         try:
             await context.update_activity(message)
         except Exception as error:  # noqa: BLE001 - the card stays as it was; the answer comes as a message
             await self.later(outcome, actor, error)
 
-    async def later(self, outcome: Outcome, actor: Actor, error: Exception) -> None:
-        """Teams did not take the answer during the request: the outbox delivers it, retrying."""
+    async def later(self, outcome: Outcome, actor: Actor, error: Exception | None = None) -> bool:
+        """The answer goes to the person's own chat through the outbox, retried: Teams did not take it during
+        the request (`error`), or it must not show where it was asked."""
         reply = outcome.replies[0]
-        log.warning("a Teams reply failed (%s); it goes through the outbox instead", type(error).__name__)
-        queued = await self.app.run(Command(actor=actor, action="later", fields={
+        if error is not None:
+            log.warning("a Teams reply failed (%s); it goes through the outbox instead", type(error).__name__)
+        queued = await self.app.run(Command(actor=actor, action="deliver", fields={
             "template": reply.template, "payload": json.dumps(reply.data, default=str)}), deliver=True)
         if not queued.ok:
-            log.error("a Teams reply to %s was lost: %s", actor.identity, type(error).__name__, exc_info=error)
+            log.error("a Teams reply to %s was lost", actor.identity, exc_info=error)
+        return queued.ok
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         recipient = turn_context.activity.recipient
@@ -296,8 +308,9 @@ class TeamsDoor(TeamsActivityHandler):
             fields["source"] = str(data["source"])
         outcome = await self.run(Command(actor=actor, action="log", fields=fields,
                                          delivery=f"teams:activity:{turn_context.activity.id}"))
-        if outcome.repeated:
-            return MessagingExtensionActionResponse()
+        if outcome.repeated:  # Teams asked again (it retries an invoke it waited 5 s for): the dialog closes
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(
+                value="Logged already: the details are in your chat with the bot."))
         if not outcome.ok:
             problem = outcome.replies[0].data
             form = await self.run(Command(actor=actor, action="form"))
@@ -305,8 +318,14 @@ class TeamsDoor(TeamsActivityHandler):
             card = self.renderer.card("log_form", {**form.replies[0].data, "prefill": prefill,
                                                    "errors": {problem.get("field") or "summary": problem["message"]}})
             return self.task(card)
-        await turn_context.send_activity(await self.message(outcome, actor))
-        return MessagingExtensionActionResponse()
+        # the confirmation, with its buttons, goes to the person's own chat with the bot (never into the channel
+        # the message was in, where the bot may not even be); the dialog closes saying what was done
+        reply = outcome.replies[0]
+        told = await self.later(outcome, actor)
+        tz = outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
+        said = self.renderer.summary(reply.template, reply.data, tz=tz)
+        where = " I've sent you the details in our chat." if told else ""
+        return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=f"{said}{where}"[:300]))
 
     def task(self, card: dict[str, Any]) -> MessagingExtensionActionResponse:
         return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(

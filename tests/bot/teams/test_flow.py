@@ -88,13 +88,24 @@ async def test_message_extension_fetch_and_submit_are_answered_as_json(teams: Te
     valid_card(card)
     summary = next(b for b in card["body"] if b.get("id") == "log_summary")
     assert summary["value"] == "Customer says the invoice PDF is blank"
-    submit = await teams.post(teams.activity("sam", kind="invoke", name="composeExtension/submitAction",
-                                             value={"commandId": "logPainPoint", "commandContext": "message",
-                                                    "data": {"cx": "log", "log_summary": "Invoice PDF is blank",
-                                                             "source": payload["linkToMessage"]}}))
+    submitted = teams.activity("sam", kind="invoke", name="composeExtension/submitAction", personal=False,
+                               conversation="19:support@thread.tacv2",
+                               value={"commandId": "logPainPoint", "commandContext": "message",
+                                      "data": {"cx": "log", "log_summary": "Invoice PDF is blank",
+                                               "source": payload["linkToMessage"]}})
+    submit = await teams.post(submitted)
     assert submit.status == 200
+    # the dialog closes with a message (main answered {}, which Teams rejects, leaving a blank dialog)
+    answer = await submit.json()
+    assert answer["task"]["type"] == "message" and answer["task"]["value"].startswith("Logged CX-1")
     [item] = await items(teams)
     assert item.source_url == "https://teams.microsoft.com/l/message/19:x/1700"
+    # the confirmation goes to Sam alone, in his chat with the bot: nothing is posted in the channel
+    assert [c for k, c, _ in teams.connector.calls if k in ("send", "reply")] == []
+    await teams.app.outbox.run_once()
+    assert [c for k, c, _ in teams.connector.calls if k in ("send", "reply")] == ["a:personal-sam"]
+    again = await teams.post(submitted)  # Teams retries an invoke it waited too long for: logged once
+    assert (await again.json())["task"]["type"] == "message" and len(await items(teams)) == 1
     bad = await teams.post(teams.activity("sam", kind="invoke", name="composeExtension/submitAction",
                                           value={"commandId": "logPainPoint", "data": {"cx": "log"}}))
     assert bad.status == 200
@@ -212,3 +223,25 @@ async def test_the_log_form_logs_once_however_often_it_is_clicked(teams: Teams) 
     await teams.submit("sam", {**cards(connector.sent("reply")[-1])[0]["actions"][0]["data"],
                                "log_summary": "Refund missing for order 5521"}, reply_to="form-card-2")
     assert len(await items(teams)) == 2
+
+
+async def test_in_a_channel_cards_hand_nobody_owner_buttons_and_refusals_are_private(teams: Teams) -> None:
+    channel = "19:support@thread.tacv2"
+    await teams.say("sam", "mine")  # Sam's own chat with the bot is known
+    await teams.say("sam", "log Invoice shows the wrong VAT")
+    before = len(teams.connector.calls)
+    await teams.say("lee", "show CX-1", personal=False, conversation=channel, channel=channel)
+    [reply] = [b for k, c, b in teams.connector.calls[before:] if k == "reply" and c.startswith(channel)]
+    card = cards(reply)[0]
+    valid_card(card)
+    titles = [a.get("title") for a in card.get("actions", [])]
+    assert "Resolve" not in titles and "Acknowledge" not in titles  # main: every reader got Dana's five buttons
+    assert "their own chat with the bot" in str(card)
+    # an old card's button clicked in the channel by someone who may not: the refusal goes to them alone
+    before = len(teams.connector.calls)
+    await teams.submit("sam", {"cx": "resolve", "ref": "CX-1", "resolve_note": "done"}, personal=False,
+                       conversation=channel, channel=channel)
+    assert [c for k, c, _ in teams.connector.calls[before:] if c.startswith(channel)] == []
+    await teams.app.outbox.run_once()
+    private = [b for k, c, b in teams.connector.calls[before:] if k == "send" and c == "a:personal-sam"]
+    assert any("Only Billing" in str(b) for b in private)
