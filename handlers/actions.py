@@ -212,6 +212,7 @@ CATALOGUE: list[Action] = [
     Action(id="log_message", handler="log:from_message"),
     Action(id="home", handler="lists:home"),
     Action(id="form", handler="lists:form"),
+    Action(id="departments_known", handler="lists:departments_known"),
     Action(id="check", handler="act:check"),
     Action(id="profile", handler="dispatch:profile"),
     Action(id="remember", handler="conversations:remember"),

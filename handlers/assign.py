@@ -11,6 +11,7 @@ from storage import departments, pain_points, people
 from storage.models import Person
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")  # a Slack mention, <@U0RAJ> or <@U0RAJ|raj>
+PICKED = re.compile(r"^teams:[0-9a-fA-F-]{36}$")  # someone chosen in Teams' people picker (an Entra object id)
 
 
 async def named(ctx: Context, target: str) -> Person | None:
@@ -19,6 +20,8 @@ async def named(ctx: Context, target: str) -> Person | None:
     mention = MENTION.match(target)
     if mention:
         return await people.ensure(session=ctx.session, identity=f"slack:{mention.group(1)}")
+    if PICKED.match(target):  # a real person of the tenant, maybe not seen by the bot yet
+        return await people.ensure(session=ctx.session, identity=target)
     found = await people.get(session=ctx.session, who=target)
     if found is not None or ":" in target or "@" in target.lstrip("@"):
         return found

@@ -69,6 +69,12 @@ async def form(cmd: Command, ctx: Context) -> Outcome:
                          departments=known, prefill=prefill)
 
 
+async def departments_known(cmd: Command, ctx: Context) -> Outcome:
+    """The departments, for the forms of doors that list them (a reassign form): read only."""
+    known = [{"key": d.key, "name": d.name} for d in await departments.all(session=ctx.session)]
+    return Outcome.reply("departments_known", departments=known)
+
+
 async def late(cmd: Command, ctx: Context) -> Outcome:
     await access.register(ctx, cmd.actor)
     items = await pain_points.overdue(session=ctx.session, overdue=overdue.clause(ctx.clock.now()))

@@ -200,10 +200,11 @@ class TeamsRenderer:
         return tidy(self.text.get_template(f"{template}.j2").render(**data, prefix="", tz=tz))
 
     def card(self, template: str, data: dict[str, Any], *, tz: str | None = None,
-             shared: frozenset[str] | None = None) -> dict[str, Any]:
+             shared: frozenset[str] | None = None, departments: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """`shared`: the card goes where many people read it (a channel, a group chat), and only these actions
-        stay on it: the others are for an item's owners and the people who raised it, in their own chats."""
-        card = self._card(template, data, tz=tz)
+        stay on it: the others are for an item's owners and the people who raised it, in their own chats.
+        `departments` ({key, name}): what a reassign form offers beside Teams' people picker."""
+        card = self._card(template, {"departments": departments or [], **data}, tz=tz)
         if shared is not None and _keep_actions(card, shared):
             card["body"].append({"type": "TextBlock", "wrap": True, "isSubtle": True,
                                  "text": "Its owners and the people who raised it act on it in their own chat "

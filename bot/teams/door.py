@@ -5,6 +5,7 @@ Which card buttons act, and which inputs a card form has, comes from the catalog
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
@@ -46,8 +47,13 @@ BODY_LIMIT = 1024 * 1024  # an activity is a few kB; Teams' largest (a card with
 
 
 def card_fields(action: Action, value: dict[str, Any]) -> dict[str, str]:
-    """The command's fields from a submitted card: each input's id is "<action id>_<field name>"."""
+    """The command's fields from a submitted card: each input's id is "<action id>_<field name>". A department
+    or person field is two inputs: the department chosen, or the person picked (their Entra object id)."""
     found = {f.name: value.get(f"{action.id}_{f.name}") for f in action.fields}
+    for f in action.fields:
+        person = value.get(f"{action.id}_{f.name}_person")
+        if f.kind == "target" and isinstance(person, str) and person.strip():
+            found[f.name] = f"teams:{person.strip()}"
     return {name: str(v) for name, v in found.items() if isinstance(v, str | int) and str(v).strip()}
 
 
@@ -70,6 +76,7 @@ class TeamsDoor(TeamsActivityHandler):
         self.app_id = app.settings.microsoft_app_id or ""
         self.adapter.on_turn_error = self.on_error
         self.reach = Reach(app)
+        self.choices: tuple[float, list[dict[str, str]]] | None = None  # (when read, departments)
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
@@ -174,6 +181,10 @@ class TeamsDoor(TeamsActivityHandler):
                              actor)
             return
         fields = card_fields(taken, value)
+        picked = [v.removeprefix("teams:") for f in taken.fields if f.kind == "target"
+                  and value.get(f"{taken.id}_{f.name}_person") and (v := fields.get(f.name, ""))]
+        for aad in picked:  # named on the card by name, not by id
+            await self.reach.introduce(context, aad)
         if taken is LOG and value.get("source"):
             fields["source"] = str(value["source"])
         if taken is LOG and value.get("form"):  # one item per form, however many clicks
@@ -219,10 +230,22 @@ class TeamsDoor(TeamsActivityHandler):
         else:
             await context.send_activity(message)
 
+    async def departments(self) -> list[dict[str, str]]:
+        """The departments a reassign form offers, read at most once a minute per process."""
+        now = asyncio.get_running_loop().time()
+        if self.choices is None or now - self.choices[0] > 60:
+            outcome = await self.app.run(Command(actor=Actor(identity="system:teams"), action="departments_known"))
+            self.choices = (now, outcome.replies[0].data["departments"] if outcome.ok else [])
+        return self.choices[1]
+
+    async def card(self, template: str, data: dict[str, Any], tz: str | None, shared: bool) -> dict[str, Any]:
+        return self.renderer.card(template, data, tz=tz, shared=SHARED if shared else None,
+                                  departments=await self.departments())
+
     async def message(self, outcome: Outcome, actor: Actor, shared: bool = False) -> Activity:
         reply = outcome.replies[0]
         tz = outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
-        card = self.renderer.card(reply.template, reply.data, tz=tz, shared=SHARED if shared else None)
+        card = await self.card(reply.template, reply.data, tz, shared)
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         message.summary = self.renderer.summary(reply.template, reply.data, tz=tz)
         return message

@@ -107,6 +107,20 @@ class Reach:
         await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", email=email, display_name=member.name,
                                                workspace=tenant_of(context.activity)), action="profile"))
 
+    async def introduce(self, context: TurnContext, aad: str) -> None:
+        """Someone picked in Teams' people picker: their name and email, when Teams lets us read them."""
+        if aad in self.known:
+            return
+        try:
+            member = await TeamsInfo.get_member(context, aad)
+        except Exception:  # not in this conversation: they are named by their id until they appear
+            log.info("Teams get_member failed for a picked person", exc_info=True)
+            return
+        self.known.add(aad)
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        await self.app.run(Command(actor=Actor(identity=f"teams:{aad}", email=email, display_name=member.name,
+                                               workspace=tenant_of(context.activity)), action="profile"))
+
     async def roster(self, context: TurnContext, members: list[ChannelAccount] | None = None) -> int:
         """Read who is in this team or group chat (or only `members`, newly added), and tell the handlers: each
         becomes reachable through a 1:1 chat. Returns how many people were read."""

@@ -9,7 +9,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
 from bot.outbox import SendFailed
-from bot.teams.door import SHARED, TeamsDoor
+from bot.teams.door import TeamsDoor
 from bot.zones import zone_of
 from handlers.base import Actor, Command
 from storage import conversations
@@ -43,8 +43,8 @@ class TeamsSender:
             ref = await conversations.get(session=session, key=recipient)
             fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id if ref else None)
         tz = await zone_of(self.app.db, self.app.org, recipient)
-        shared = SHARED if recipient.startswith("teams-channel:") else None  # owners act in their own chats
-        card = self.door.renderer.card(message.template, message.payload, tz=tz, shared=shared)
+        # in a channel, owners' buttons are left out: they act in their own chats
+        card = await self.door.card(message.template, message.payload, tz, recipient.startswith("teams-channel:"))
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
         activity.summary = self.door.renderer.summary(message.template, message.payload, tz=tz)
         try:

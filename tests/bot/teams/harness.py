@@ -19,6 +19,11 @@ from tests.ledger import Database
 
 ORG = Path(__file__).parent / "org.toml"
 SCHEMA = json.loads((Path(__file__).parents[2] / "data" / "adaptive-card-1.5.json").read_text())
+# Teams extends Input.ChoiceSet with "choices.data" (its people picker, documented by Microsoft for Teams'
+# Adaptive Cards); the published 1.5 schema predates it, so that one property, in that one shape, is allowed
+SCHEMA["definitions"]["Input.ChoiceSet"]["properties"]["choices.data"] = {
+    "type": "object", "additionalProperties": False, "required": ["type", "dataset"],
+    "properties": {"type": {"enum": ["Data.Query"]}, "dataset": {"enum": ["graph.microsoft.com/users"]}}}
 PEOPLE = {"sam": ("aad-sam", "29:sam", "Sam Reporter"), "dana": ("aad-dana", "29:dana", "Dana Owner"),
           "lee": ("aad-lee", "29:lee", "Lee Other"), "admin": ("aad-admin", "29:admin", "Ada Admin")}
 

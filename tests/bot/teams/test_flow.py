@@ -245,3 +245,28 @@ async def test_in_a_channel_cards_hand_nobody_owner_buttons_and_refusals_are_pri
     await teams.app.outbox.run_once()
     private = [b for k, c, b in teams.connector.calls[before:] if k == "send" and c == "a:personal-sam"]
     assert any("Only Billing" in str(b) for b in private)
+
+
+async def test_reassign_offers_departments_and_teams_people_picker(teams: Teams) -> None:
+    await teams.say("dana", "mine")
+    await teams.say("sam", "log Invoice shows the wrong VAT")
+    await teams.app.outbox.run_once()
+    [owner] = [b for k, c, b in teams.connector.calls if k == "send" and c == "a:personal-dana"]
+    card = cards(owner)[0]
+    valid_card(card)
+    [reassign] = [a for a in card["actions"] if a["title"] == "Reassign"]
+    inputs = {i["id"]: i for i in reassign["card"]["body"]}
+    departments = inputs["reassign_to"]
+    assert departments["type"] == "Input.ChoiceSet"  # main: a text box for a typed key
+    assert {c["value"] for c in departments["choices"]} == {"billing", "onboarding", "cx"}
+    picker = inputs["reassign_to_person"]
+    assert picker["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+    # Dana picks Lee in the people picker (Teams submits Lee's Entra object id)
+    lee = "0f3c3b4e-1d2a-4b5c-8d9e-123456789abc"
+    await teams.submit("dana", {"cx": "reassign", "ref": "CX-1", "reassign_to": "", "reassign_to_person": lee})
+    [item] = await items(teams)
+    assert item.owner == f"teams:{lee}"
+    # and then moves it to Onboarding from the choice list
+    await teams.submit("dana", {"cx": "reassign", "ref": "CX-1", "reassign_to": "onboarding"})
+    [item] = await items(teams)
+    assert (item.department.key, item.owner) == ("onboarding", "teams:aad-lee")
