@@ -81,6 +81,7 @@ class Action:
     lead: str = ""  # a word people may type before the first field: "assign CX-1 to billing"
     split: bool = False  # the first field is one word, the rest goes to the second
     primary: bool = False  # the button to press first
+    overflow: bool = False  # a less used button: where a card is narrow (Teams), it goes into the "..." menu
 
     def __post_init__(self) -> None:  # the defaults that derive from the id
         past = self.past or self.id + ("d" if self.id.endswith("e") else "ed")
@@ -126,7 +127,8 @@ class Action:
     def view(self, ref: str, audience: Who = "department") -> dict[str, Any]:
         """What a card needs to offer this action on one item."""
         return {"id": self.id, "label": (self.label if audience == "department" else self.raiser_label),
-                "typed": self.typed(ref), "primary": self.primary, "title": f"{self.label or self.id} {ref}",
+                "typed": self.typed(ref), "primary": self.primary, "overflow": self.overflow,
+                "title": f"{self.label or self.id} {ref}",
                 "form": self.form}
 
     def run(self) -> Handler:
@@ -164,7 +166,7 @@ CATALOGUE: list[Action] = [
            label="Reassign", statuses=LIVE, lead="to", split=True,
            fields=(Input(name="to", label="To a department or a person", kind="target", required=True, limit=320),
                    Input(name="note", label="Note for the new owner (optional)"))),
-    Action(id="snooze", who="department", usage="snooze {ref} 1d",
+    Action(id="snooze", who="department", usage="snooze {ref} 1d", overflow=True,
            what="quiet it until later (4h, 2d, tomorrow, monday, 2026-12-01)", label="Snooze", statuses=LIVE,
            lead="until|for",
            fields=(Input(name="until", label="Quiet until", kind="choice", required=True, choices=WHEN,
@@ -176,7 +178,7 @@ CATALOGUE: list[Action] = [
                          limit=4000),
                    Input(name="cause", label="Root cause (optional)"))),
     Action(id="decline", who="department", usage="decline {ref} <reason>", what="decline it, with a reason",
-           label="Decline", statuses=LIVE, note_label="Reason", fields=(REASON,)),
+           label="Decline", statuses=LIVE, note_label="Reason", fields=(REASON,), overflow=True),
     Action(id="fixed", words=("fixed", "confirm", "yes"), usage="fixed {ref}", what="confirm that a fix worked",
            handler="reopen:confirm", raiser_label="Yes", statuses=("resolved",), who="raisers", primary=True,
            done="Thanks, {by}: {ref} is confirmed fixed.", past="confirmed the fix for"),

@@ -152,6 +152,7 @@ class TeamsDoor(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        await self.reach.zone(turn_context)  # before the answer, whose times it sets
         actor = self.actor(turn_context)
         delivery = f"teams:activity:{activity.id}" if activity.id else None
         if isinstance(activity.value, dict) and activity.value.get("cx"):

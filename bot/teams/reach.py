@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
@@ -59,6 +60,7 @@ class Reach:
         self.app = app
         self.known: set[str] = set()  # people whose Teams profile this process has fetched
         self.references: dict[str, tuple[str | None, str | None, str]] = {}  # conversations already stored
+        self.zones: dict[str, str] = {}  # people's time zones this process has stored
 
     def actor(self, activity: Activity) -> Actor:
         sender = activity.from_property or ChannelAccount()
@@ -106,6 +108,20 @@ class Reach:
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
         await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", email=email, display_name=member.name,
                                                workspace=tenant_of(context.activity)), action="profile"))
+
+    async def zone(self, context: TurnContext) -> None:
+        """The person's time zone, from the clientInfo entity Teams sends with their messages: their times and
+        working hours follow it. Told to the handlers when it is new or changed (once per process)."""
+        activity = context.activity
+        ident = identity_of(activity.from_property or ChannelAccount())
+        info = next((e for e in activity.entities or [] if getattr(e, "type", None) == "clientInfo"), None)
+        zone = str((getattr(info, "additional_properties", None) or {}).get("timezone") or "")
+        if not ident or not zone or self.zones.get(ident) == zone or not known_zone(zone):
+            return
+        outcome = await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", timezone=zone,
+                                                         workspace=tenant_of(activity)), action="profile"))
+        if outcome.ok:
+            self.zones[ident] = zone
 
     async def introduce(self, context: TurnContext, aad: str) -> None:
         """Someone picked in Teams' people picker: their name and email, when Teams lets us read them."""
@@ -168,6 +184,14 @@ class Reach:
         """Teams refused a message to this person or channel (403: the bot was blocked or removed)."""
         await self.app.run(Command(actor=Actor(identity="system:teams"), action="forget", fields={"key": key}))
         self.references.pop(key, None)
+
+
+def known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return len(name) <= 64
 
 
 def _member(member: Any) -> dict[str, str]:

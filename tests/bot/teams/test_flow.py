@@ -270,3 +270,26 @@ async def test_reassign_offers_departments_and_teams_people_picker(teams: Teams)
     await teams.submit("dana", {"cx": "reassign", "ref": "CX-1", "reassign_to": "onboarding"})
     [item] = await items(teams)
     assert (item.department.key, item.owner) == ("onboarding", "teams:aad-lee")
+
+
+async def test_the_person_s_teams_time_zone_is_remembered_and_used(teams: Teams) -> None:
+    from bot.zones import zone_of
+
+    client = [{"type": "clientInfo", "locale": "en-US", "country": "US", "platform": "Web",
+               "timezone": "America/New_York"}]
+    await teams.say("sam", "log Invoice shows the wrong VAT")
+    await teams.say("dana", "mine", entities=client)
+    assert await zone_of(teams.app.db, teams.app.org, "teams:aad-dana") == "America/New_York"  # main: London
+    # Dana's card times are in her zone: the acknowledgement deadline is shown in New York time
+    await teams.say("dana", "show CX-1", entities=client)
+    text = str(cards(teams.connector.sent("reply")[-1])[0])
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    [item] = await items(teams)
+    due = item.ack_due_at.replace(tzinfo=item.ack_due_at.tzinfo or ZoneInfo("UTC"))
+    local = due.astimezone(ZoneInfo("America/New_York"))
+    assert f"{local:%H:%M}" in text and isinstance(local, datetime)
+    # a zone Teams should never send is ignored, not stored
+    await teams.say("dana", "mine", entities=[{"type": "clientInfo", "timezone": "Mars/Olympus_Mons"}])
+    assert await zone_of(teams.app.db, teams.app.org, "teams:aad-dana") == "America/New_York"
