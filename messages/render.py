@@ -9,20 +9,24 @@ A surface without its own template for a name falls back to the text template, e
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from messages import blockkit
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# what never reaches a reader: C0 and C1 controls (a bare carriage return among them: a terminal would rewrite the
+# line) and lone surrogates (no character: they cannot even be encoded)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Verbatim(str):
@@ -98,13 +102,23 @@ for_slack_text, for_slack_json = text_escaper(slack_markup), json_escaper(slack_
 for_teams_text, for_teams_json = text_escaper(teams_markdown), json_escaper(teams_markdown)
 
 
+def reader_zone(context: Context) -> ZoneInfo:
+    """The reader's zone; one this server's tz data does not know (newer than it) is shown in UTC, and logged,
+    rather than failing the message."""
+    name = context.get("tz") or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r: times shown in UTC", str(name)[:64])
+        return ZoneInfo("UTC")
+
+
 @pass_context
 def when(context: Context, iso: str | None) -> str:
     """An ISO time shown in the reader's own time zone: 'Tue 25 Nov 09:00'."""
     if not iso:
         return ""
-    zone = ZoneInfo(context.get("tz") or "UTC")
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%a %d %b %H:%M")
+    return datetime.fromisoformat(iso).astimezone(reader_zone(context)).strftime("%a %d %b %H:%M")
 
 
 @pass_context
@@ -112,7 +126,7 @@ def moment(context: Context, iso: str | None, soon: bool = False) -> str:
     """A due time in the reader's zone, after its countdown: "Tue 14:00" within the week, else "Tue 01 Dec"."""
     if not iso:
         return ""
-    local = datetime.fromisoformat(iso).astimezone(ZoneInfo(context.get("tz") or "UTC"))
+    local = datetime.fromisoformat(iso).astimezone(reader_zone(context))
     return local.strftime("%a %H:%M" if soon else "%a %d %b")
 
 

@@ -19,6 +19,7 @@ from botframework.connector.auth import AuthenticationConstants as Constants
 
 from bot.teams import auth
 from bot.teams.door import TeamsDoor
+from bot.teams.route import Route
 from bot.teams.sender import TeamsSender
 from messages.render import TeamsRenderer
 
@@ -69,9 +70,10 @@ class Teams:
     adapter: CloudAdapter
     door: TeamsDoor
     sender: TeamsSender
+    route: Route
 
     def mount(self, web_app: web.Application) -> None:
-        web_app.router.add_post("/api/messages", self.door.handle)
+        web_app.router.add_post("/api/messages", self.route.handle)
 
 
 def enable(app: App) -> Teams:
@@ -79,7 +81,7 @@ def enable(app: App) -> Teams:
     config = Config(app.settings)
     credentials = auth.ReusedCredentials(ConfigurationServiceClientCredentialFactory(config))
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials))
-    door = TeamsDoor(app, adapter, TeamsRenderer(), gate(app.settings))
+    door = TeamsDoor(app, adapter, TeamsRenderer())
     sender = TeamsSender(app, door)
     app.outbox.add(sender)
-    return Teams(adapter=adapter, door=door, sender=sender)
+    return Teams(adapter=adapter, door=door, sender=sender, route=Route(door, gate(app.settings)))

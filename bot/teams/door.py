@@ -10,10 +10,8 @@ import html
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -26,7 +24,6 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
-from bot.teams.auth import Gate, KeysUnavailable, Refused, loggable
 from bot.teams.reach import Reach, identity_of, is_personal, tenant_of
 from bot.zones import zone_of
 from handlers import actions
@@ -43,7 +40,6 @@ TAGS = re.compile(r"<[^>]+>")
 LOG = actions.find("log") or Action(id="log")
 # what a card keeps where many read it (a channel, a group chat): the rest is for owners and raisers, in their chats
 SHARED = frozenset({"show", *(a.id for a in actions.CATALOGUE if a.who == "anyone" and a.on_item)})
-BODY_LIMIT = 1024 * 1024  # an activity is a few kB; Teams' largest (a card with images) stays well under this
 
 
 def card_fields(action: Action, value: dict[str, Any]) -> dict[str, str]:
@@ -69,9 +65,8 @@ def html_to_text(content: str) -> str:
 
 
 class TeamsDoor(TeamsActivityHandler):
-    def __init__(self, app: App, adapter: CloudAdapter, renderer: TeamsRenderer, gate: Gate | None = None) -> None:
+    def __init__(self, app: App, adapter: CloudAdapter, renderer: TeamsRenderer) -> None:
         super().__init__()
-        self.gate = gate
         self.app, self.adapter, self.renderer = app, adapter, renderer
         self.app_id = app.settings.microsoft_app_id or ""
         self.adapter.on_turn_error = self.on_error
@@ -79,56 +74,6 @@ class TeamsDoor(TeamsActivityHandler):
         self.choices: tuple[float, list[dict[str, str]]] | None = None  # (when read, departments)
 
     # -- the HTTP route -------------------------------------------------------------------------------
-    async def handle(self, request: web.Request) -> web.Response:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected application/json"}, status=415)
-        auth_header = request.headers.get("Authorization", "")
-        if self.gate is not None:  # the token first: an anonymous body is never parsed
-            try:
-                await self.gate.check(auth_header)
-            except Refused as refused:
-                return unauthorized(str(refused))
-            except KeysUnavailable as error:
-                log.error("Teams request not checked (503): %s", error)
-                return web.json_response({"error": "cannot verify tokens now"}, status=503)
-        if (request.content_length or 0) > BODY_LIMIT:
-            return web.json_response({"error": "too large"}, status=413)
-        try:
-            body = json.loads(await request.content.read(BODY_LIMIT + 1) or b"null")
-            activity = Activity().deserialize(body) if isinstance(body, dict) else None
-        except Exception:  # noqa: BLE001 - whatever was sent, it is not an Activity
-            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        if activity is None or not activity.type:
-            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        turn = {"started": False}
-        try:
-            with self.app.answers.owed():
-                invoke = await self.adapter.process_activity(auth_header, activity, self.turn(turn))
-        except KeysUnavailable as error:
-            log.error("Teams request not checked (503): %s", error)
-            return web.json_response({"error": "cannot verify tokens now"}, status=503)
-        except Exception as error:  # before the turn: botbuilder refused the token (in many types)
-            if turn["started"]:
-                raise
-            return unauthorized(f"{type(error).__name__}: {error}")
-        if invoke is not None:
-            if invoke.status >= 500:  # an invoke we do not handle (501), or one that failed (logged by on_error)
-                return web.json_response({"error": "this request could not be handled"}, status=400)
-            # answered as JSON ourselves: CloudAdapter.process in 4.17.1 serialises invoke bodies twice
-            try:
-                body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
-                return web.json_response(data=body, status=invoke.status)
-            except Exception:  # botbuilder's own error answers can hold unserialisable objects
-                log.warning("an invoke answer could not be serialised", exc_info=True)
-                return web.json_response({"error": "this request could not be handled"}, status=400)
-        return web.Response(status=201)
-
-    def turn(self, started: dict[str, bool]) -> Callable[[TurnContext], Awaitable[None]]:
-        async def logic(context: TurnContext) -> None:
-            started["started"] = True  # authenticated: what fails from here is ours, not the caller's
-            await self.on_turn(context)
-        return logic
-
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed (%s) on a %s activity", type(error).__name__, context.activity.type,
                   exc_info=error)
@@ -354,8 +299,3 @@ class TeamsDoor(TeamsActivityHandler):
     def task(self, card: dict[str, Any]) -> MessagingExtensionActionResponse:
         return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(
             title="Log a customer pain point", card=CardFactory.adaptive_card(card), height="large", width="medium")))
-
-
-def unauthorized(reason: str) -> web.Response:
-    log.info("Teams request refused (401): %s", loggable(reason))
-    return web.json_response({"error": "unauthorized"}, status=401)

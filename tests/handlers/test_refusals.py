@@ -12,6 +12,8 @@ BAD_LOGS = [
     ("log      ", "summary is empty"),
     ("log " + "x" * 201, "limit is 200"),
     ("log Customer \x07 rings a bell", "control characters"),
+    ("log Customer sees \x9b31m red text", "control characters"),  # C1: a terminal's escape introducer
+    ("log Invoice \ud800 broken", "control characters"),  # a lone surrogate: no character at all
     ("log Fine summary stage=moon", "not a journey stage"),
     ("log Fine summary severity=apocalyptic", "not a severity"),
     ("log Fine summary dept=nowhere", "no department 'nowhere'"),

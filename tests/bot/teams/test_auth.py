@@ -152,7 +152,7 @@ async def test_an_anonymous_body_is_never_parsed(signed: Signed, monkeypatch: py
         parsed.append(len(raw))
         return real(raw, *args, **kw)
 
-    monkeypatch.setattr("bot.teams.door.json.loads", loads)
+    monkeypatch.setattr("bot.teams.route.json.loads", loads)
     members = [{"id": f"29:m{n}", "name": f"M {n}"} for n in range(20_000)]
     huge = signed.activity(kind="conversationUpdate")
     huge["membersAdded"] = members
@@ -170,3 +170,25 @@ async def test_keys_that_cannot_be_fetched_answer_503_without_hanging(signed: Si
     keys.timeout = 0.2  # Microsoft's endpoint hangs: the bot gives up after its timeout
     assert await signed.post(signed.token()) == 503
     assert (await signed.teams.client.get("/healthz")).status == 200  # the server kept serving
+
+
+@pytest.mark.parametrize("case", ["directline", "no aadObjectId", "tenant mismatch"])
+async def test_a_valid_token_from_elsewhere_cannot_act(signed: Signed, case: str) -> None:
+    activity = signed.activity("log Invoice is wrong")
+    activity["from"]["id"] = "aad-admin"  # main: with channelId directline and no aadObjectId, the admin
+    if case == "directline":
+        activity["channelId"] = "directline"
+    elif case == "no aadObjectId":
+        activity["from"].pop("aadObjectId")
+    else:
+        activity["conversation"]["tenantId"] = "tenant-evil"
+    assert await signed.post(signed.token(), activity) == 403
+    assert signed.teams.connector.calls == []
+    from sqlalchemy import func, select
+
+    from storage.models import PainPoint, Person
+
+    async with signed.teams.app.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(PainPoint)) == 0
+        assert await session.scalar(select(func.count()).select_from(Person).where(
+            Person.display_name == "Sam Reporter")) == 0

@@ -166,3 +166,9 @@ async def test_huge_details_are_cut_to_fit_a_teams_message() -> None:
     assert len(json.dumps(card, ensure_ascii=False).encode()) <= TeamsRenderer.LIMIT
 
 
+async def test_a_lone_surrogate_in_a_teams_message_gets_a_clear_reply(teams: Teams) -> None:
+    response = await teams.say("sam", "log Invoice \ud800 is broken")
+    assert response.status in (200, 201)  # main: a traceback, and the person heard nothing
+    [reply] = teams.connector.sent("reply")
+    assert "control characters" in str(cards(reply)[0])
+    assert await count(teams, PainPoint) == 0
