@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from bot.zones import zone_of
 from bot.app import App
+from bot.zones import zone_of
 from handlers.base import Actor, Command
 from messages.render import Renderer, TeamsRenderer
 from tests.ledger import everything
