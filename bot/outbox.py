@@ -106,13 +106,26 @@ class Outbox:
         sent = 0
         started = asyncio.get_running_loop().time()
         while True:
+            taken_at = self.clock.now()
             async with self.db.transaction() as session:
-                claimed = await outbox.claim(session=session, now=self.clock.now(), prefixes=prefixes,
+                claimed = await outbox.claim(session=session, now=taken_at, prefixes=prefixes,
                                              lease=self.lease, limit=self.batch)
-            for message in claimed:
+            held, gone = taken_at + self.lease, set()
+            for n, message in enumerate(claimed):
                 if self.yield_to is not None:
                     await self.yield_to(started)
-                sent += await self._deliver(message)
+                if self.clock.now() >= taken_at + self.lease / 2:  # a slow batch: still ours? hold it longer
+                    taken_at = self.clock.now()
+                    rest = [m.id for m in claimed[n:] if m.id not in gone]
+                    async with self.db.transaction() as session:
+                        ours = await outbox.renew(session=session, ids=rest, held=held, until=taken_at + self.lease)
+                    held = taken_at + self.lease
+                    if lost := set(rest) - ours:
+                        log.warning("outbox: %d claimed messages outlived their lease; the process that took them "
+                                    "over sends them", len(lost))
+                        gone |= lost
+                if message.id not in gone:
+                    sent += await self._deliver(message)
             if len(claimed) < self.batch:
                 return sent
 

@@ -45,6 +45,18 @@ async def claim(*, session: AsyncSession, now: datetime, prefixes: tuple[str, ..
     return rows
 
 
+async def renew(*, session: AsyncSession, ids: list[int], held: datetime, until: datetime) -> set[int]:
+    """Hold these messages longer, those still held by the caller (their lease is still `held`: nobody took them
+    over since); returns the ids the caller still holds."""
+    if not ids:
+        return set()
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.status == "pending",
+        OutboxMessage.claimed_until == held).values(claimed_until=until))
+    return set(await session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == until)))
+
+
 async def delivered(*, session: AsyncSession, message_id: int, at: datetime) -> None:
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
         status="delivered", delivered_at=at, claimed_until=None, last_error=None))

@@ -8,6 +8,7 @@ from bot.app import App
 from bot.outbox import Outbox, SendFailed
 from handlers.clock import FixedClock
 from storage import outbox
+from storage.models import OutboxMessage
 from tests.ledger import Recorder, outbox_for, say
 
 
@@ -99,3 +100,42 @@ async def test_claimed_message_is_retried_after_its_lease_when_a_sender_dies(app
     clock.advance(timedelta(minutes=2))
     assert await app.outbox.run_once() == 1
     assert door.sent == [(1, "local:dana")]
+
+
+def slow(clock: FixedClock, seconds: int, meanwhile: Outbox, after: int) -> Recorder:
+    """A sender whose every send takes `seconds`; after its `after`-th send, another process runs."""
+
+    class Slow(Recorder):
+        async def send(self, message: OutboxMessage) -> None:
+            await super().send(message)
+            clock.advance(timedelta(seconds=seconds))
+            if len(self.sent) == after:
+                await meanwhile.run_once()
+
+    return Slow()
+
+
+async def test_a_slow_batch_keeps_its_lease_and_is_not_sent_twice(app: App, clock: FixedClock) -> None:
+    """A slow platform (or a rate-limited backlog) makes one run's batch outlast its 120 s lease: it holds on to
+    what it has not sent yet, so another process does not send it too (main: 5-6 of 60 DMs went out twice)."""
+    for n in range(6):
+        await say(app, "local:sam", f"log Invoice number {n} is late")
+    second = Recorder()
+    two = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[second])
+    first = slow(clock, 50, two, after=3)
+    one = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[first])
+    await one.run_once()
+    assert len(first.sent) == 6 and second.sent == []
+
+
+async def test_what_another_process_took_over_is_left_to_it(app: App, clock: FixedClock) -> None:
+    """One send outlasts the whole lease: the other process takes over the batch, and this one sends none of the
+    rest (the one in flight may go twice: at least once)."""
+    for n in range(6):
+        await say(app, "local:sam", f"log Invoice number {n} is late")
+    second = Recorder()
+    two = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[second])
+    first = slow(clock, 130, two, after=1)
+    one = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[first])
+    await one.run_once()
+    assert len(first.sent) == 1 and len(second.sent) == 6
