@@ -115,27 +115,27 @@ def slow(clock: FixedClock, seconds: int, meanwhile: Outbox, after: int) -> Reco
     return Slow()
 
 
-async def test_a_slow_batch_keeps_its_lease_and_is_not_sent_twice(app: App, clock: FixedClock) -> None:
-    """A slow platform (or a rate-limited backlog) makes one run's batch outlast its 120 s lease: it holds on to
-    what it has not sent yet, so another process does not send it too (main: 5-6 of 60 DMs went out twice)."""
+async def race(app: App, clock: FixedClock, *, seconds: int, after: int) -> tuple[Recorder, Recorder]:
+    """Six messages; one process sends them slowly while another runs after its `after`-th send."""
     for n in range(6):
         await say(app, "local:sam", f"log Invoice number {n} is late")
     second = Recorder()
     two = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[second])
-    first = slow(clock, 50, two, after=3)
+    first = slow(clock, seconds, two, after=after)
     one = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[first])
     await one.run_once()
+    return first, second
+
+
+async def test_a_slow_batch_keeps_its_lease_and_is_not_sent_twice(app: App, clock: FixedClock) -> None:
+    """A slow platform (or a rate-limited backlog) makes one run's batch outlast its 120 s lease: it holds on to
+    what it has not sent yet, so another process does not send it too (main: 5-6 of 60 DMs went out twice)."""
+    first, second = await race(app, clock, seconds=50, after=3)
     assert len(first.sent) == 6 and second.sent == []
 
 
 async def test_what_another_process_took_over_is_left_to_it(app: App, clock: FixedClock) -> None:
     """One send outlasts the whole lease: the other process takes over the batch, and this one sends none of the
     rest (the one in flight may go twice: at least once)."""
-    for n in range(6):
-        await say(app, "local:sam", f"log Invoice number {n} is late")
-    second = Recorder()
-    two = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[second])
-    first = slow(clock, 130, two, after=1)
-    one = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[first])
-    await one.run_once()
+    first, second = await race(app, clock, seconds=130, after=1)
     assert len(first.sent) == 1 and len(second.sent) == 6
