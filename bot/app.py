@@ -18,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from bot.answers import Answers
 from bot.inbox import Inbox
 from bot.outbox import Outbox
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from bot.teams import Teams
 
 log = logging.getLogger(__name__)
+DATA_ERRORS = (DataError, IntegrityError)  # subclasses of DBAPIError, which otherwise reads as "unavailable"
 DEMO_ORG = Path(__file__).parent / "demo.toml"
 UNREACHABLE = ("I couldn't reach the pain-point ledger just now, so nothing was saved. "
                "Please try again in a minute.")
@@ -85,6 +88,13 @@ class App:
             if finishes is not None:
                 await self.inbox.finished(finishes)
             return dispatch.refused(refusal)
+        except DATA_ERRORS as error:  # the database refused a value (too long, a conflict): no outage, no retry
+            log.warning("%s for %s refused by the database: %s", cmd.action, cmd.actor.identity[:200],
+                        type(getattr(error, "orig", error)).__name__)
+            if finishes is not None:
+                await self.inbox.finished(finishes)
+            return dispatch.refused(Refusal("I couldn't save that: something in it is too long or not allowed. "
+                                            "Nothing changed; please shorten it and try again."))
         if deliver and outcome.notices and self.prompt_delivery:
             self.outbox.soon()
         return outcome

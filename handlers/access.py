@@ -8,9 +8,16 @@ from storage.models import Department, PainPoint, Person
 
 async def register(ctx: Context, actor: Actor) -> Person:
     """The person behind a request, created the first time and updated with what the door tells (name,
-    email, time zone)."""
-    return await people.ensure(session=ctx.session, identity=actor.identity, display_name=actor.display_name,
-                               email=actor.email, timezone=actor.timezone)
+    email, time zone). What platforms tell is bounded to what the ledger keeps: a long display name (Entra
+    allows 256 characters) is shortened, an email or zone too long to be real is left out."""
+    if len(actor.identity) > 200:
+        raise Refusal("I can't tell who you are: your identity is too long.")
+    name = actor.display_name[:199] + "…" if actor.display_name and len(actor.display_name) > 200 else (
+        actor.display_name)
+    email = actor.email if actor.email and len(actor.email) <= 320 else None
+    zone = actor.timezone if actor.timezone and len(actor.timezone) <= 64 else None
+    return await people.ensure(session=ctx.session, identity=actor.identity, display_name=name, email=email,
+                               timezone=zone)
 
 
 def handles(who: Person) -> set[str]:

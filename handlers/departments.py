@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from handlers import access, text
-from handlers.base import Command, Context, Outcome, Refusal
+from handlers import access, notify, text
+from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.org import IDENTITY
+from handlers.views import item_view
 from storage import departments, pain_points, people
-from storage.models import PainPoint
+from storage.models import Department, PainPoint, Person
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 SUBCOMMANDS = ("add", "owner", "rep", "remove", "lead", "keywords", "triage", "rename", "delete")
@@ -33,6 +34,8 @@ async def _person(ctx: Context, value: str | None) -> str:
     """Someone to give a role: an email or a platform identity (slack:U123, teams:<id>), or a local name the
     ledger knows; a name nobody has is refused rather than given a role."""
     who = (value or "").strip()
+    if len(who) > 200:
+        raise Refusal(f"{who[:40]!r}... is {len(who)} characters long: no identity or email is that long.")
     if not IDENTITY.match(who):
         raise Refusal("Name the person as slack:U123, teams:<id>, local:name or an email address.")
     who = who.lower() if people.is_email(who) else who
@@ -40,6 +43,29 @@ async def _person(ctx: Context, value: str | None) -> str:
         raise Refusal(f"I don't know {who[:60]!r}. Name someone by email or as slack:U123 / teams:<id>, or "
                       "check the name with /people in the console.")
     return who
+
+
+async def hand_back(ctx: Context, department: Department, person: str, by: Person) -> tuple[list[PainPoint],
+                                                                                      list[Notice]]:
+    """Someone left a department: the live items of it they owned go back to its owners (the first of them
+    owns each), so that nobody outside the department keeps rights over them or is nudged about them."""
+    known = await people.get(session=ctx.session, who=person)
+    handles = access.handles(known) if known else {person}
+    owners = [o for o in department.named("owner") if o not in handles]
+    new_owner = await notify.identity(ctx, owners[0]) if owners else None
+    moved = [i for i in await pain_points.open_in(session=ctx.session, department=department)
+             if i.owner in handles]
+    notices: list[Notice] = []
+    now = ctx.clock.now()
+    for item in moved:
+        item.owner, item.status, item.acknowledged_at, item.snoozed_until = new_owner, "open", None, None
+        await pain_points.record(session=ctx.session, item=item, action="reassign", actor=by.identity or "", at=now,
+                                 note=f"{person} left {department.name}", department=department.key,
+                                 owner=new_owner, previous_owner=person)
+        notices += await notify.send(ctx, [new_owner], "assignment", {
+            "item": await item_view(ctx, item), "by": by.display_name, "reason": "reassigned",
+            "note": f"{person} left {department.name}", "from_department": department.name}, skip=[by.identity])
+    return moved, notices
 
 
 def refs(items: list[PainPoint]) -> str:
@@ -85,7 +111,11 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                               f"(dept owner {department.key} <person>), then remove them.")
         if not await departments.remove_member(session=ctx.session, department=department, person=person):
             raise Refusal(f"{person} is not an owner or rep of {department.name}.")
-        change = f"{person} removed"
+        moved, notices = await hand_back(ctx, department, person, who)
+        change = f"{person} removed" + (f"; their open items ({refs(moved)}) are back with the department"
+                                         if moved else "")
+        return Outcome(replies=[Reply("department_changed", {"key": department.key, "change": change})],
+                       notices=notices)
     elif sub == "lead":
         department.lead = None if (value or "").strip().lower() in NONE else await _person(ctx, value)
         change = f"lead is now {department.lead}" if department.lead else "has no lead now"

@@ -28,3 +28,43 @@ async def test_an_unknown_time_zone_falls_back_to_the_org_s_and_never_fails_a_me
         TeamsRenderer().card(name, data, tz="Mars/Olympus_Mons")  # main: ZoneInfoNotFoundError
         Renderer("text").render(name, data, tz="Mars/Olympus_Mons")
     assert any("unknown time zone" in r.getMessage() for r in caplog.records)
+
+
+async def test_what_a_platform_tells_is_bounded_and_data_errors_are_refusals_not_outages(app: App) -> None:
+    """On PostgreSQL (which enforces lengths) a 250-character Entra display name made the person hear "I couldn't
+    reach the ledger" and lost their profile; a 400-character owner was retried forever."""
+    long_name = "Dana " + "Longname-" * 27  # 248 characters: Entra allows 256
+    profile = await app.run(Command(actor=Actor(identity="local:dana", display_name=long_name,
+                                                email="dana@example.com"), action="profile"))
+    assert profile.ok
+    shown = await app.run(Command(actor=Actor(identity="local:dana"), action="mine"))
+    assert shown.ok and "couldn't reach" not in str(shown.replies[0].data)
+    too_long = await app.run(Command(actor=Actor(identity="local:cora"), action="dept",
+                                     fields={"sub": "owner", "key": "billing", "value": "slack:" + "U" * 400}))
+    assert not too_long.ok and "characters long" in too_long.replies[0].data["message"]
+
+
+async def test_a_database_refusal_is_answered_as_a_refusal(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import DataError
+
+    from handlers import lists
+
+    async def refuse(*_: object) -> object:
+        raise DataError("INSERT ...", {}, Exception("value too long for type character varying(200)"))
+
+    monkeypatch.setattr(lists, "mine", refuse)
+    outcome = await app.run(Command(actor=Actor(identity="local:sam"), action="mine"))
+    assert not outcome.ok and "too long or not allowed" in outcome.replies[0].data["message"]  # main: "unreachable"
+
+
+async def test_removing_someone_from_a_department_hands_their_items_back(app: App) -> None:
+    from tests.ledger import say
+
+    await say(app, "local:sam", "log Invoice is wrong")
+    await say(app, "local:cora", "dept owner billing local:lee")
+    await say(app, "local:dana", "assign CX-1 to local:lee")
+    removed = await say(app, "local:cora", "dept remove billing local:lee")
+    assert removed.ok and "CX-1" in str(removed.replies[0].data)
+    refused = await say(app, "local:lee", "resolve CX-1 fixed it")  # main: Lee kept every right over CX-1
+    assert not refused.ok
+    assert [n.recipient for n in removed.notices] == ["local:dana"]  # Billing's owner has it again
