@@ -5,6 +5,7 @@ from handlers import access, act, notify
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.views import item_view
 from storage import pain_points
+from storage.models import LIVE
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
@@ -16,6 +17,10 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         original = await access.item(ctx, str(original.duplicate_of_id))
     if original.id == item.id:
         raise Refusal(f"{item.ref} can't be a duplicate of itself.")
+    if original.status not in LIVE:  # its reporter would wait for an outcome that has already come
+        raise Refusal(f"{original.ref} is already {original.status}, so {item.ref}'s reporter would never hear "
+                      f"back. If it is the same pain, reopen {original.ref} first (reopen {original.ref} <why>); "
+                      f"else resolve or decline {item.ref} on its own.")
     now = ctx.clock.now()
     await pain_points.repoint_duplicates(session=ctx.session, of=item, to=original)
     item.status, item.duplicate_of_id, item.closed_at, item.snoozed_until = "duplicate", original.id, now, None

@@ -68,3 +68,15 @@ async def test_removing_someone_from_a_department_hands_their_items_back(app: Ap
     refused = await say(app, "local:lee", "resolve CX-1 fixed it")  # main: Lee kept every right over CX-1
     assert not refused.ok
     assert [n.recipient for n in removed.notices] == ["local:dana"]  # Billing's owner has it again
+
+
+async def test_a_duplicate_of_a_closed_item_is_refused(app: App) -> None:
+    from tests.ledger import say, snapshot
+
+    await say(app, "local:sam", "log Invoice is wrong")
+    await say(app, "local:lee", "log Invoice wrong again")
+    await say(app, "local:dana", "resolve CX-1 refunded")
+    before = await snapshot(app)
+    refused = await say(app, "local:dana", "duplicate CX-2 of CX-1")
+    assert not refused.ok and "already resolved" in refused.replies[0].data["message"]  # main: Lee waited forever
+    assert await snapshot(app) == before
