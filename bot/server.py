@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import App
 from handlers.base import Actor, Command
 from handlers.org import cron_fields
-from storage.db import normalise_url
+from storage.db import shown_url
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("cxbot", App)
@@ -132,7 +132,7 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
 def describe(app: App) -> list[str]:
     """What is on and off, and how to turn it on: said once at start."""
     s = app.settings
-    lines = [f"Database: {normalise_url(s.database_url).split('@')[-1]}",
+    lines = [f"Database: {shown_url(s.database_url)}",
              f"Org: {s.org_file or 'none (set CX_ORG_FILE to your org file; see org.example.toml)'}"]
     if s.slack_enabled:
         lines.append(("Slack: on at POST /slack/events" if s.slack_signing_secret else "Slack: on")

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -20,6 +20,19 @@ DEFAULT_URL = "sqlite+aiosqlite:///cxbot.db"
 READ_ONLY = "cx_read_only"  # an execution option: this transaction reads only
 # what the database raises when it is away (as opposed to a bug of ours)
 UNAVAILABLE = (OperationalError, DBAPIError, OSError, ConnectionError, TimeoutError)
+
+
+SECRET_PARAMS = ("password", "pass", "passwd", "sslpassword", "token", "secret")
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for a log line: no password, in the user part or in the query."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except Exception:  # noqa: BLE001 - an URL we cannot read is not shown at all
+        return "(an unreadable DATABASE_URL)"
+    query = {k: ("***" if k.lower() in SECRET_PARAMS else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
 
 
 def normalise_url(url: str) -> str:

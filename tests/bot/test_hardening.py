@@ -80,3 +80,15 @@ async def test_a_duplicate_of_a_closed_item_is_refused(app: App) -> None:
     refused = await say(app, "local:dana", "duplicate CX-2 of CX-1")
     assert not refused.ok and "already resolved" in refused.replies[0].data["message"]  # main: Lee waited forever
     assert await snapshot(app) == before
+
+
+def test_the_start_up_line_shows_no_database_password() -> None:
+    from bot.app import create_app
+    from bot.server import describe
+    from bot.settings import Settings
+
+    url = "postgresql://cx:s3cret-one@db.internal:5432/cx?password=s3cret-two&sslmode=require"
+    app = create_app(Settings(DATABASE_URL=url))
+    shown = "\n".join(describe(app))
+    assert "s3cret" not in shown  # main: the query's ?password= was printed
+    assert "db.internal:5432/cx" in shown and "sslmode=require" in shown
