@@ -123,7 +123,7 @@ def load_org_for(settings: Settings, *, demo: bool = False) -> Org:
 def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = False,
                schema: str | None = None) -> App:
     clock = clock or SystemClock()
-    db = Database(settings.database_url, schema=schema or settings.database_schema)
+    db = Database(settings.database_url, schema=schema or settings.database_schema, timeout=settings.database_timeout)
     answers = Answers()
 
     async def report_unreachable(message: OutboxMessage) -> None:

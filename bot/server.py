@@ -45,10 +45,13 @@ async def terms(_: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    database = await app.db.reachable()
+    database_problem = await app.db.problem()  # within the database timeout: a silent database is a 503, fast
+    database = database_problem is None
     slack_problem = await app.slack.problem() if app.slack is not None else None
     body = {"status": "ok" if database and not slack_problem else "degraded", "database": database,
             "slack": app.settings.slack_enabled, "teams": app.settings.teams_enabled}
+    if database_problem:
+        body["database_problem"] = database_problem
     if slack_problem:
         body["slack_problem"] = slack_problem  # every message to Slack waits until an operator fixes it
     return web.json_response(body, status=200 if database else 503)

@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL")
     database_schema: str | None = Field(None, validation_alias="CX_DATABASE_SCHEMA")  # PostgreSQL only
+    # connecting, each statement and waiting for a pooled connection (PostgreSQL), and the health check
+    database_timeout: float = Field(10.0, gt=0, le=600, validation_alias="CX_DATABASE_TIMEOUT_SECONDS")
     org_file: str | None = Field(None, validation_alias="CX_ORG_FILE")
     admins: str = Field("", validation_alias="CX_ADMINS")
     host: str = Field("0.0.0.0", validation_alias="HOST")

@@ -47,16 +47,31 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
+TIMEOUT = 10.0  # seconds: connecting, each statement, waiting for a pooled connection
+
+
+def create_engine(url: str, *, schema: str | None = None, timeout: float = TIMEOUT, **kwargs: Any) -> AsyncEngine:
+    """An engine that never waits forever: a database that goes silent fails a request within `timeout` (and
+    the connection it held is dropped), instead of wedging every request behind it."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    connect_args: dict[str, Any] = {}
+    server = {"statement_timeout": str(int(timeout * 1000)),
+              "idle_in_transaction_session_timeout": str(int(timeout * 6000))}
     if schema:
-        connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+        server["search_path"] = schema
+    connect_args: dict[str, Any] = {"timeout": timeout, "command_timeout": timeout, "server_settings": server}
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_timeout=timeout,
+                                 **kwargs)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def on_error(context: Any) -> None:  # a statement that timed out leaves its connection mid-protocol
+        if isinstance(context.original_exception, TimeoutError | asyncio.TimeoutError):
+            context.is_disconnect = True
+
+    return engine
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -133,15 +148,6 @@ async def startup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
             await conn.commit()
 
 
-async def reachable(engine: AsyncEngine) -> bool:
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable" for the health check
-        return False
-
-
 class WriteGate:
     """Transactions take turns here, in order, with urgent ones (writing a request down before answering
     Slack) first, so that a burst of work never keeps an answer waiting.
@@ -191,9 +197,9 @@ class Database:
     """The ledger's engine, and the one way any code opens a session: `transaction()`, which takes its turn
     at the write gate, begins, and commits (or rolls back) when the block ends."""
 
-    def __init__(self, url: str, *, schema: str | None = None) -> None:
-        self.schema = schema
-        self.engine = create_engine(url, schema=schema)
+    def __init__(self, url: str, *, schema: str | None = None, timeout: float = TIMEOUT) -> None:
+        self.schema, self.timeout = schema, timeout
+        self.engine = create_engine(url, schema=schema, timeout=timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.gate = WriteGate.for_engine(self.engine)
 
@@ -221,7 +227,19 @@ class Database:
                 await apply(session)
 
     async def reachable(self) -> bool:
-        return await reachable(self.engine)
+        return await self.problem() is None
+
+    async def problem(self) -> str | None:
+        """What keeps the database from answering now (None: it answers), within the timeout."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except TimeoutError:
+            return f"the database did not answer within {self.timeout:g} s"
+        except Exception as error:  # noqa: BLE001 - any failure is the answer
+            return f"the database refused: {type(getattr(error, 'orig', error)).__name__}"
+        return None
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -25,6 +25,7 @@ class Proxy:
         self.target, self.port = target, 0
         self.server: asyncio.Server | None = None
         self.links: set[asyncio.StreamWriter] = set()
+        self.silent = False  # connections stay open, and nothing gets through either way
 
     async def start(self) -> None:
         self.server = server = await asyncio.start_server(self.link, "127.0.0.1", self.port)
@@ -45,6 +46,8 @@ class Proxy:
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             try:
                 while data := await source.read(65536):
+                    if self.silent:
+                        continue
                     sink.write(data)
                     await sink.drain()
             except (ConnectionError, OSError):
@@ -93,3 +96,27 @@ async def test_database_outage_then_recovery(proxy: Proxy, database: Database) -
     await checker.close()
     assert summaries == ["Invoice late", "Refund missing"]  # nothing half-written by the failed attempt
     assert events == 2 and notices == 2
+
+
+async def test_a_silent_database_fails_requests_in_time_and_the_bot_recovers(proxy: Proxy, database: Database) -> None:
+    """The path to the database goes silent (connections open, nothing forwarded): on main every request, and
+    /healthz, hung for as long as the cut lasted, and requests failed long after it ended."""
+    if database.schema is None:
+        pytest.skip("the PostgreSQL half of the suite")
+    parts = urlsplit(PG_URL or "")
+    url = PG_URL.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")  # type: ignore[union-attr]
+    app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG), CX_DATABASE_TIMEOUT_SECONDS=1),
+                     clock=FixedClock(), schema=database.schema)
+    sam = Actor(identity="local:sam")
+    async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
+        assert (await app.run(Command(actor=sam, action="log", fields={"summary": "Invoice late"}))).ok
+        proxy.silent = True
+        outcome = await asyncio.wait_for(app.run(Command(actor=sam, action="log", fields={"summary": "Refund"})), 15)
+        assert not outcome.ok and "try again" in outcome.replies[0].data["message"]
+        health = await asyncio.wait_for(client.get("/healthz"), 15)
+        body = await health.json()
+        assert health.status == 503 and "did not answer within 1 s" in body["database_problem"]
+        proxy.silent = False  # the path is back: so is the bot, at once
+        again = await asyncio.wait_for(app.run(Command(actor=sam, action="log", fields={"summary": "Refund"})), 15)
+        assert again.ok, again.replies[0].data
+        assert (await client.get("/healthz")).status == 200
