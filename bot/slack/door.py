@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import gate
 from bot.slack.client import SameToken, authorize_with
 from bot.slack.payloads import block_of, form_fields, readable, values
 from bot.slack.sender import failure
@@ -60,6 +62,7 @@ class SlackDoor:
         self.known: set[str] = set()  # users whose profile this process has already fetched
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         # with Socket Mode alone there is no signing secret: nothing comes over HTTP (/slack/events is not served)
+        self.verifier = SignatureVerifier(secret) if secret else None
         self.bolt = AsyncApp(signing_secret=secret, client=client, request_verification_enabled=self.signed,
                              logger=log, process_before_response=self.before_response,
                              authorize=authorize_with(client))
@@ -72,6 +75,8 @@ class SlackDoor:
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
+        if (early := await gate.refused(request, self.verifier)) is not None:
+            return early
         try:
             with self.app.answers.owed():
                 answer = await self.bolt.async_dispatch(await to_bolt_request(request))

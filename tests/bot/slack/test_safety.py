@@ -238,3 +238,25 @@ async def test_a_refused_request_is_logged_in_one_bounded_line(slack: Slack, cap
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "AAAAAAAAAA" not in logged and "forged line" not in logged and "\x1b" not in logged
     assert "Refused a Slack request: invalid or stale signature" in logged
+
+
+async def test_an_unsigned_body_is_never_parsed(slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1 MB form of 150,000 fields was parsed by Bolt before its signature was checked: anonymous requests
+    pushed signed ones past Slack's 3 s."""
+    from slack_bolt.request import async_request
+
+    parsed: list[int] = []
+    real = async_request.parse_body
+
+    def counting(body: str, content_type: str | None) -> dict[str, object]:
+        parsed.append(len(body))
+        return real(body, content_type)
+
+    monkeypatch.setattr(async_request, "parse_body", counting)
+    fields = "&".join(f"f{n}=x" for n in range(40_000))
+    forged = await slack.post(fields, "application/x-www-form-urlencoded", secret="not-the-secret")
+    assert forged.status == 401 and parsed == []
+    huge = await slack.post("text=" + "x" * 600_000, "application/x-www-form-urlencoded")
+    assert huge.status == 413 and parsed == []
+    signed = await slack.command("U0SAM", "log Invoice is wrong")  # a real one still goes through
+    assert signed.status == 200 and parsed
