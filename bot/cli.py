@@ -7,8 +7,6 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from aiohttp import web
-
 from bot import demo, server
 from bot.app import App, create_app
 from bot.console import Console
@@ -56,7 +54,7 @@ def _serve(settings: Settings) -> None:
     app = _app(settings)
     for line in server.describe(app):
         logging.getLogger("cxbot").log(logging.WARNING if "WITHOUT AUTHENTICATION" in line else logging.INFO, line)
-    web.run_app(server.build(app), host=settings.host, port=settings.port, print=None)
+    server.run(app)
 
 
 async def _migrate(settings: Settings) -> None:

@@ -92,3 +92,49 @@ def test_the_start_up_line_shows_no_database_password() -> None:
     shown = "\n".join(describe(app))
     assert "s3cret" not in shown  # main: the query's ?password= was printed
     assert "db.internal:5432/cx" in shown and "sslmode=require" in shown
+
+
+async def test_a_slow_header_client_is_cut_off(app: App) -> None:
+    """Slowloris: a client that sends one header line now and then held its connection forever on main."""
+    import asyncio
+
+    from aiohttp.test_utils import TestServer
+
+    from bot import server
+
+    settings = app.settings.model_copy(update={"idle_timeout": 1.0})
+    web = TestServer(server.build(app, run_scheduler=False))
+    await web.start_server(**server.options(settings))  # what `cxbot serve` runs with
+    try:
+        reader, writer = await asyncio.open_connection(web.host, web.port)
+        writer.write(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+        closed = False
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while loop.time() - started < 6:
+            writer.write(b"X-Slow: 1\r\n")
+            try:
+                await writer.drain()
+                if await asyncio.wait_for(reader.read(1), 0.5) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except (ConnectionError, OSError):
+                closed = True
+                break
+        writer.close()
+        assert closed and loop.time() - started < 4
+    finally:
+        await web.close()
+
+
+def test_a_flood_of_accept_errors_is_logged_once_a_minute() -> None:
+    from bot.server import Flood
+
+    flood = Flood()
+    records = [logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "socket.accept() out of system resource",
+                                 (), None) for _ in range(1000)]
+    assert sum(flood.filter(r) for r in records) == 1
+    other = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "something else", (), None)
+    assert flood.filter(other)
