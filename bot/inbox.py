@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.answers import Answers
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 Worker = Callable[[int, dict[str, Any]], Awaitable[None]]  # (request id, its payload)
 Apology = Callable[[dict[str, Any], str], Awaitable[None]]  # tell the sender their request was given up on
 TRIES = 3  # takings by recovery before a request is given up on (a poison request ends)
+KEEP = timedelta(days=2)  # how long a finished request's key is kept (platforms redeliver within minutes)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Inbox:
@@ -36,6 +38,7 @@ class Inbox:
         self.queue: asyncio.Queue[tuple[float, int, dict[str, Any]]] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
         self.held: set[int] = set()  # the ids of the requests in that queue or being worked on
+        self.pruned: datetime | None = None  # when finished requests were last pruned
 
     def register(self, kind: str, worker: Worker, apology: Apology | None = None) -> None:
         """The door that writes down requests of this kind says how they are worked on, and how their sender
@@ -88,8 +91,12 @@ class Inbox:
 
         Each request on its own: one that fails is logged and left for its next lease, and the rest go on.
         """
+        now = self.clock.now()
         async with self.db.transaction() as session:
-            requests = await inbox.unfinished(session=session, now=self.clock.now(), lease=self.lease)
+            if self.pruned is None or now - self.pruned >= PRUNE_EVERY:  # finished requests are kept a few days
+                await inbox.prune(session=session, before=now - KEEP)
+                self.pruned = now
+            requests = await inbox.unfinished(session=session, now=now, lease=self.lease)
         tried = 0
         for request in requests:
             kind = str(request.payload.get("kind"))

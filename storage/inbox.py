@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,8 +43,16 @@ async def accept_many(*, session: AsyncSession, requests: Sequence[tuple[str, di
 
 
 async def done(*, session: AsyncSession, request_id: int, at: datetime) -> None:
+    """Finished: what it carried (a response_url, the person's text) is dropped; its key stays a while, so that
+    a redelivery is still known."""
     await session.execute(update(InboxRequest).where(InboxRequest.id == request_id).values(
-        processed_at=at, claimed_until=None))
+        processed_at=at, claimed_until=None, payload={}))
+
+
+async def prune(*, session: AsyncSession, before: datetime) -> int:
+    """Forget the requests finished before `before` (platforms redeliver within minutes); returns how many."""
+    result = await session.execute(delete(InboxRequest).where(InboxRequest.processed_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def unfinished(*, session: AsyncSession, now: datetime, lease: timedelta,

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+# what is written down of a /cx command: what working on it needs, nothing more (not Slack's verification token)
+KEPT = ("user_id", "user_name", "team_id", "enterprise_id", "channel_id", "text", "response_url", "trigger_id")
 
 
 class Commands:
@@ -47,7 +49,7 @@ class Commands:
         # written down first (one insert), answered at once, worked on after: a 200 means the request is kept,
         # and a process that dies before finishing it leaves it to the next (the inbox's recovery).
         # The answer follows through response_url; notifications go out from the outbox.
-        payload = {"kind": "slack_command", "command": command}
+        payload = {"kind": "slack_command", "command": {k: command.get(k) for k in KEPT}}
         request_id = await self.app.inbox.accept(f"slack:command:{command['trigger_id']}", payload)
         await ack()
         if request_id is None:

@@ -260,3 +260,45 @@ async def test_an_unsigned_body_is_never_parsed(slack: Slack, monkeypatch: pytes
     assert huge.status == 413 and parsed == []
     signed = await slack.command("U0SAM", "log Invoice is wrong")  # a real one still goes through
     assert signed.status == 200 and parsed
+
+
+async def test_the_inbox_keeps_no_slack_token_and_forgets_finished_requests(slack: Slack) -> None:
+    from datetime import timedelta
+
+    from storage.models import InboxRequest
+
+    await slack.command("U0SAM", "log Invoice is wrong")
+    await slack.app.inbox.drained()
+    async with slack.app.db.transaction() as session:
+        [row] = list(await session.scalars(select(InboxRequest)))
+    assert row.processed_at is not None
+    assert row.payload == {}  # main: the whole payload, Slack's verification token and response_url, forever
+    slack.app.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    await slack.app.inbox.recover()
+    async with slack.app.db.transaction() as session:
+        assert list(await session.scalars(select(InboxRequest))) == []
+
+
+async def test_a_command_waiting_in_the_inbox_carries_no_verification_token(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.models import InboxRequest
+
+    async def dies(*_: object) -> None:  # the process dies after writing it down, before working on it
+        return None
+
+    commands = slack.app.slack.commands  # type: ignore[union-attr]
+    real = commands.work_command
+    monkeypatch.setattr(commands, "work_command", dies)
+    monkeypatch.setattr(slack.app.inbox, "later", lambda *_: None)
+    await slack.command("U0SAM", "log Invoice is wrong")
+    async with slack.app.db.transaction() as session:
+        [row] = list(await session.scalars(select(InboxRequest)))
+    command = row.payload["command"]
+    assert "token" not in command  # main: Slack's verification token was written down with the rest
+    assert command["text"] == "log Invoice is wrong" and command["response_url"]
+    monkeypatch.setattr(commands, "work_command", real)
+    from datetime import timedelta
+
+    slack.app.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    await slack.app.inbox.recover()  # and recovery, once the dead process's lease is over, still does it
+    assert await count(slack, PainPoint) == 1
