@@ -20,8 +20,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import gate
 from bot.slack.client import SameToken, authorize_with
+from bot.slack.gate import refused
 from bot.slack.payloads import block_of, form_fields, readable, values
 from bot.slack.sender import failure
 from bot.zones import zone_of
@@ -75,7 +75,7 @@ class SlackDoor:
 
     # -- the HTTP route -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
-        if (early := await gate.refused(request, self.verifier)) is not None:
+        if (early := await refused(request, self.verifier)) is not None:
             return early
         try:
             with self.app.answers.owed():

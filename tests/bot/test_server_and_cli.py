@@ -95,7 +95,8 @@ async def test_healthz_reports_an_unreachable_database(database: Database) -> No
         response = await client.get("/healthz")
         assert response.status == 503
         assert (await response.json()) == {"status": "degraded", "database": False, "slack": False,
-                                           "teams": False}
+                                           "teams": False,
+                                           "database_problem": "the database refused: ConnectionRefusedError"}
     await broken.close()
 
 
