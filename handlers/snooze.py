@@ -9,7 +9,7 @@ from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import hours_of, humanise, zone_of
 from handlers.org import parse_duration
 from storage import pain_points
-from storage.models import Person
+from storage.models import PainPoint, Person
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -45,6 +45,19 @@ def until(value: str, now: datetime, ctx: Context, who: Person) -> datetime:
                       field="until") from None
 
 
+async def snoozed_so_far(ctx: Context, item: PainPoint, now: datetime) -> timedelta:
+    """How long the item has been quiet in all: each snooze counts until it ended, or until the next one began
+    (back-to-back snoozes are one long silence, never counted twice)."""
+    events = await pain_points.history(session=ctx.session, item=item)
+    snoozes = [(e.at, datetime.fromisoformat(str(e.data["until"]))) for e in events
+               if e.action == "snooze" and e.data.get("until")]
+    total = timedelta()
+    for n, (start, end) in enumerate(snoozes):
+        stop = min(end, snoozes[n + 1][0] if n + 1 < len(snoozes) else now)
+        total += max(stop - start, timedelta())
+    return total
+
+
 async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item, taken = await act.prepare(cmd, ctx, "snooze")
     if not act.applies(taken, item):
@@ -60,6 +73,13 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if moment - now > ctx.org.max_snooze:
         raise Refusal(f"Items can be snoozed for at most {humanise(ctx.org.max_snooze)}. Choose an earlier time.",
                       field="until")
+    quiet = await snoozed_so_far(ctx, item, now)
+    if quiet + (moment - now) > ctx.org.max_snooze:
+        left = ctx.org.max_snooze - quiet
+        raise Refusal(f"{item.ref} has been snoozed for {humanise(quiet)} already; an item can be quiet for at most "
+                      f"{humanise(ctx.org.max_snooze)} in all" + (f", so {humanise(left)} more at most."
+                                                                   if left.total_seconds() >= 3600 else ".")
+                      + " Resolve it, decline it, or reassign it to someone who can act.", field="until")
     item.snoozed_until = moment
     await pain_points.record(session=ctx.session, item=item, action="snooze", actor=who.identity or "", at=now,
                              until=moment.isoformat())

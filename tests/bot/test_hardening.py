@@ -138,3 +138,18 @@ def test_a_flood_of_accept_errors_is_logged_once_a_minute() -> None:
     assert sum(flood.filter(r) for r in records) == 1
     other = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "something else", (), None)
     assert flood.filter(other)
+
+
+async def test_back_to_back_snoozes_cannot_keep_an_item_quiet_for_months(app: App, clock: object) -> None:
+    from datetime import timedelta
+
+    from handlers.clock import FixedClock
+    from tests.ledger import say
+
+    assert isinstance(clock, FixedClock)
+    await say(app, "local:sam", "log Invoice is wrong severity=high")
+    assert (await say(app, "local:dana", "snooze CX-1 10d")).ok
+    clock.advance(timedelta(days=9))
+    again = await say(app, "local:dana", "snooze CX-1 10d")  # main: accepted, and again, for 130 days
+    assert not again.ok and "at most 14d in all, so 5d more" in again.replies[0].data["message"]
+    assert (await say(app, "local:dana", "snooze CX-1 4d")).ok  # what is left of the 14 days is allowed
