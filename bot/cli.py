@@ -7,6 +7,9 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError
+
 from bot import demo, server
 from bot.app import App, create_app
 from bot.console import Console
@@ -155,6 +158,27 @@ def moment(text: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The command line: bad input or settings end in one line saying what is wrong, never a traceback."""
+    try:
+        run(argv)
+    except (OrgFileError, OSError, ValueError, ArgumentError, ValidationError) as error:
+        logging.getLogger("cxbot").debug("cxbot failed", exc_info=True)
+        sys.exit(f"cxbot: {one_line(error)}")
+
+
+def one_line(error: BaseException) -> str:
+    """What went wrong, in one line a person can act on."""
+    if isinstance(error, ValidationError):  # the settings (environment variables)
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+    if isinstance(error, ArgumentError):
+        return ("DATABASE_URL cannot be read as a database URL: give sqlite:///cxbot.db or "
+                "postgresql://user:password@host/db")
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.strerror or error}: {error.filename}"
+    return " ".join(str(error).split())[:500]
+
+
+def run(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cxbot", description="Shared accountability on customer experience.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("start", help="the server when Slack/Teams credentials are set, else the console demo")
@@ -224,16 +248,15 @@ def main(argv: list[str] | None = None) -> None:
 
         from bot.teams.package import build
 
-        try:
-            path = build(args.app_id or settings.microsoft_app_id or "", Path(args.out), args.host)
-        except ValueError as error:
-            sys.exit(f"cxbot: {error}")
+        out = Path(args.out)
+        if out.is_dir():
+            sys.exit(f"cxbot: --out {out} is a folder: name the zip to write, e.g. {out / 'cxbot-teams.zip'}")
+        if not out.parent.is_dir():
+            sys.exit(f"cxbot: --out {out}: the folder {out.parent} does not exist")
+        path = build(args.app_id or settings.microsoft_app_id or "", out, args.host)
         print(f"Wrote {path}: upload it in Teams (Apps -> Manage your apps -> Upload an app).")
     elif command == "check-org":
-        try:
-            org = load_org(args.path)
-        except OrgFileError as error:
-            sys.exit(str(error))
+        org = load_org(args.path)
         print(f"{args.path} is valid: {plural(len(org.departments), 'department')}, "
               f"{plural(len(org.admins), 'admin')}.")
         for warning in org_warnings(org):

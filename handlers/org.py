@@ -288,6 +288,15 @@ def load_org(path: str | Path) -> Org:
         raw = tomllib.loads(text)
     except FileNotFoundError:
         raise OrgFileError(f"org file {path} does not exist (CX_ORG_FILE)") from None
+    except IsADirectoryError:
+        raise OrgFileError(f"org file {path} is a folder, not a file (CX_ORG_FILE)") from None
+    except PermissionError:
+        raise OrgFileError(f"org file {path} cannot be read: permission denied") from None
+    except UnicodeDecodeError as error:
+        raise OrgFileError(f"org file {path} is not UTF-8 text (byte {error.start} is not): save it as UTF-8")\
+            from None
+    except RecursionError:
+        raise OrgFileError(f"org file {path} nests its values too deeply to be an org file") from None
     except tomllib.TOMLDecodeError as error:
         raise OrgFileError(f"org file {path} is not valid TOML{repeated_key(text, error)} ({error})") from None
     if not raw:

@@ -44,6 +44,9 @@ def normalise_url(url: str) -> str:
         return "postgresql+asyncpg://" + url[len("postgresql+psycopg2://"):]
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(f"DATABASE_URL {url.split(':', 1)[0][:30]!r}... is not a database cxbot can use: give "
+                         "sqlite:///cxbot.db or postgresql://user:password@host/db")
     return url
 
 

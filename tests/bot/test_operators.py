@@ -124,3 +124,28 @@ def test_the_server_log_is_quiet_at_info(tmp_path: Path) -> None:
     assert answered and "Slack: on at POST /slack/events" in output
     assert "will be unused" not in output
     assert "apscheduler" not in output  # its INFO lines: jobs added, each run started and finished
+
+
+BAD_INPUT = [
+    (["check-org", "latin1.toml"], {}, "is not UTF-8 text"),
+    (["check-org", "deep.toml"], {}, "nests its values too deeply"),
+    (["outbox"], {"CX_ORG_FILE": "deep.toml"}, "nests its values too deeply"),
+    (["teams-package", "--app-id", "11111111-2222-3333-4444-555555555555", "--out", "."], {}, "is a folder"),
+    (["teams-package", "--app-id", "11111111-2222-3333-4444-555555555555", "--out", "nowhere/x.zip"], {},
+     "does not exist"),
+    (["outbox"], {"DATABASE_URL": "mysql://cx@db/cx"}, "is not a database cxbot can use"),
+    (["outbox"], {"DATABASE_URL": "::::"}, "is not a database cxbot can use"),
+    (["outbox"], {"CX_ADMINS": "local:dana, x y"}, "'x y' is not a person"),
+    (["outbox"], {"PORT": "eighty"}, "PORT"),
+]
+
+
+def test_bad_input_gets_one_line_never_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "latin1.toml").write_bytes("timezone = \"Europe/Zürich\"".encode("latin-1"))
+    (tmp_path / "deep.toml").write_text("a = " + "[" * 50_000 + "]" * 50_000)
+    for args, extra, said in BAD_INPUT:
+        done = cxbot(tmp_path, *args, **extra)
+        assert done.returncode != 0, args
+        assert "Traceback" not in done.stderr, (args, done.stderr[-500:])  # main: a traceback for each
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("cxbot: ") and said in lines[0], (args, lines)
