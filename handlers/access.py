@@ -58,14 +58,33 @@ def require_leader(who: Person, what: str) -> None:
         raise Refusal(f"Only CX leaders and admins can {what}.")
 
 
-async def item(ctx: Context, ref: str | None) -> PainPoint:
+async def item(ctx: Context, ref: str | None, who: Person) -> PainPoint:
+    """The item `who` asks about, locked. A restricted one they may not see is not found, in the very words
+    of one that does not exist: references are no way to learn that it does."""
     if not ref or not ref.strip():
         raise Refusal("Which pain point? Give its reference, like CX-12.")
     found = await pain_points.get(session=ctx.session, ref=ref)
-    if found is None:
+    if found is None or not await sees(ctx, who, found):
         shown = ref.strip()[:40]
         raise Refusal(f"I can't find {shown!r}. References look like CX-12; try 'mine' to see yours.")
     return await pain_points.lock(session=ctx.session, item=found)
+
+
+async def sees(ctx: Context, who: Person, item: PainPoint) -> bool:
+    """Anyone sees an item, but a restricted one only its department, its owner, admins, and the people who
+    raised it (the reporter and those who said "me too")."""
+    return not item.restricted or may_act(who, item) or await raised_by(ctx, who, item)
+
+
+async def visible(ctx: Context, who: Person, items: list[PainPoint]) -> list[PainPoint]:
+    """The items of a list `who` may see: restricted ones only of their departments, owned or reported by them
+    (those who said "me too" find them by reference), everything for admins."""
+    if who.is_admin or not any(i.restricted for i in items):
+        return items
+    mine = handles(who)
+    homes = {d.id for d in await departments.of_person(session=ctx.session, handles=mine)}
+    return [i for i in items if not i.restricted or i.department_id in homes or i.owner in mine
+            or i.reporter in mine]
 
 
 async def department(ctx: Context, key: str | None, *, field: str | None = None) -> Department:

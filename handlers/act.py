@@ -31,7 +31,7 @@ async def prepare(cmd: Command, ctx: Context, action_id: str) -> tuple[Person, P
     """The person acting, the item (locked), and the action, once the person may take it."""
     taken = action(action_id)
     who = await access.register(ctx, cmd.actor)
-    item = await access.item(ctx, cmd.ref)
+    item = await access.item(ctx, cmd.ref, who)
     await may(ctx, who, item, taken)
     return who, item, taken
 
@@ -68,7 +68,7 @@ async def check(cmd: Command, ctx: Context) -> Outcome:
     if taken is None or not taken.on_item:
         return Outcome.refused(f"I don't know the action {cmd.fields.get('verb', '')[:30]!r}.")
     who = await access.register(ctx, cmd.actor)
-    item = await access.item(ctx, cmd.ref)
+    item = await access.item(ctx, cmd.ref, who)
     await may(ctx, who, item, taken)
     if not applies(taken, item):
         return await current_state(ctx, item, taken.verb)

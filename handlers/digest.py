@@ -59,6 +59,9 @@ def dates(start: datetime, end: datetime, zone: Any) -> str:
     return f"{first.day}-{last.day} {last:%b %Y}"
 
 
+RESTRICTED = "(a restricted item)"
+
+
 async def view(ctx: Context, label: str, start: datetime, end: datetime,
                department_id: int | None = None) -> dict[str, Any]:
     session, now = ctx.session, ctx.clock.now()
@@ -82,6 +85,8 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
         unacked = item.acknowledged_at is None or item.acknowledged_at >= as_of
         due = item.ack_due_at if unacked and item.ack_due_at < as_of else item.resolve_due_at
         entry["late_by"] = humanise(as_of - due)
+        if item.restricted:  # the digest is read in channels: who owns it and how late, not what it is about
+            entry["summary"] = RESTRICTED
     won = await reports.wins(session=session, start=start, end=end, department_id=department_id)
     # the best SLA record: a department that acknowledged enough to mean something, and resolved something
     scored = [r for r in rows if r.acknowledged >= MEANINGFUL and r.resolved and r.acknowledged_in_sla]
@@ -98,8 +103,8 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
         "rows": active, "stages": [{"stage": s, "count": c} for s, c in await reports.stages(
             session=session, start=start, end=end, department_id=department_id)],
         "overdue_items": overdue_view,
-        "wins": [{"ref": w.ref, "summary": w.summary, "department": w.department.name,
-                  "note": w.resolution_note} for w in won],
+        "wins": [{"ref": w.ref, "summary": RESTRICTED if w.restricted else w.summary, "department": w.department.name,
+                  "note": None if w.restricted else w.resolution_note} for w in won],
         "best": {"department": best.department, "in_sla": round(100 * best.acknowledged_in_sla / best.acknowledged),
                  "resolved": best.resolved} if best else None,
         "department": rows[0].department if department_id is not None and rows else None,

@@ -12,9 +12,9 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     who, item, taken = await act.prepare(cmd, ctx, "duplicate")
     if not act.applies(taken, item):
         return await act.current_state(ctx, item, taken.verb)
-    original = await access.item(ctx, cmd.fields.get("of"))
+    original = await access.item(ctx, cmd.fields.get("of"), who)
     while original.status == "duplicate" and original.duplicate_of_id:  # no chains: point to the root
-        original = await access.item(ctx, str(original.duplicate_of_id))
+        original = await access.item(ctx, str(original.duplicate_of_id), who)
     if original.id == item.id:
         raise Refusal(f"{item.ref} can't be a duplicate of itself.")
     if original.status not in LIVE:  # its reporter would wait for an outcome that has already come

@@ -9,7 +9,7 @@ from handlers.log import from_text
 from handlers.org import SEVERITIES
 from handlers.views import list_view
 from storage import departments, pain_points
-from storage.models import Department
+from storage.models import Department, Person
 
 
 async def mine(cmd: Command, ctx: Context) -> Outcome:
@@ -31,15 +31,17 @@ async def queue(cmd: Command, ctx: Context) -> Outcome:
         if not homes:
             raise Refusal("You're not in a department. Name one: 'queue billing'.")
         department = homes[0]
-    return Outcome.reply("queue", **await department_queue(ctx, department, limit=50))
+    return Outcome.reply("queue", **await department_queue(ctx, department, limit=50, who=who))
 
 
-async def department_queue(ctx: Context, department: Department, *, limit: int) -> dict[str, Any]:
-    """A department's open items (overdue first), its counts by status, and how many are overdue."""
+async def department_queue(ctx: Context, department: Department, *, limit: int, who: Person) -> dict[str, Any]:
+    """A department's open items (overdue first; restricted ones only for who may see them), its counts by
+    status, and how many are overdue."""
     now = ctx.clock.now()
     late = overdue.clause(now)
     items = await pain_points.in_department(session=ctx.session, department_id=department.id, overdue=late,
                                             limit=limit)
+    items = await access.visible(ctx, who, items)
     return {"department": department.name, "items": await list_view(ctx, items),
             "counts": await pain_points.counts_by_status(session=ctx.session, department_id=department.id),
             "overdue": await pain_points.overdue_count(session=ctx.session, overdue=late, department_id=department.id)}
@@ -52,7 +54,7 @@ async def home(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     owned = await pain_points.owned(session=ctx.session, handles=handles, overdue=overdue.clause(now), limit=20)
     reported = await pain_points.reported(session=ctx.session, handles=handles, limit=10)
-    queues = [await department_queue(ctx, department, limit=10) for department in
+    queues = [await department_queue(ctx, department, limit=10, who=who) for department in
               await departments.of_person(session=ctx.session, handles=handles, roles=("owner",))]
     return Outcome.reply("home", name=who.display_name, owned=await list_view(ctx, owned),
                          reported=await list_view(ctx, reported), queues=queues)
@@ -76,6 +78,6 @@ async def departments_known(cmd: Command, ctx: Context) -> Outcome:
 
 
 async def late(cmd: Command, ctx: Context) -> Outcome:
-    await access.register(ctx, cmd.actor)
+    who = await access.register(ctx, cmd.actor)
     items = await pain_points.overdue(session=ctx.session, overdue=overdue.clause(ctx.clock.now()))
-    return Outcome.reply("overdue", items=await list_view(ctx, items))
+    return Outcome.reply("overdue", items=await list_view(ctx, await access.visible(ctx, who, items)))

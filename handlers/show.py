@@ -8,7 +8,7 @@ from storage import pain_points
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
-    await access.register(ctx, cmd.actor)
-    item = await access.item(ctx, cmd.ref)
+    who = await access.register(ctx, cmd.actor)
+    item = await access.item(ctx, cmd.ref, who)
     events = await pain_points.history(session=ctx.session, item=item)
     return Outcome.reply("item", item=await item_view(ctx, item), history=await history_view(ctx, events))

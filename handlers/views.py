@@ -15,6 +15,7 @@ EVENTS = {  # what each history event is called where people read it
     "create": "logged", "acknowledge": "acknowledged", "reassign": "reassigned", "snooze": "snoozed",
     "resolve": "resolved", "decline": "declined", "reopen": "reopened", "confirm": "fix confirmed",
     "comment": "comment", "me_too": "\"me too\"", "duplicate": "marked a duplicate",
+    "restrict": "restricted", "unrestrict": "made visible to everyone",
 }
 STATUS = {"open": "open, awaiting acknowledgement", "acknowledged": "acknowledged", "resolved": "resolved",
           "declined": "declined", "duplicate": "a duplicate"}
@@ -76,6 +77,7 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "root_cause": item.root_cause,
         "decline_reason": item.decline_reason,
         "duplicate_of": duplicate_of,
+        "restricted": item.restricted,
         "created_at": item.created_at.isoformat(),
         "actions": actions.buttons(item.ref, item.status),  # what its department's people can do now
         "asks": actions.buttons(item.ref, item.status, "raisers"),  # what the people who raised it can
