@@ -38,6 +38,13 @@ async def empty_schema(app: App, schema: str | None, *, drop_only: bool = False)
                 await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
 
 
+async def finished(app: App) -> None:
+    """The bench is done with this app: its PostgreSQL schema is dropped (a run left five behind, one of 42 MB),
+    and it is closed."""
+    await empty_schema(app, app.db.schema, drop_only=True)
+    await app.close()
+
+
 async def fresh(url: str, schema: str | None) -> App:
     app = create_app(Settings(DATABASE_URL=url, CX_ORG_FILE=str(ORG)), clock=FixedClock(), schema=schema)
     await empty_schema(app, schema)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import event, func, insert, select
 
-from bench.handlers import empty_schema
+from bench.handlers import empty_schema, finished
 from bot.app import App, create_app
 from bot.settings import Settings
 from handlers import digest
@@ -125,7 +125,7 @@ async def main(items: int, postgres: str | None, open_items: int = 20000,
             await fill(app, year_of_items(items))
             full, bare = await digest_figures(app)
             rows.append((f"digest over {items // 1000}k items, {label} (ms)", full * 1000, bare * 1000))
-            await app.close()
+            await finished(app)
             counts = []
             for share in (due // 5, due):
                 app = await fresh(*where(f"sweep{share}"))
@@ -134,7 +134,7 @@ async def main(items: int, postgres: str | None, open_items: int = 20000,
                 if share == due:
                     rows.append((f"nudge sweep, {open_items // 1000}k open/{due // 1000}k due, {label} (ms)",
                                  elapsed * 1000, bare * 1000))
-                await app.close()
+                await finished(app)
             rows.append((f"nudge sweep queries, {due} due vs {due // 5} due, {label}", counts[1], counts[0]))
     return rows
 

@@ -24,7 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
-from bench.handlers import empty_schema, serving
+from bench.handlers import empty_schema, finished, serving
 from bot import server
 from bot.app import App, create_app
 from bot.settings import Settings
@@ -157,7 +157,7 @@ async def main(requests: int, postgres: str | None, rounds: int = ROUNDS) -> lis
                     fake.calls.clear()  # the fake keeps every call for tests to read; here it would only grow
                     ours.append(figures)
                     done.append(timing)
-                await app.close()
+                await finished(app)
                 value, base = medians(ours), medians(bare)
                 all_done, answered = medians(done)
                 rows += [(f"Slack /cx log on {label}: requests/s", value[0], base[0]),

@@ -21,7 +21,7 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
-from bench.handlers import empty_schema, serving
+from bench.handlers import empty_schema, finished, serving
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
@@ -94,6 +94,7 @@ async def main(activities: int, postgres: str | None) -> list[tuple[str, float, 
                 rate = await serving(server.build(app, run_scheduler=False), "/api/messages",
                                      lambda u: load(u, connector.url, activities))
                 rows.append((f"Teams log activities/s, {label}", rate, bare))
+                await finished(app)  # served and closed: its schema goes
     finally:
         await connector.server.close()
     return rows

@@ -149,7 +149,7 @@ class Outbox:
     async def _failed(self, message: OutboxMessage, failure: SendFailed) -> None:
         if failure.unreachable:  # the handler decides: the message waits for the person, and who hears of it
             message.last_error = failure.reason
-            log.warning("outbox message %s to %s waits for a way to reach them: %s", message.id, message.recipient,
+            log.info("outbox message %s to %s waits for a way to reach them: %s", message.id, message.recipient,
                         failure.reason)
             await self.report_unreachable(message)
             return
