@@ -137,7 +137,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
               renderer=Renderer("text"), answers=answers,
               inbox=Inbox(db, clock, answers, lease=timedelta(seconds=settings.inbox_lease)),
               outbox=Outbox(db=db, clock=clock, report_unreachable=report_unreachable,
-                                    yield_to=answers.after, lease=timedelta(seconds=settings.outbox_lease)))
+                                    yield_to=answers.after, lease=timedelta(seconds=settings.outbox_lease),
+                                    concurrency=settings.outbox_concurrency))
     if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
         from bot import slack
 

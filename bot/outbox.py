@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from handlers.clock import Clock
@@ -29,6 +29,40 @@ class SendFailed(Exception):
         self.reason, self.permanent, self.retry_after = reason, permanent or unreachable, retry_after
         self.free = free  # not the message's fault (the platform's token): not counted as an attempt
         self.unreachable = unreachable  # the person cannot be reached on that platform: the admins must hear
+
+
+class Hold:
+    """A run's claim on its batch: renewed before the lease runs out (once for all that is left), and what
+    another process took over meanwhile is left to it."""
+
+    def __init__(self, outbox_: Outbox, claimed: list[OutboxMessage], taken_at: datetime) -> None:
+        self.outbox, self.taken_at = outbox_, taken_at
+        self.held = taken_at + outbox_.lease
+        self.left = {m.id for m in claimed}
+        self.gone: set[int] = set()
+        self.lock = asyncio.Lock()
+
+    def finished(self, message: OutboxMessage) -> None:
+        self.left.discard(message.id)
+
+    def lost(self, message: OutboxMessage) -> bool:
+        return message.id in self.gone
+
+    async def still_ours(self, message: OutboxMessage) -> bool:
+        box = self.outbox
+        async with self.lock:
+            if box.clock.now() >= self.taken_at + box.lease / 2:  # a slow batch: hold what is left longer
+                self.taken_at = box.clock.now()
+                rest = sorted(self.left - self.gone)
+                async with box.db.transaction() as session:
+                    ours = await outbox.renew(session=session, ids=rest, held=self.held,
+                                              until=self.taken_at + box.lease)
+                self.held = self.taken_at + box.lease
+                if lost := set(rest) - ours:
+                    log.warning("outbox: %d claimed messages outlived their lease; the process that took them "
+                                "over sends them", len(lost))
+                    self.gone |= lost
+        return message.id not in self.gone
 
 
 class Sender(Protocol):
@@ -58,6 +92,7 @@ class Outbox:
     senders: list[Sender] = field(default_factory=list)
     max_attempts: int = 8
     batch: int = 50
+    concurrency: int = 8  # recipients served at once (each one's messages in order)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def add(self, sender: Sender) -> None:
@@ -101,7 +136,10 @@ class Outbox:
         return reached + (EMAIL,) if reached and EMAIL not in reached else reached
 
     async def run_once(self) -> int:
-        """Deliver what is due now, a batch at a time until none is left; returns how many were delivered."""
+        """Deliver what is due now, a batch at a time until none is left; returns how many were delivered.
+
+        Several recipients are served at once (`concurrency`), each one's messages in order: when one of them
+        must be tried again later, the ones behind it wait with it."""
         prefixes = self.prefixes
         sent = 0
         started = asyncio.get_running_loop().time()
@@ -110,59 +148,80 @@ class Outbox:
             async with self.db.transaction() as session:
                 claimed = await outbox.claim(session=session, now=taken_at, prefixes=prefixes,
                                              lease=self.lease, limit=self.batch)
-            held, gone = taken_at + self.lease, set()
-            for n, message in enumerate(claimed):
-                if self.yield_to is not None:
-                    await self.yield_to(started)
-                if self.clock.now() >= taken_at + self.lease / 2:  # a slow batch: still ours? hold it longer
-                    taken_at = self.clock.now()
-                    rest = [m.id for m in claimed[n:] if m.id not in gone]
-                    async with self.db.transaction() as session:
-                        ours = await outbox.renew(session=session, ids=rest, held=held, until=taken_at + self.lease)
-                    held = taken_at + self.lease
-                    if lost := set(rest) - ours:
-                        log.warning("outbox: %d claimed messages outlived their lease; the process that took them "
-                                    "over sends them", len(lost))
-                        gone |= lost
-                if message.id not in gone:
-                    sent += await self._deliver(message)
+            hold = Hold(self, claimed, taken_at)
+            queues: dict[str, list[OutboxMessage]] = {}
+            for message in claimed:
+                queues.setdefault(message.recipient, []).append(message)
+            turns = asyncio.Semaphore(self.concurrency)
+            sent += sum(await asyncio.gather(*(self._serve(queue, hold, turns, started)
+                                               for queue in queues.values())))
             if len(claimed) < self.batch:
                 return sent
 
-    async def _deliver(self, message: OutboxMessage) -> int:
+    async def _serve(self, queue: list[OutboxMessage], hold: Hold, turns: asyncio.Semaphore, started: float) -> int:
+        """One recipient's messages of the batch, in order; returns how many were delivered."""
+        done = 0
+        for n, message in enumerate(queue):
+            async with turns:
+                if self.yield_to is not None:
+                    await self.yield_to(started)
+                if not await hold.still_ours(message):
+                    continue
+                delivered, later = await self._deliver(message)
+                hold.finished(message)
+            done += delivered
+            if later is not None:  # this person's next messages wait behind this one
+                await self._behind(queue[n + 1:], later, message.last_error or "", hold)
+                break
+        return done
+
+    async def _behind(self, waiting: list[OutboxMessage], at: datetime, why: str, hold: Hold) -> None:
+        """Messages that wait behind one to the same recipient that will be tried again `at`, for the same
+        reason (a restart with a working token wakes them all): not tried now, so no attempt is counted, and
+        never sent before it."""
+        ids = [m.id for m in waiting if not hold.lost(m)]
+        if ids:
+            async with self.db.transaction() as session:
+                await outbox.put_back(session=session, ids=ids, at=at, why=why)
+        for message in waiting:
+            hold.finished(message)
+
+    async def _deliver(self, message: OutboxMessage) -> tuple[int, datetime | None]:
+        """(1 if delivered, when it is tried again if it will be)."""
         sender = self.route(message.recipient)
         try:
             if sender is None:  # claim() takes only what a sender reaches, and emails
                 raise SendFailed(NO_LOOKUP, unreachable=True)
             await sender.send(message)
         except SendFailed as failure:
-            await self._failed(message, failure)
-            return 0
+            return 0, await self._failed(message, failure)
         except Exception as error:  # any unexpected failure is retried, and logged with context
             log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
-            await self._failed(message, SendFailed(f"{type(error).__name__}: {error}"))
-            return 0
+            return 0, await self._failed(message, SendFailed(f"{type(error).__name__}: {error}"))
         async with self.db.transaction() as session:
             await outbox.delivered(session=session, message_id=message.id, at=self.clock.now())
-        return 1
+        return 1, None
 
-    async def _failed(self, message: OutboxMessage, failure: SendFailed) -> None:
+    async def _failed(self, message: OutboxMessage, failure: SendFailed) -> datetime | None:
+        """Record a failed send; returns when it is tried again (None: it is not: failed, or waiting)."""
         if failure.unreachable:  # the handler decides: the message waits for the person, and who hears of it
             message.last_error = failure.reason
             log.info("outbox message %s to %s waits for a way to reach them: %s", message.id, message.recipient,
-                        failure.reason)
+                     failure.reason)
             await self.report_unreachable(message)
-            return
+            return None
         now = self.clock.now()
         async with self.db.transaction() as session:
             if failure.permanent or message.attempts >= self.max_attempts:
                 log.warning("outbox message %s to %s failed for good: %s", message.id, message.recipient,
                             failure.reason)
                 await outbox.failed(session=session, message_id=message.id, error=failure.reason)
-            else:
-                wait = timedelta(seconds=failure.retry_after) if failure.retry_after else backoff(message.attempts)
-                await outbox.retry_later(session=session, message_id=message.id, at=now + wait,
-                                         error=failure.reason, refund=failure.free)
+                return None
+            wait = timedelta(seconds=failure.retry_after) if failure.retry_after else backoff(message.attempts)
+            await outbox.retry_later(session=session, message_id=message.id, at=now + wait,
+                                     error=failure.reason, refund=failure.free)
+        message.last_error = failure.reason
+        return now + wait
 
     async def wake(self, prefixes: tuple[str, ...], waiting: str) -> int:
         """At start: messages that waited for the platform (`waiting` begins their last error) are due now."""

@@ -71,6 +71,13 @@ async def retry_later(*, session: AsyncSession, message_id: int, at: datetime, e
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
+async def put_back(*, session: AsyncSession, ids: list[int], at: datetime, why: str) -> None:
+    """Claimed but not tried (they wait behind another message to their recipient): due again `at`, for the
+    same reason, with the attempt their claim counted given back."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
+        next_attempt_at=at, claimed_until=None, attempts=OutboxMessage.attempts - 1, last_error=why[:2000] or None))
+
+
 async def wake(*, session: AsyncSession, prefixes: tuple[str, ...], waiting: str, at: datetime) -> int:
     """Pending messages to these recipients that waited for the platform are due now."""
     result = await session.execute(update(OutboxMessage).where(

@@ -139,3 +139,50 @@ async def test_what_another_process_took_over_is_left_to_it(app: App, clock: Fix
     rest (the one in flight may go twice: at least once)."""
     first, second = await race(app, clock, seconds=130, after=1)
     assert len(first.sent) == 1 and len(second.sent) == 6
+
+
+async def queue_for(app: App, people: list[str], each: int) -> None:
+    async with app.db.transaction() as session:
+        await outbox.enqueue_many(session=session, at=app.clock.now(), messages=[
+            {"recipient": who, "template": "problem", "payload": {"message": f"{who} #{n}"}}
+            for n in range(each) for who in people])
+
+
+async def test_recipients_are_served_at_once_each_in_order(app: App, clock: FixedClock) -> None:
+    """One message at a time capped delivery at 7-20 DMs a second with real Slack latency: several recipients
+    are served at once now, each one's messages in the order they were written."""
+    await queue_for(app, ["local:a", "local:b", "local:c", "local:d"], 3)
+    flight = {"now": 0, "most": 0}
+
+    class Slow(Recorder):
+        async def send(self, message: OutboxMessage) -> None:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+            for _ in range(3):
+                await asyncio.sleep(0)  # the platform answers while others are under way
+            flight["now"] -= 1
+            await super().send(message)
+
+    door = Slow()
+    app.outbox.add(door)
+    app.outbox.concurrency = 3
+    assert await app.outbox.run_once() == 12
+    assert 1 < flight["most"] <= 3  # main: one at a time
+    for who in ("local:a", "local:b", "local:c", "local:d"):
+        ids = [i for i, r in door.sent if r == who]
+        assert ids == sorted(ids) and len(ids) == 3
+
+
+async def test_a_message_that_must_wait_holds_the_ones_behind_it(app: App, clock: FixedClock) -> None:
+    await queue_for(app, ["local:a", "local:b"], 3)
+    door = Recorder(failures=[SendFailed("busy", retry_after=60)])  # the first send: a's first message
+    app.outbox.add(door)
+    app.outbox.concurrency = 1  # so that the failure lands on a's first message
+    assert await app.outbox.run_once() == 3  # b's three; a's first waits 60 s and a's others wait behind it
+    rows = {r.id: r for r in await outbox_for(app, "local:a")}
+    first, *behind = sorted(rows)
+    assert all(rows[i].status == "pending" and rows[i].attempts == 0 for i in behind)  # never tried
+    assert {rows[i].next_attempt_at for i in behind} == {rows[first].next_attempt_at}
+    clock.advance(timedelta(seconds=60))
+    assert await app.outbox.run_once() == 3
+    assert [i for i, r in door.sent if r == "local:a"] == sorted(rows)  # in order
