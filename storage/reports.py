@@ -137,13 +137,14 @@ async def wins(*, session: AsyncSession, start: datetime, end: datetime, departm
 
 async def totals(*, session: AsyncSession, start: datetime, end: datetime,
                  department_id: int | None = None) -> tuple[int, int]:
-    """(new, resolved) in a week: the comparison against the previous one."""
+    """(new, resolved) in a week: the comparison against the previous one. Two counts over index ranges (the
+    week's creations, the week's resolutions), never a pass over the whole table."""
     p = PainPoint
-    query = select(count_if(within(p.created_at, start, end)),
-                   count_if(and_(p.status == "resolved", within(p.resolved_at, start, end))))
+    new = select(func.count()).select_from(p).where(within(p.created_at, start, end))
+    resolved = select(func.count()).select_from(p).where(within(p.resolved_at, start, end), p.status == "resolved")
     if department_id is not None:
-        query = query.where(p.department_id == department_id)
-    new, resolved = (await session.execute(query)).one()
-    return int(new), int(resolved)
+        new, resolved = new.where(p.department_id == department_id), resolved.where(p.department_id == department_id)
+    both = (await session.execute(select(new.scalar_subquery(), resolved.scalar_subquery()))).one()
+    return int(both[0]), int(both[1])
 
 
