@@ -230,6 +230,7 @@ CATALOGUE: list[Action] = [
     Action(id="forget", handler="conversations:forget"),
     Action(id="deliver", handler="conversations:deliver"),
     Action(id="nudge", handler="nudge:handle"),
+    Action(id="nudge_rows", handler="nudge:rows"),
     Action(id="digest_send", handler="digest:send"),
 ]
 

@@ -6,18 +6,21 @@ outbox (in the same transaction), so replicas sweeping at once never send one tw
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import actions, overdue
-from handlers.base import Command, Context, Notice, Outcome, Reply
+from handlers import access, actions, overdue
+from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import add_working_time, hours_of, humanise, is_working_time, zone_of
-from handlers.views import due_text
-from storage import nudges, outbox, people
+from handlers.overdue import is_overdue, running
+from handlers.views import STATUS, due_text
+from storage import nudges, outbox, pain_points, people
 from storage.models import Person
 
 SYSTEM = "system:scheduler"
+ROWS = 15  # the rows a nudge card shows
 
 
 def next_working_moment(ctx: Context, who: str, person: Person | None, now: datetime) -> datetime:
@@ -35,6 +38,28 @@ def entry(ctx: Context, candidate: nudges.Candidate, slot: int, names: dict[str,
             "waited": humanise(waited), "due": due_text(item, now), "owner_name": names.get(owner or "", owner),
             "nudged": slot - 1,
             "actions": actions.buttons(item.ref, item.status)}
+
+
+async def rows(cmd: Command, ctx: Context) -> Outcome:
+    """A nudge card again, as its items stand now (a door updates the card after someone acted on one row):
+    each row that is still overdue says so, the others say where they are; the buttons follow each status."""
+    who = await access.register(ctx, cmd.actor)
+    try:
+        refs = [str(r) for r in json.loads(cmd.fields.get("refs") or "[]")][:ROWS]
+    except (json.JSONDecodeError, TypeError):
+        raise Refusal("Unreadable card.") from None
+    now = ctx.clock.now()
+    lines: list[dict[str, Any]] = []
+    for ref in refs:
+        item = await pain_points.get(session=ctx.session, ref=ref)
+        if item is None or not await access.sees(ctx, who, item):
+            continue
+        clock = running(item) if is_overdue(item, now) else None
+        lines.append({"ref": item.ref, "summary": item.summary, "department": item.department.name,
+                      "severity": item.severity, "kind": clock[0] if clock else None,
+                      "overdue_by": humanise(now - clock[1]) if clock else None, "status": STATUS[item.status],
+                      "actions": actions.buttons(item.ref, item.status)})
+    return Outcome.reply("nudge", items=lines, count=sum(1 for line in lines if line["kind"]))
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:

@@ -155,6 +155,12 @@ class TeamsDoor(TeamsActivityHandler):
         if outcome.ok and outcome.replies[0].template == "updated" and card_id and not value.get("many"):
             await self.replace(context, card_id, outcome, actor)  # the card shows its new state in place
             return
+        if outcome.ok and card_id and isinstance(value.get("rows"), list):  # a nudge: that row changes, in place
+            shown = await self.run(Command(actor=actor, action="nudge_rows",
+                                           fields={"refs": json.dumps([str(r) for r in value["rows"]][:15])}))
+            if shown.ok:
+                await self.replace(context, card_id, shown, actor)
+                return
         await self.reply(context, outcome, actor)
 
     async def send_form(self, context: TurnContext, actor: Actor, prefill: dict[str, str],

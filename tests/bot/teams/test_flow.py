@@ -183,7 +183,7 @@ async def test_replies_are_cards_a_teams_user_can_read(teams: Teams) -> None:
     assert "CX-1" in str(shown) and connector.sent("update") == []  # answered beside the list
 
 
-async def test_a_nudge_has_a_button_per_item_and_acting_on_one_keeps_the_list(teams: Teams) -> None:
+async def test_a_nudge_has_a_button_per_item_and_acting_on_one_updates_that_row(teams: Teams) -> None:
     from datetime import timedelta
 
     from handlers.base import Actor, Command
@@ -202,9 +202,19 @@ async def test_a_nudge_has_a_button_per_item_and_acting_on_one_keeps_the_list(te
                for row in rows]
     assert buttons == [["Acknowledge", "Reassign", "Snooze"]] * 2
     assert "selectAction" not in str(nudge)  # nothing hidden behind a tap on the row
-    await teams.submit("dana", {"cx": "acknowledge", "ref": "CX-1", "many": True}, reply_to="card-nudge")
-    assert connector.sent("update") == []  # the list stays: the other item does not vanish
-    assert "CX-1 acknowledged by" in str(connector.sent("reply")[-1])
+    acknowledge = rows[0]["items"][-1]["actions"][0]  # CX-1's own Acknowledge button, as Teams sends it back
+    await teams.submit("dana", acknowledge["data"], reply_to="card-nudge")
+    [update] = connector.sent("update")  # main: a hidden row tap replaced the list, and the other item vanished
+    assert update["id"] == "card-nudge"
+    card = cards(update)[0]
+    valid_card(card)
+    after = [c for c in card["body"] if c.get("type") == "Container"]
+    assert len(after) == 2  # both rows still there
+    titles = [[a["title"] for e in row["items"] if e.get("type") == "ActionSet" for a in e["actions"]]
+              for row in after]
+    assert "acknowledged" in str(after[0]) and "Acknowledge" not in titles[0]  # CX-1: its new state
+    assert "overdue" in str(after[1]) and titles[1] == ["Acknowledge", "Reassign", "Snooze"]  # CX-2 untouched
+    assert "You have 1 overdue customer pain point." in str(card)
 
 
 async def test_the_log_form_logs_once_however_often_it_is_clicked(teams: Teams) -> None:
