@@ -1,9 +1,11 @@
 """One aiohttp process: health, the doors of the platforms that are configured, and the scheduler."""
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import resource
+import signal
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -138,14 +140,16 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
 
 class Flood(logging.Filter):
     """asyncio logs every failed accept() when the process runs out of file descriptors (a flood of held
-    connections): 158 MB of the same line in 45 s. Once a minute is enough for an operator to see it."""
+    connections): 158 MB of the same line in 45 s. Once a minute is enough for an operator to see it (the same
+    for connections refused over the cap)."""
 
     def __init__(self, every: float = 60.0) -> None:
         super().__init__()
         self.every, self.last, self.dropped = every, -every, 0
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "out of system resource" not in record.getMessage() and "Too many open files" not in record.getMessage():
+        message = record.getMessage()
+        if not any(m in message for m in ("out of system resource", "Too many open files", "connection refused")):
             return True
         now = time.monotonic()
         if now - self.last < self.every:
@@ -176,11 +180,52 @@ def options(settings: Settings) -> dict[str, Any]:
 
 
 def run(app: App) -> None:
-    """`cxbot serve`: the server, hardened for the open internet (best still behind a reverse proxy)."""
+    """`cxbot serve`: the server, hardened for the open internet (best still behind a reverse proxy), until
+    SIGTERM or SIGINT, then a graceful stop."""
     logging.getLogger("asyncio").addFilter(Flood())
     more_files()
-    web.run_app(build(app), host=app.settings.host, port=app.settings.port, print=None,
-                backlog=1024, **options(app.settings))
+
+    async def serve() -> None:
+        runner = await start(app, run_scheduler=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(serve())
+
+
+async def start(app: App, *, run_scheduler: bool = True, port: int | None = None) -> web.AppRunner:
+    """The server listening: at most `CX_MAX_CONNECTIONS` connections at once (one more is closed as it
+    arrives, so a flood of held connections cannot use up the process's file descriptors)."""
+    settings = app.settings
+    runner = web.AppRunner(build(app, run_scheduler=run_scheduler), **options(settings))
+    await runner.setup()
+    server = runner.server
+    assert server is not None
+    admit = server.connection_made
+    refused = Flood()
+
+    def capped(handler: Any, transport: asyncio.Transport) -> None:
+        if len(server.connections) >= settings.max_connections:
+            record = logging.LogRecord(log.name, logging.WARNING, __file__, 0, "connection refused: "
+                                       "%d connections are open, the most CX_MAX_CONNECTIONS allows", (
+                                           settings.max_connections,), None)
+            if refused.filter(record):
+                log.handle(record)
+            transport.close()
+            return
+        admit(handler, transport)
+
+    server.connection_made = capped  # type: ignore[method-assign]
+    site = web.TCPSite(runner, settings.host, settings.port if port is None else port, backlog=1024)
+    await site.start()
+    log.info("Listening on %s", site.name)
+    return runner
 
 
 def describe(app: App) -> list[str]:

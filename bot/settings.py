@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="CX_LOG_LEVEL")
     # a connection that sends no complete request within this is closed (slow-header clients among them)
     idle_timeout: float = Field(15.0, gt=0, le=3600, validation_alias="CX_IDLE_TIMEOUT_SECONDS")
+    # connections served at once; one more is closed as it arrives
+    max_connections: int = Field(512, ge=1, le=100_000, validation_alias="CX_MAX_CONNECTIONS")
     outbox_interval: float = Field(5.0, validation_alias="CX_OUTBOX_INTERVAL_SECONDS")
     # how long a process may hold a message it is sending before another may take it over
     outbox_lease: float = Field(120.0, validation_alias="CX_OUTBOX_LEASE_SECONDS")

@@ -153,3 +153,37 @@ async def test_back_to_back_snoozes_cannot_keep_an_item_quiet_for_months(app: Ap
     again = await say(app, "local:dana", "snooze CX-1 10d")  # main: accepted, and again, for 130 days
     assert not again.ok and "at most 14d in all, so 5d more" in again.replies[0].data["message"]
     assert (await say(app, "local:dana", "snooze CX-1 4d")).ok  # what is left of the 14 days is allowed
+
+
+async def test_connections_over_the_cap_are_closed_as_they_arrive(app: App) -> None:
+    """1,100 held connections used up the process's 1024 file descriptors on main: the server stopped accepting
+    anyone. Over the cap, a new connection is closed at once, and the server keeps serving."""
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    from bot import server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.settings = app.settings.model_copy(update={"max_connections": 3, "host": "127.0.0.1"})
+    runner = await server.start(app, run_scheduler=False, port=port)
+    held = []
+    try:
+        for _ in range(3):
+            held.append(await asyncio.open_connection("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(reader.read(1), 5) == b""  # closed as it arrived
+        writer.close()
+        for _, held_writer in held:
+            held_writer.close()
+        for _ in range(10_000):  # until the server has noticed the closed ones (the loop's turns, no clock)
+            if not runner.server or not runner.server.connections:
+                break
+            await asyncio.sleep(0)
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as answer:
+            assert answer.status == 200
+    finally:
+        await runner.cleanup()
