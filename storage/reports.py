@@ -42,7 +42,8 @@ def count_if(condition: ColumnElement[bool]) -> Any:
 
 async def medians(*, session: AsyncSession, moment: Any, since: Any, start: datetime, end: datetime,
                   department_id: int | None) -> dict[int, float]:
-    """Median seconds from `since` to `moment`, per department, for items whose `moment` fell in the week."""
+    """Median seconds from `since` to `moment`, per department, for items whose `moment` fell in the week, to the
+    second (SQLite's julianday arithmetic and PostgreSQL's epoch differ below it)."""
     dialect = session.get_bind().dialect.name
     value = seconds(moment, since, dialect)
     ranked = (select(PainPoint.department_id.label("dep"), value.label("v"),
@@ -54,7 +55,7 @@ async def medians(*, session: AsyncSession, moment: Any, since: Any, start: date
     r = ranked.subquery()
     middle = or_(r.c.rn == (r.c.n + 1) // 2, r.c.rn == (r.c.n + 2) // 2)  # one middle row, or two
     rows = await session.execute(select(r.c.dep, func.avg(r.c.v)).where(middle).group_by(r.c.dep))
-    return {dep: float(v) for dep, v in rows.all()}
+    return {dep: float(round(v)) for dep, v in rows.all()}
 
 
 def overdue_at(moment: datetime) -> ColumnElement[bool]:

@@ -177,3 +177,21 @@ async def test_wins_celebrate_only_what_was_done_and_quiet_departments_get_one_l
     text = app.renderer.render("digest", quiet.payload)
     assert text == ("Customer pain, CX core team, week 48, 23-29 Nov 2026: a quiet week. Nothing came in, "
                     "nothing is open.")
+
+
+async def test_medians_agree_to_the_second_on_both_databases(app: App, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    from storage import reports
+    from storage.models import PainPoint
+
+    clock.set(at(23, 9))
+    for n, after in enumerate((timedelta(seconds=10.4), timedelta(seconds=20.6), timedelta(seconds=31.2))):
+        await say(app, "local:sam", f"log Invoice {n} wrong")
+        clock.set(at(23, 9) + after)
+        await say(app, "local:dana", f"ack CX-{n + 1}")
+        clock.set(at(23, 9))
+    async with app.db.transaction(read_only=True) as session:
+        found = await reports.medians(session=session, moment=PainPoint.acknowledged_at,
+                                      since=PainPoint.created_at, start=at(23, 0), end=at(30, 0), department_id=None)
+    assert list(found.values()) == [21.0]  # 20.6 s to the second; main: 20.59999... on SQLite, 20.6 on PostgreSQL
