@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -97,10 +94,36 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def alembic_config() -> Config:
+def alembic_config() -> Any:
+    from alembic.config import Config  # alembic (with mako) loads only when a migration is to run: ~10 MB
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
+
+
+def head_revision() -> str:
+    """The newest migration, read from the migration files themselves (the one no other revises), so that an
+    up-to-date database is recognised without loading alembic."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "([^"]+)"', source, re.MULTILINE)
+        down = re.search(r'^down_revision = (?:"([^"]+)"|None)', source, re.MULTILINE)
+        if revision:
+            revisions[revision.group(1)] = down.group(1) if down else None
+    heads = set(revisions) - set(revisions.values())
+    assert len(heads) == 1, f"the migrations must have one head, not {sorted(heads)}"
+    return heads.pop()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The migration the database is at (None: none yet)."""
+    try:
+        async with engine.connect() as conn:
+            return await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:  # no alembic_version table: a database never migrated
+        return None
 
 
 class SchemaNotReady(Exception):
@@ -109,21 +132,19 @@ class SchemaNotReady(Exception):
 
 async def check_schema(engine: AsyncEngine) -> None:
     """Raise SchemaNotReady unless the schema is at the newest migration (read only: changes nothing)."""
-
-    def current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
-
-    async with engine.connect() as conn:
-        revision = await conn.run_sync(current)
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    revision, head = await current_revision(engine), head_revision()
     if revision != head:
         raise SchemaNotReady(f"the database is at migration {revision or 'none'}, this cxbot needs {head}")
 
 
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent; run at every start)."""
+    if await current_revision(engine) == head_revision():
+        return  # nothing to do, and alembic is not even loaded
 
     def upgrade(connection: Connection) -> None:
+        from alembic import command
+
         cfg = alembic_config()
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

@@ -149,3 +149,16 @@ def test_bad_input_gets_one_line_never_a_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr, (args, done.stderr[-500:])  # main: a traceback for each
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("cxbot: ") and said in lines[0], (args, lines)
+
+
+def test_an_up_to_date_database_starts_without_loading_alembic(tmp_path: Path) -> None:
+    """Alembic (with mako and pygments, ~10 MB) was imported at every start, a migration pending or not."""
+    assert cxbot(tmp_path, "migrate", CX_ORG_FILE=str(ORG)).returncode == 0
+    script = ("import asyncio, sys\n"
+              "from bot.app import create_app\nfrom bot.settings import Settings\n"
+              "async def main():\n    app = create_app(Settings())\n    await app.prepare()\n    await app.close()\n"
+              "asyncio.run(main())\nprint('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env=env(tmp_path, CX_ORG_FILE=str(ORG)), check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "False"
