@@ -21,6 +21,7 @@ from storage.models import Person
 
 SYSTEM = "system:scheduler"
 ROWS = 15  # the rows a nudge card shows
+SHOWN = 20  # the items a reminder carries (Slack shows 20, Teams 15); the rest are counted
 
 
 def next_working_moment(ctx: Context, who: str, person: Person | None, now: datetime) -> datetime:
@@ -98,33 +99,45 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         won = {(c.item.id, slot) for c, slot, _, _ in due}
     else:
         won = await nudges.claim(session=ctx.session, rows=claims)
-    to_owner: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    to_lead: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    to_leaders: list[dict[str, Any]] = []
+    # each message shows its first SHOWN items and counts the rest: a sweep over thousands of overdue items
+    # builds (and stores) only what people read
+    shown: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    refs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    lines: dict[int, dict[str, Any]] = {}
+
+    def add(key: tuple[str, str], c: nudges.Candidate, slot: int, owner: str) -> None:
+        refs[key].append(c.item.ref)
+        if len(shown[key]) < SHOWN:
+            if c.item.id not in lines:
+                lines[c.item.id] = entry(ctx, c, slot, names, now, owner)
+            shown[key].append(lines[c.item.id])
+
     for c, slot, level, owner in due:
         if (c.item.id, slot) not in won:
             continue
-        line = entry(ctx, c, slot, names, now, owner)
-        to_owner[owner].append(line)
+        add(("nudge", owner), c, slot, owner)
         if level >= 1 and c.item.department.lead:
-            to_lead[c.item.department.lead].append(line)
+            add(("lead", c.item.department.lead), c, slot, owner)
         if level >= 2:
-            to_leaders.append(line)
-    messages: list[tuple[str, str, dict[str, Any]]] = []
-    for owner, lines in to_owner.items():
-        messages.append((owner, "nudge", {"items": lines, "count": len(lines)}))
-    for lead, lines in to_lead.items():
-        messages.append((lead, "escalation", {"items": lines, "count": len(lines), "level": "lead"}))
-    if to_leaders:
-        messages += [(leader, "escalation", {"items": to_leaders, "count": len(to_leaders), "level": "leaders"})
-                     for leader in leaders]
+            add(("leaders", ""), c, slot, owner)
+    messages: list[tuple[str, str, dict[str, Any], list[str]]] = []
+    for (kind, who), items in shown.items():
+        count = len(refs[(kind, who)])
+        if kind == "nudge":
+            messages.append((who, "nudge", {"items": items, "count": count}, refs[(kind, who)]))
+        elif kind == "lead":
+            messages.append((who, "escalation", {"items": items, "count": count, "level": "lead"},
+                             refs[(kind, who)]))
+        else:
+            messages += [(leader, "escalation", {"items": items, "count": count, "level": "leaders"},
+                          refs[(kind, who)]) for leader in leaders]
     report: list[dict[str, Any]] = []
     queued: list[dict[str, Any]] = []
-    for who, template, data in messages:
+    for who, template, data, all_refs in messages:
         person = known.get(who)
         recipient = person.identity if person and person.identity else f"email:{who}" if "@" in who else who
         report.append({"recipient": recipient, "name": names.get(who, who), "template": template,
-                       "refs": [line["ref"] for line in data["items"]]})
+                       "refs": all_refs})
         queued.append({"recipient": recipient, "template": template, "payload": data,
                        "deliver_at": next_working_moment(ctx, who, person, now)})
     if dry_run:

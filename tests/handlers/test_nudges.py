@@ -155,3 +155,19 @@ async def test_working_hours_follow_the_clock_change(app: App, clock: FixedClock
     clock.set(datetime(2026, 10, 26, 9, 0, tzinfo=UTC))  # Monday 09:00 GMT: working hours begin
     await sweep(app)
     assert [n.recipient for n in await sent(app)] == ["local:dana"]
+
+
+async def test_a_reminder_carries_what_people_read_and_counts_the_rest(app: App, clock: FixedClock) -> None:
+    """A sweep over thousands of overdue items built, and stored in one outbox row, an entry for every one of
+    them, though a card shows 15 or 20: the reminder carries 20 and the count; the report names them all."""
+    from messages.render import Renderer, TeamsRenderer
+
+    for n in range(30):
+        await say(app, "local:sam", f"log Invoice {n} total wrong severity=high")
+    clock.set(datetime(2026, 11, 23, 13, 5, tzinfo=UTC))
+    report = await sweep(app)
+    [nudge] = await sent(app)
+    assert len(nudge.payload["items"]) == 20 and nudge.payload["count"] == 30  # main: all 30 entries
+    assert len(report.replies[0].data["sent"][0]["refs"]) == 30
+    assert "and 10 more" in Renderer("text").render("nudge", nudge.payload)
+    assert "and 15 more" in str(TeamsRenderer().card("nudge", nudge.payload))
