@@ -47,6 +47,9 @@ class Signed:
 @pytest.fixture
 async def signed(database: Database, connector: FakeConnector, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Signed]:
+    from bot.teams import auth
+
+    auth.KEYS.clear()  # a port (so a metadata URL) an earlier test used may come back, with other keys
     identity = Identity()
     identity.key("k1")
     plain = TestServer(identity.app())
