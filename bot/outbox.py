@@ -36,8 +36,7 @@ class Hold:
     another process took over meanwhile is left to it."""
 
     def __init__(self, outbox_: Outbox, claimed: list[OutboxMessage], taken_at: datetime) -> None:
-        self.outbox, self.taken_at = outbox_, taken_at
-        self.held = taken_at + outbox_.lease
+        self.outbox, self.taken_at = outbox_, taken_at  # the lease runs to taken_at + lease
         self.left = {m.id for m in claimed}
         self.gone: set[int] = set()
         self.lock = asyncio.Lock()
@@ -52,12 +51,10 @@ class Hold:
         box = self.outbox
         async with self.lock:
             if box.clock.now() >= self.taken_at + box.lease / 2:  # a slow batch: hold what is left longer
-                self.taken_at = box.clock.now()
+                held, self.taken_at = self.taken_at + box.lease, box.clock.now()
                 rest = sorted(self.left - self.gone)
                 async with box.db.transaction() as session:
-                    ours = await outbox.renew(session=session, ids=rest, held=self.held,
-                                              until=self.taken_at + box.lease)
-                self.held = self.taken_at + box.lease
+                    ours = await outbox.renew(session=session, ids=rest, held=held, until=self.taken_at + box.lease)
                 if lost := set(rest) - ours:
                     log.warning("outbox: %d claimed messages outlived their lease; the process that took them "
                                 "over sends them", len(lost))

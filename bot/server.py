@@ -162,6 +162,9 @@ class Flood(logging.Filter):
         return True
 
 
+log.addFilter(Flood())  # refused connections
+
+
 def more_files() -> None:
     """Raise this process's open-file limit to what the system allows (often 1024 by default)."""
     try:
@@ -208,15 +211,11 @@ async def start(app: App, *, run_scheduler: bool = True, port: int | None = None
     server = runner.server
     assert server is not None
     admit = server.connection_made
-    refused = Flood()
 
     def capped(handler: Any, transport: asyncio.Transport) -> None:
         if len(server.connections) >= settings.max_connections:
-            record = logging.LogRecord(log.name, logging.WARNING, __file__, 0, "connection refused: "
-                                       "%d connections are open, the most CX_MAX_CONNECTIONS allows", (
-                                           settings.max_connections,), None)
-            if refused.filter(record):
-                log.handle(record)
+            log.warning("connection refused: %d connections are open, the most CX_MAX_CONNECTIONS allows",
+                        settings.max_connections)  # once a minute: the Flood filter on this log
             transport.close()
             return
         admit(handler, transport)

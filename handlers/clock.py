@@ -36,12 +36,18 @@ class FixedClock:
         self.current = when
 
 
+def known_zone(name: str) -> bool:
+    """A time zone name this server's tz data knows (a platform may send one newer than it, or garbage)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return len(name) <= 64
+
+
 def zone_of(org: Org, person: Person | None) -> ZoneInfo:
     """A person's own time zone, else the organisation's (also for a zone this server does not know)."""
-    try:
-        return ZoneInfo(person.timezone) if person and person.timezone else org.zone
-    except (ZoneInfoNotFoundError, ValueError):
-        return org.zone
+    return ZoneInfo(person.timezone) if person and person.timezone and known_zone(person.timezone) else org.zone
 
 
 def hours_of(org: Org, who: str | None, person: Person | None) -> WorkingHours:

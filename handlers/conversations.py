@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from handlers import access, notify
 from handlers.base import Command, Context, Notice, Outcome, Refusal
@@ -16,18 +17,25 @@ async def remember(cmd: Command, ctx: Context) -> Outcome:
         reference = json.loads(cmd.fields.get("reference") or "{}")
     except json.JSONDecodeError:
         raise Refusal("Unreadable conversation reference.") from None
-    if key.startswith("teams:") and not cmd.actor.identity.startswith("system:"):
-        await access.register(ctx, cmd.actor)
+    person = None
+    if key.startswith("teams:"):  # the person who wrote, or (a door opened a chat) someone the ledger knows
+        person = await (people.get(session=ctx.session, who=key) if cmd.actor.identity.startswith("system:")
+                        else access.register(ctx, cmd.actor))
+    await keep(ctx, cmd, key, reference, user_id=cmd.fields.get("user_id") or None,
+               personal=cmd.fields.get("personal") == "yes", email=person.email if person else None)
+    return Outcome()
+
+
+async def keep(ctx: Context, cmd: Command, key: str, reference: dict[str, Any], *, user_id: str | None,
+               personal: bool, email: str | None) -> None:
+    """Keep a reference (its tenant, service URL and team from the command); a person reachable through it has
+    what waited for them sent now."""
     await conversations.remember(session=ctx.session, key=key, reference=reference, at=ctx.clock.now(),
                                  tenant_id=cmd.fields.get("tenant") or None,
-                                 service_url=cmd.fields.get("service_url") or None,
-                                 platform_user_id=cmd.fields.get("user_id") or None,
-                                 personal=cmd.fields.get("personal") == "yes",
-                                 team_id=cmd.fields.get("team") or None)
+                                 service_url=cmd.fields.get("service_url") or None, platform_user_id=user_id,
+                                 personal=personal, team_id=cmd.fields.get("team") or None)
     if key.startswith("teams:"):
-        person = await people.get(session=ctx.session, who=key)
-        await reachable(ctx, key, person.email if person else None)
-    return Outcome()
+        await reachable(ctx, key, email)
 
 
 ROSTER_LIMIT = 500  # members per roster command (a door sends a big team's roster in several)
@@ -48,14 +56,10 @@ async def roster(cmd: Command, ctx: Context) -> Outcome:
         aad, user_id = str(member.get("aad") or ""), str(member.get("user_id") or "")
         if not aad or not user_id:
             continue
-        key, email = f"teams:{aad}", str(member.get("email") or "") or None
-        person = await people.ensure(session=ctx.session, identity=key, email=email,
+        key = f"teams:{aad}"
+        person = await people.ensure(session=ctx.session, identity=key, email=str(member.get("email") or "") or None,
                                      display_name=str(member.get("name") or "") or None)
-        await conversations.remember(session=ctx.session, key=key, reference=reference, at=ctx.clock.now(),
-                                     tenant_id=cmd.fields.get("tenant") or None,
-                                     service_url=cmd.fields.get("service_url") or None,
-                                     platform_user_id=user_id, team_id=cmd.fields.get("team") or None)
-        await reachable(ctx, key, person.email)
+        await keep(ctx, cmd, key, reference, user_id=user_id, personal=False, email=person.email)
     return Outcome()
 
 
@@ -109,10 +113,11 @@ async def unreachable(cmd: Command, ctx: Context) -> Outcome:
     waiting = await outbox.wait(session=ctx.session, message_id=message_id, error=error)
     if waiting != 1 or cmd.fields.get("template") in REPORTS:
         return Outcome()  # the admins heard when the first message began to wait for this person
-    names = await people.names(session=ctx.session, whos=[who.removeprefix("email:")])
+    handle = who.removeprefix("email:")
+    names = await people.names(session=ctx.session, whos=[handle])
     admins = await people.identities(session=ctx.session, admins=True)
     notices = await notify.send(ctx, admins, "unreachable",
-                                {"who": names.get(who.removeprefix("email:"), who), "handle": who, "ref": ref,
+                                {"who": names.get(handle, who), "handle": who, "ref": ref,
                                  "what": cmd.fields.get("template", ""), "why": error})
     return Outcome(notices=notices)
 

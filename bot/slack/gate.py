@@ -8,17 +8,17 @@ import logging
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from bot.bodies import bounded, too_large
+
 log = logging.getLogger(__name__)
 BODY_LIMIT = 512 * 1024  # Slack's payloads are a few kB; a modal's submitted state stays far below this
 
 
 async def refused(request: web.Request, verifier: SignatureVerifier | None) -> web.Response | None:
     """An answer for a request that is too large or not signed by Slack (None: let Bolt have it)."""
-    if (request.content_length or 0) > BODY_LIMIT:
-        return web.json_response({"error": "too large"}, status=413)
-    raw = await request.read()  # kept by aiohttp for Bolt's adapter; at most the server's client_max_size
-    if len(raw) > BODY_LIMIT:
-        return web.json_response({"error": "too large"}, status=413)
+    raw = await bounded(request, BODY_LIMIT)  # kept by aiohttp for Bolt's adapter
+    if raw is None:
+        return too_large()
     if verifier is None:
         return None
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")

@@ -157,7 +157,7 @@ class TeamsDoor(TeamsActivityHandler):
             return
         if outcome.ok and card_id and isinstance(value.get("rows"), list):  # a nudge: that row changes, in place
             shown = await self.run(Command(actor=actor, action="nudge_rows",
-                                           fields={"refs": json.dumps([str(r) for r in value["rows"]][:15])}))
+                                           fields={"refs": json.dumps([str(r) for r in value["rows"]])}))
             if shown.ok:
                 await self.replace(context, card_id, shown, actor)
                 return
@@ -194,13 +194,18 @@ class TeamsDoor(TeamsActivityHandler):
         return self.renderer.card(template, data, tz=tz, shared=SHARED if shared else None,
                                   departments=await self.departments())
 
+    async def zone(self, outcome: Outcome, actor: Actor) -> str:
+        return outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
+
+    async def activity(self, template: str, data: dict[str, Any], tz: str | None, shared: bool) -> Activity:
+        """A card as a message, with its notification preview: replies and proactive messages alike."""
+        message = MessageFactory.attachment(CardFactory.adaptive_card(await self.card(template, data, tz, shared)))
+        message.summary = self.renderer.summary(template, data, tz=tz)
+        return message
+
     async def message(self, outcome: Outcome, actor: Actor, shared: bool = False) -> Activity:
         reply = outcome.replies[0]
-        tz = outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
-        card = await self.card(reply.template, reply.data, tz, shared)
-        message = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        message.summary = self.renderer.summary(reply.template, reply.data, tz=tz)
-        return message
+        return await self.activity(reply.template, reply.data, await self.zone(outcome, actor), shared)
 
     async def reply(self, context: TurnContext, outcome: Outcome, actor: Actor) -> None:
         if not outcome.replies:
@@ -209,12 +214,11 @@ class TeamsDoor(TeamsActivityHandler):
         if shared and not outcome.ok and context.activity.value:  # a click refused: told to that person alone
             await self.later(outcome, actor)
             return
-        if outcome.replies:
-            message = await self.message(outcome, actor, shared)
-            try:
-                await context.send_activity(message)
-            except Exception as error:  # noqa: BLE001 - whatever went wrong, the reply is not lost
-                await self.later(outcome, actor, error)
+        message = await self.message(outcome, actor, shared)
+        try:
+            await context.send_activity(message)
+        except Exception as error:  # noqa: BLE001 - whatever went wrong, the reply is not lost
+            await self.later(outcome, actor, error)
 
     async def replace(self, context: TurnContext, card_id: str, outcome: Outcome, actor: Actor) -> None:
         message = await self.message(outcome, actor, not is_personal(context.activity))
@@ -297,8 +301,7 @@ class TeamsDoor(TeamsActivityHandler):
         # the message was in, where the bot may not even be); the dialog closes saying what was done
         reply = outcome.replies[0]
         told = await self.later(outcome, actor)
-        tz = outcome.zone or await zone_of(self.app.db, self.app.org, actor.identity)
-        said = self.renderer.summary(reply.template, reply.data, tz=tz)
+        said = self.renderer.summary(reply.template, reply.data, tz=await self.zone(outcome, actor))
         where = " I've sent you the details in our chat." if told else ""
         return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=f"{said}{where}"[:300]))
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 import logging
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from handlers import clock
 from handlers.base import Actor, Command
+from handlers.conversations import ROSTER_LIMIT
 
 if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-PAGE = 500  # members per roster page (Teams' largest)
+PAGE = ROSTER_LIMIT  # members per roster page (Teams' largest), and per roster command
 PAGES = 100  # at most this many pages per team (50,000 people)
 
 
@@ -99,15 +100,21 @@ class Reach:
         ident = identity_of(sender)
         if not ident or ident in self.known:
             return
-        self.known.add(ident)
+        self.known.add(ident)  # tried once per process, read or not
+        await self.profile(context, sender.id, ident)
+
+    async def profile(self, context: TurnContext, member_id: str, ident: str) -> bool:
+        """Teams' member API tells the handlers this person's name and email; False when Teams would not."""
         try:
-            member = await TeamsInfo.get_member(context, sender.id)
-        except Exception:  # not every conversation lets us read members
+            member = await TeamsInfo.get_member(context, member_id)
+        except Exception:  # not every conversation lets us read its members
             log.info("Teams get_member failed for %s", ident, exc_info=True)
-            return
-        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", email=email, display_name=member.name,
+            return False
+        read = _member(member)
+        await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", email=read["email"] or None,
+                                               display_name=read["name"] or None,
                                                workspace=tenant_of(context.activity)), action="profile"))
+        return True
 
     async def zone(self, context: TurnContext) -> None:
         """The person's time zone, from the clientInfo entity Teams sends with their messages: their times and
@@ -116,7 +123,7 @@ class Reach:
         ident = identity_of(activity.from_property or ChannelAccount())
         info = next((e for e in activity.entities or [] if getattr(e, "type", None) == "clientInfo"), None)
         zone = str((getattr(info, "additional_properties", None) or {}).get("timezone") or "")
-        if not ident or not zone or self.zones.get(ident) == zone or not known_zone(zone):
+        if not ident or not zone or self.zones.get(ident) == zone or not clock.known_zone(zone):
             return
         outcome = await self.app.run(Command(actor=Actor(identity=f"teams:{ident}", timezone=zone,
                                                          workspace=tenant_of(activity)), action="profile"))
@@ -124,18 +131,10 @@ class Reach:
             self.zones[ident] = zone
 
     async def introduce(self, context: TurnContext, aad: str) -> None:
-        """Someone picked in Teams' people picker: their name and email, when Teams lets us read them."""
-        if aad in self.known:
-            return
-        try:
-            member = await TeamsInfo.get_member(context, aad)
-        except Exception:  # not in this conversation: they are named by their id until they appear
-            log.info("Teams get_member failed for a picked person", exc_info=True)
-            return
-        self.known.add(aad)
-        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        await self.app.run(Command(actor=Actor(identity=f"teams:{aad}", email=email, display_name=member.name,
-                                               workspace=tenant_of(context.activity)), action="profile"))
+        """Someone picked in Teams' people picker: their name and email, when Teams lets us read them (else
+        they are named by their id until they appear)."""
+        if aad not in self.known and await self.profile(context, aad, aad):
+            self.known.add(aad)
 
     async def roster(self, context: TurnContext, members: list[ChannelAccount] | None = None) -> int:
         """Read who is in this team or group chat (or only `members`, newly added), and tell the handlers: each
@@ -184,14 +183,6 @@ class Reach:
         """Teams refused a message to this person or channel (403: the bot was blocked or removed)."""
         await self.app.run(Command(actor=Actor(identity="system:teams"), action="forget", fields={"key": key}))
         self.references.pop(key, None)
-
-
-def known_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return len(name) <= 64
 
 
 def _member(member: Any) -> dict[str, str]:

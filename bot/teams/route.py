@@ -11,7 +11,9 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from bot.bodies import bounded, too_large
 from bot.teams.auth import Gate, KeysUnavailable, Refused, loggable
+from bot.teams.reach import tenant_of
 
 if TYPE_CHECKING:
     from bot.teams.door import TeamsDoor
@@ -34,11 +36,10 @@ class Route:
             except Refused as refused:
                 return unauthorized(str(refused))
             except KeysUnavailable as error:
-                log.error("Teams request not checked (503): %s", error)
-                return web.json_response({"error": "cannot verify tokens now"}, status=503)
-        raw = b"" if (request.content_length or 0) > BODY_LIMIT else await request.content.read(BODY_LIMIT + 1)
-        if not raw and (request.content_length or 0) > BODY_LIMIT or len(raw) > BODY_LIMIT:
-            return web.json_response({"error": "too large"}, status=413)
+                return unverifiable(error)
+        raw = await bounded(request, BODY_LIMIT)
+        if raw is None:
+            return too_large()
         try:
             body = json.loads(raw or b"null")
             activity = Activity().deserialize(body) if isinstance(body, dict) else None
@@ -54,8 +55,7 @@ class Route:
             with self.door.app.answers.owed():
                 invoke = await self.door.adapter.process_activity(auth_header, activity, self.turn(turn))
         except KeysUnavailable as error:
-            log.error("Teams request not checked (503): %s", error)
-            return web.json_response({"error": "cannot verify tokens now"}, status=503)
+            return unverifiable(error)
         except Exception as error:  # before the turn: botbuilder refused the token (in many types)
             if turn["started"]:
                 raise
@@ -90,11 +90,15 @@ def foreign(activity: Activity, body: dict[str, Any]) -> str | None:
         return "no Entra (AAD) identity on the sender"
     conversation = body.get("conversation")  # botbuilder's ConversationAccount drops tenantId
     said = conversation.get("tenantId") if isinstance(conversation, dict) else None
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (data.get("tenant") or {}).get("id") if isinstance(data.get("tenant"), dict) else None
+    tenant = tenant_of(activity)  # channelData's
     if said and tenant and said != tenant:
         return "the conversation's tenant and channelData's tenant differ"
     return None
+
+
+def unverifiable(error: KeysUnavailable) -> web.Response:
+    log.error("Teams request not checked (503): %s", error)
+    return web.json_response({"error": "cannot verify tokens now"}, status=503)
 
 
 def unauthorized(reason: str) -> web.Response:

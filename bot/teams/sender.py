@@ -5,7 +5,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
 from bot.outbox import SendFailed
@@ -39,23 +39,24 @@ class TeamsSender:
 
     async def send(self, message: OutboxMessage) -> None:
         recipient = message.recipient
+        channel = recipient.startswith("teams-channel:")
         async with self.app.db.transaction(read_only=True) as session:
             ref = await conversations.get(session=session, key=recipient)
-            fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id if ref else None)
+            service_url = ref.service_url if ref else None
+            if ref is not None and not channel and not ref.personal and not service_url:  # any in its tenant
+                fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id)
+                service_url = fallback.service_url if fallback else None
         tz = await zone_of(self.app.db, self.app.org, recipient)
         # in a channel, owners' buttons are left out: they act in their own chats
-        card = await self.door.card(message.template, message.payload, tz, recipient.startswith("teams-channel:"))
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        activity.summary = self.door.renderer.summary(message.template, message.payload, tz=tz)
+        activity = await self.door.activity(message.template, message.payload, tz, channel)
         try:
-            if recipient.startswith("teams-channel:"):
+            if channel:
                 if ref is None:
                     raise SendFailed("the bot has not been added to that Teams channel yet", permanent=True)
                 await self.continue_in(ref, activity, channel=recipient.split(":", 1)[1])
             elif ref is not None and ref.personal:
                 await self.continue_in(ref, activity)
-            elif ref is not None and ref.platform_user_id and (ref.service_url or (fallback and fallback.service_url)):
-                service_url = ref.service_url or (fallback.service_url if fallback else None) or ""
+            elif ref is not None and ref.platform_user_id and service_url:
                 await self.open_chat(recipient, ref, service_url, activity)
             else:
                 raise SendFailed("no Teams conversation with this person yet (they have not opened the bot,"
