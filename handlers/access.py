@@ -63,11 +63,11 @@ async def item(ctx: Context, ref: str | None, who: Person) -> PainPoint:
     of one that does not exist: references are no way to learn that it does."""
     if not ref or not ref.strip():
         raise Refusal("Which pain point? Give its reference, like CX-12.")
-    found = await pain_points.get(session=ctx.session, ref=ref)
+    found = await pain_points.get(session=ctx.session, ref=ref, lock=True)
     if found is None or not await sees(ctx, who, found):
         shown = ref.strip()[:40]
         raise Refusal(f"I can't find {shown!r}. References look like CX-12; try 'mine' to see yours.")
-    return await pain_points.lock(session=ctx.session, item=found)
+    return found
 
 
 async def sees(ctx: Context, who: Person, item: PainPoint) -> bool:

@@ -79,7 +79,8 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
               "in_sla": round(100 * r.acknowledged_in_sla / r.acknowledged) if r.acknowledged else None,
               "median_ack": duration(r.median_ack), "median_resolve": duration(r.median_resolve)} for r in rows]
     active = [t for t in table if t["new"] or t["acknowledged"] or t["resolved"] or t["open"]]
-    overdue = await pain_points.overdue(session=session, overdue=rule, limit=5, department_id=department_id)
+    overdue = await pain_points.overdue(session=session, overdue=rule, limit=5, department_id=department_id,
+                                        closed_since=None if in_progress else end)
     overdue_view = await list_view(ctx, overdue)
     for entry, item in zip(overdue_view, overdue, strict=True):
         unacked = item.acknowledged_at is None or item.acknowledged_at >= as_of

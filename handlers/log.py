@@ -81,8 +81,9 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                                                              f"{summary} {details or ''}")
     if not stage:  # a department named like a stage (billing, onboarding) says where in the journey it hurts
         stage = department.key if department.key in stages else "other" if "other" in stages else stages[-1]
-    reporter = await access.register(ctx, cmd.actor)
     owners = department.named("owner") or department.named("rep")
+    await people.read(session=ctx.session, whos=[cmd.actor.identity, *owners[:1]])
+    reporter = await access.register(ctx, cmd.actor)
     now = ctx.clock.now()
     sla = ctx.org.sla_for(severity)
     zone, hours = ctx.org.zone, ctx.org.working_hours

@@ -13,9 +13,9 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     redirected = None
     if item.status == "duplicate" and item.duplicate_of_id:
         redirected = item.ref
-        original = await pain_points.get(session=ctx.session, ref=str(item.duplicate_of_id))
+        original = await pain_points.get(session=ctx.session, ref=str(item.duplicate_of_id), lock=True)
         assert original is not None  # a foreign key keeps duplicate_of_id pointing at a real item
-        item = await pain_points.lock(session=ctx.session, item=original)
+        item = original
     if item.reporter == who.identity:
         return Outcome(replies=[Reply("me_too", {"item": await item_view(ctx, item), "already": "reporter"})])
     now = ctx.clock.now()

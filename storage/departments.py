@@ -3,15 +3,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import Department, Member
 
 
+def with_members() -> Select[Department]:
+    """Departments read with their owners and reps in the same statement."""
+    return select(Department).options(joinedload(Department.members))
+
+
 async def get(*, session: AsyncSession, key: str) -> Department | None:
-    return (await session.scalars(select(Department).where(Department.key == key.lower(),
-                                                           Department.retired_at.is_(None)))).first()
+    return (await session.scalars(with_members().where(Department.key == key.lower(),
+                                                       Department.retired_at.is_(None)))).unique().first()
 
 
 async def retired(*, session: AsyncSession, key: str) -> Department | None:
@@ -25,15 +31,13 @@ async def get_by_id(*, session: AsyncSession, department_id: int) -> Department:
 
 
 async def all(*, session: AsyncSession) -> list[Department]:
-    return list(await session.scalars(select(Department).where(Department.retired_at.is_(None))
-                                      .order_by(Department.name)))
+    return list((await session.scalars(with_members().where(Department.retired_at.is_(None))
+                                       .order_by(Department.name))).unique())
 
 
 async def triage(*, session: AsyncSession) -> Department | None:
     """The CX core team's department, where items with no home go."""
-    return (await session.scalars(
-        select(Department).where(Department.triage.is_(True), Department.retired_at.is_(None))
-        .order_by(Department.id).limit(1))).first()
+    return next((d for d in await all(session=session) if d.triage), None)
 
 
 async def of_person(*, session: AsyncSession, handles: Iterable[str],

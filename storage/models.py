@@ -86,6 +86,7 @@ class PainPoint(Base):
     __tablename__ = "pain_points"
     __table_args__ = (
         Index("ix_pain_points_status_ack_due", "status", "ack_due_at"),
+        Index("ix_pain_points_status_resolve_due", "status", "resolve_due_at"),
         Index("ix_pain_points_department_created", "department_id", "created_at"),
         # the digest's week windows
         Index("ix_pain_points_created", "created_at"),
@@ -122,6 +123,13 @@ class PainPoint(Base):
     restricted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     department: Mapped[Department] = relationship(lazy="joined")
+    # the people who said "me too"; read with the item where it is acted on (storage.pain_points.affected)
+    affected_rows: Mapped[list[Affected]] = relationship(order_by="Affected.id")
+    # the reporter and the owner known by identity, read with the item where it is acted on (None otherwise)
+    reporter_person: Mapped[Person | None] = relationship(
+        primaryjoin="foreign(PainPoint.reporter) == Person.identity", viewonly=True, lazy="raise")
+    owner_person: Mapped[Person | None] = relationship(
+        primaryjoin="foreign(PainPoint.owner) == Person.identity", viewonly=True, lazy="raise")
 
     @property
     def ref(self) -> str:

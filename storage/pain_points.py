@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, case, exists, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, joinedload
 
+from storage import people
 from storage.models import LIVE, Affected, Department, Event, PainPoint
 
 REF = re.compile(r"^\s*(?:cx-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
@@ -27,23 +29,42 @@ async def create(*, session: AsyncSession, **fields: Any) -> PainPoint:
     return item
 
 
-async def get(*, session: AsyncSession, ref: str) -> PainPoint | None:
+async def get(*, session: AsyncSession, ref: str, lock: bool = False) -> PainPoint | None:
+    """The item with its department, its people and those who said "me too", in one statement; `lock`: under a
+    row lock (PostgreSQL), so that two concurrent actions on it serialise."""
     number = parse_ref(ref)
-    return None if number is None else await session.get(PainPoint, number)
+    if number is None:
+        return None
+    duplicate = aliased(PainPoint)
+    query = (select(PainPoint, exists().where(duplicate.duplicate_of_id == PainPoint.id))
+             .where(PainPoint.id == number)
+             .options(joinedload(PainPoint.department).joinedload(Department.members),
+                      joinedload(PainPoint.affected_rows), joinedload(PainPoint.reporter_person),
+                      joinedload(PainPoint.owner_person))
+             .execution_options(populate_existing=True))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=PainPoint)
+    row = (await session.execute(query)).unique().one_or_none()
+    if row is None:
+        return None
+    item, duplicated = row
+    people.keep(session, item.reporter_person)
+    people.keep(session, item.owner_person)
+    without = without_duplicates(session)
+    (without.discard if duplicated else without.add)(item.id)
+    return item
+
+
+def without_duplicates(session: AsyncSession) -> set[int]:
+    """The items this transaction read (`get`) and found no duplicate of."""
+    found: set[int] = session.info.setdefault("without_duplicates", set())
+    return found
 
 
 async def from_source(*, session: AsyncSession, source: str) -> PainPoint | None:
     """The first item logged from this link (a chat message's permalink)."""
     return await session.scalar(select(PainPoint).where(PainPoint.source_url == source).order_by(PainPoint.id)
                                 .limit(1))
-
-
-async def lock(*, session: AsyncSession, item: PainPoint) -> PainPoint:
-    """Re-read an item under a row lock (PostgreSQL) so two concurrent actions on it serialise."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(PainPoint.id).where(PainPoint.id == item.id).with_for_update())
-        await session.refresh(item)
-    return item
 
 
 async def record(*, session: AsyncSession, item: PainPoint, action: str, actor: str, at: datetime,
@@ -62,23 +83,31 @@ async def history(*, session: AsyncSession, item: PainPoint) -> list[Event]:
 
 async def add_affected(*, session: AsyncSession, item: PainPoint, person: str, customer_ref: str | None,
                        at: datetime) -> bool:
-    existing = (await session.scalars(select(Affected).where(
-        Affected.pain_point_id == item.id, Affected.person == person))).first()
+    existing = next((a for a in await affected(session=session, item=item) if a.person == person), None)
     if existing is not None:
         if customer_ref and existing.customer_ref != customer_ref:
             existing.customer_ref = customer_ref
         return False
-    session.add(Affected(pain_point_id=item.id, person=person, customer_ref=customer_ref, at=at))
+    row = Affected(pain_point_id=item.id, person=person, customer_ref=customer_ref, at=at)
+    if "affected_rows" in inspect(item).unloaded:
+        session.add(row)
+    else:  # read with the item: kept current, so that a later read in this transaction sees it
+        item.affected_rows.append(row)
     await session.flush()
     return True
 
 
 async def affected(*, session: AsyncSession, item: PainPoint) -> list[Affected]:
+    """Those who said "me too", as read with the item when it was (`get`), else from the table."""
+    if "affected_rows" not in inspect(item).unloaded:
+        return list(item.affected_rows)
     return list(await session.scalars(
         select(Affected).where(Affected.pain_point_id == item.id).order_by(Affected.id)))
 
 
 async def duplicates_of(*, session: AsyncSession, item: PainPoint) -> list[PainPoint]:
+    if item.id in without_duplicates(session):  # read with the item (`get`): none
+        return []
     return list(await session.scalars(
         select(PainPoint).where(PainPoint.duplicate_of_id == item.id).order_by(PainPoint.id)))
 
@@ -94,6 +123,7 @@ async def open_in(*, session: AsyncSession, department: Department, owner: str |
 async def repoint_duplicates(*, session: AsyncSession, of: PainPoint, to: PainPoint) -> None:
     """The duplicates of `of` become duplicates of `to` (when `of` itself turns out to be one)."""
     await session.execute(update(PainPoint).where(PainPoint.duplicate_of_id == of.id).values(duplicate_of_id=to.id))
+    without_duplicates(session).discard(to.id)  # it has duplicates now (`of`, at least)
 
 
 def _urgent_first(overdue: ColumnElement[bool]) -> list[Any]:
@@ -123,11 +153,24 @@ async def in_department(*, session: AsyncSession, department_id: int, overdue: C
 
 
 async def overdue(*, session: AsyncSession, overdue: ColumnElement[bool], limit: int = 50,
-                  department_id: int | None = None) -> list[PainPoint]:
-    query = select(PainPoint).where(overdue).order_by(*_urgent_first(overdue)).limit(limit)
-    if department_id is not None:
-        query = query.where(PainPoint.department_id == department_id)
-    return list(await session.scalars(query))
+                  department_id: int | None = None, closed_since: datetime | None = None) -> list[PainPoint]:
+    """The most overdue items by `overdue`'s rule: the soonest due first (the acknowledgement's due time while
+    open, else the resolution's), then by number. Each status is read in the order of its own index and only
+    `limit` rows of each are read, never a sort of every live item: open items by (status, ack_due_at),
+    acknowledged ones by (status, resolve_due_at), and, for a past moment (`closed_since`: the rule asks how
+    things stood then), the few closed since then, which were still alive at it."""
+    p = PainPoint
+    where = [overdue] if department_id is None else [overdue, p.department_id == department_id]
+    parts = [select(p).where(p.status == "open", *where).order_by(p.ack_due_at, p.id),
+             select(p).where(p.status == "acknowledged", *where).order_by(p.resolve_due_at, p.id)]
+    if closed_since is not None:
+        parts.append(select(p).where(p.closed_at >= closed_since, p.status.not_in(LIVE), *where)
+                     .order_by(p.resolve_due_at, p.id))
+    found: list[PainPoint] = []
+    for query in parts:
+        found += await session.scalars(query.limit(limit))
+    found.sort(key=lambda i: (i.ack_due_at if i.status == "open" else i.resolve_due_at, i.id))
+    return found[:limit]
 
 
 async def counts_by_status(*, session: AsyncSession, department_id: int | None = None) -> dict[str, int]:

@@ -14,13 +14,29 @@ def is_email(who: str) -> bool:
     return "@" in who and ":" not in who
 
 
+def known(session: AsyncSession) -> dict[str, Person]:
+    """The people this transaction has read, by identity: a handler asks about the same few people several
+    times (the actor, the reporter, the owner), and each is read once. Rows only ever gain what they are told,
+    and every change goes through these objects, so what is kept stays current for the transaction."""
+    kept: dict[str, Person] = session.info.setdefault("people", {})
+    return kept
+
+
+def keep(session: AsyncSession, person: Person | None) -> Person | None:
+    if person is not None and person.identity:
+        known(session)[person.identity] = person
+    return person
+
+
 async def get(*, session: AsyncSession, who: str) -> Person | None:
     """A person by platform identity or by email."""
+    if who in known(session):
+        return known(session)[who]
     if is_email(who):
         query = select(Person).where(Person.email == who.lower()).order_by(Person.identity.is_(None), Person.id)
     else:
         query = select(Person).where(Person.identity == who)
-    return (await session.scalars(query.limit(1))).first()
+    return keep(session, (await session.scalars(query.limit(1))).first())
 
 
 async def ensure(*, session: AsyncSession, identity: str, display_name: str | None = None,
@@ -36,6 +52,7 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
             select(Person).where(Person.email == email, Person.identity.is_(None)).limit(1))).first()
         if person is not None:
             person.identity = identity
+            keep(session, person)
     if person is None:
         # another request (or replica) may be creating the same person right now: insert-if-absent, then read
         await insert_ignore(session=session, table=Person, conflict=["identity"], values={
@@ -55,6 +72,8 @@ async def ensure(*, session: AsyncSession, identity: str, display_name: str | No
 
 async def zone(*, session: AsyncSession, who: str) -> str | None:
     """The time zone a platform told us for this identity, if any."""
+    if who in known(session):
+        return known(session)[who].timezone
     return await session.scalar(select(Person.timezone).where(Person.identity == who).limit(1))
 
 
@@ -84,14 +103,22 @@ async def names(*, session: AsyncSession, whos: Iterable[str | None]) -> dict[st
     return {w: found.get(w.lower() if is_email(w) else w, w.split(":", 1)[-1]) for w in ordered}
 
 
+async def read(*, session: AsyncSession, whos: Iterable[str]) -> None:
+    """Read these people in one statement: asking about any of them later in this transaction reads nothing."""
+    await many(session=session, whos=whos)
+
+
 async def many(*, session: AsyncSession, whos: Iterable[str]) -> list[Person]:
-    """Everyone named, by identity or email, in one query."""
+    """Everyone named, by identity or email, in one query (none for those this transaction has read)."""
     wanted = set(whos)
     emails = {w.lower() for w in wanted if is_email(w)}
-    if not wanted:
-        return []
-    return list(await session.scalars(select(Person).where(or_(
-        Person.identity.in_(wanted - emails), Person.email.in_(emails)))))
+    kept = known(session)
+    found = [kept[w] for w in wanted if w in kept]
+    identities = wanted - emails - set(kept)
+    if identities or emails:
+        found += [p for p in await session.scalars(select(Person).where(or_(
+            Person.identity.in_(identities), Person.email.in_(emails)))) if keep(session, p) not in found]
+    return found
 
 
 async def identities(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[str]:

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 
 from storage.models import Department, Event, PainPoint
 
@@ -36,6 +37,28 @@ def within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
 
+class unindexed(ColumnElement[Any]):
+    """A column that must not choose the index on SQLite (rendered `+column`, SQLite's documented way). Without
+    statistics SQLite prefers any equality (status = 'resolved': a quarter of the ledger) or an index that
+    orders the groups to the week's narrow time range, and walks far too much. Elsewhere: the column."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _column(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _plus_column(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.column, **kw))
+
+
 def count_if(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -62,7 +85,7 @@ def overdue_at(moment: datetime) -> ColumnElement[bool]:
     """Overdue as it stood at a past moment (the end of a complete week), from the items' own times: alive
     then, and its acknowledgement or resolution due before then. (Snoozes are not kept in history.)"""
     p = PainPoint
-    alive = and_(p.created_at < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
+    alive = and_(unindexed(p.created_at) < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
     unacked = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= moment)
     return and_(alive, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
 
@@ -89,30 +112,45 @@ async def acknowledgements(*, session: AsyncSession, start: datetime, end: datet
 async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue: ColumnElement[bool],
                department_id: int | None = None) -> list[Row]:
     """Per department: what came in, was acknowledged (and in SLA), resolved, declined; open at the week's end
-    (or now, for a week in progress) and overdue by the caller's rule; median time to acknowledge and resolve."""
+    (or now, for a week in progress) and overdue by the caller's rule; median time to acknowledge and resolve.
+
+    Each figure is a count over an index range, never a pass over the whole ledger: the week's creations, its
+    resolutions, its closures, and the items alive at its end (those not closed, and those closed since)."""
     p = PainPoint
-    alive_at_end = and_(p.created_at < end, or_(p.closed_at.is_(None), p.closed_at >= end))
-    query = (select(Department.id, Department.name,
-                    count_if(within(p.created_at, start, end)),
-                    count_if(and_(p.status == "resolved", within(p.resolved_at, start, end))),
-                    count_if(and_(p.status == "declined", within(p.closed_at, start, end))),
-                    count_if(alive_at_end),
-                    count_if(overdue))
-             # an item closed before the week began can count for nothing in it
-             .select_from(Department).outerjoin(p, and_(p.department_id == Department.id, p.created_at < end,
-                                                       or_(p.closed_at.is_(None), p.closed_at >= start)))
-             .group_by(Department.id, Department.name).order_by(Department.name))
+    mine = [] if department_id is None else [p.department_id == department_id]
+
+    def per_department(kind: str, *where: ColumnElement[bool], late: Any = None) -> Any:
+        return (select(literal(kind), p.department_id, func.count(), late if late is not None else literal(0))
+                .where(*where, *mine).group_by(unindexed(p.department_id)))
+
+    alive = [unindexed(p.created_at) < end]
+    status = unindexed(p.status)
+    counted = union_all(
+        per_department("new", within(p.created_at, start, end)),
+        per_department("resolved", within(p.resolved_at, start, end), status == "resolved"),
+        per_department("declined", within(p.closed_at, start, end), status == "declined"),
+        per_department("open", p.closed_at.is_(None), *alive, late=count_if(overdue)),
+        per_department("open", p.closed_at >= end, *alive, late=count_if(overdue)))
+    figures: dict[int, dict[str, int]] = {}
+    for kind, dep, count, late in (await session.execute(counted)).all():
+        row = figures.setdefault(dep, {"new": 0, "resolved": 0, "declined": 0, "open": 0, "overdue": 0})
+        row[kind] += int(count)
+        row["overdue"] += int(late)
+    names = select(Department.id, Department.name).order_by(Department.name)
     if department_id is not None:
-        query = query.where(Department.id == department_id)
-    figures = (await session.execute(query)).all()
+        names = names.where(Department.id == department_id)
     acks = await acknowledgements(session=session, start=start, end=end, department_id=department_id)
     ack = await medians(session=session, moment=p.acknowledged_at, since=p.created_at, start=start, end=end,
                         department_id=department_id)
     resolve = await medians(session=session, moment=p.resolved_at, since=p.created_at, start=start, end=end,
                             department_id=department_id)
-    return [Row(dep, name, int(new), *acks.get(dep, (0, 0)), int(resolved), int(declined), int(alive), int(late),
-                median_ack=ack.get(dep), median_resolve=resolve.get(dep))
-            for dep, name, new, resolved, declined, alive, late in figures]
+    rows = []
+    for dep, name in (await session.execute(names)).all():
+        got = figures.get(dep, {})
+        rows.append(Row(dep, name, got.get("new", 0), *acks.get(dep, (0, 0)), got.get("resolved", 0),
+                        got.get("declined", 0), got.get("open", 0), got.get("overdue", 0),
+                        median_ack=ack.get(dep), median_resolve=resolve.get(dep)))
+    return rows
 
 
 async def stages(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,
@@ -129,7 +167,8 @@ async def stages(*, session: AsyncSession, start: datetime, end: datetime, depar
 async def wins(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,
                limit: int = 5) -> list[PainPoint]:
     """Resolved this week, newest first: "you said, we did"."""
-    query = (select(PainPoint).where(PainPoint.status == "resolved", within(PainPoint.resolved_at, start, end))
+    query = (select(PainPoint).where(unindexed(PainPoint.status) == "resolved",
+                                     within(PainPoint.resolved_at, start, end))
              .order_by(PainPoint.resolved_at.desc(), PainPoint.id.desc()).limit(limit))
     if department_id is not None:
         query = query.where(PainPoint.department_id == department_id)
@@ -142,7 +181,8 @@ async def totals(*, session: AsyncSession, start: datetime, end: datetime,
     week's creations, the week's resolutions), never a pass over the whole table."""
     p = PainPoint
     new = select(func.count()).select_from(p).where(within(p.created_at, start, end))
-    resolved = select(func.count()).select_from(p).where(within(p.resolved_at, start, end), p.status == "resolved")
+    resolved = select(func.count()).select_from(p).where(within(p.resolved_at, start, end),
+                                                         unindexed(p.status) == "resolved")
     if department_id is not None:
         new, resolved = new.where(p.department_id == department_id), resolved.where(p.department_id == department_id)
     both = (await session.execute(select(new.scalar_subquery(), resolved.scalar_subquery()))).one()

@@ -1,0 +1,90 @@
+"""The digest's figures, read over index ranges, are the figures of their definitions: checked on a seeded ledger
+against the rules computed item by item in Python, for complete weeks and the week in progress."""
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from bot.app import App
+from handlers import overdue as late
+from handlers.clock import FixedClock
+from storage import pain_points, reports
+from storage.models import Department, PainPoint
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday: week 48 is in progress
+MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def seeded(departments: list[int], count: int = 600) -> list[dict[str, Any]]:
+    """Items over ten weeks in every state: open, acknowledged, snoozed, resolved, declined, duplicates."""
+    rng = random.Random(48)
+    rows = []
+    for n in range(count):
+        created = NOW - timedelta(minutes=rng.randrange(10 * 7 * 24 * 60))
+        row: dict[str, Any] = {
+            "summary": f"Pain {n}", "stage": "billing", "severity": "medium", "reporter": "local:sam",
+            "department_id": rng.choice(departments), "owner": "local:dana", "status": "open",
+            "created_at": created, "updated_at": created, "ack_due_at": created + timedelta(hours=rng.choice([4, 24])),
+            "resolve_due_at": created + timedelta(days=rng.choice([3, 7]))}
+        state = rng.choice(["open", "acknowledged", "resolved", "declined", "duplicate", "snoozed"])
+        if state != "open":
+            row |= {"status": "acknowledged",
+                    "acknowledged_at": min(NOW, created + timedelta(hours=rng.randrange(1, 60)))}
+        if state in ("resolved", "declined", "duplicate"):
+            closed = min(NOW, row["acknowledged_at"] + timedelta(hours=rng.randrange(1, 200)))
+            row |= {"status": state, "closed_at": closed, "resolved_at": closed if state == "resolved" else None}
+        if state == "snoozed":
+            row["snoozed_until"] = NOW + timedelta(hours=rng.choice([-2, 5]))
+        rows.append(row)
+    return rows
+
+
+def overdue_then(item: PainPoint, moment: datetime) -> bool:
+    alive = item.created_at < moment and (item.closed_at is None or item.closed_at >= moment)
+    unacked = item.acknowledged_at is None or item.acknowledged_at >= moment
+    return alive and ((unacked and item.ack_due_at < moment) or item.resolve_due_at < moment)
+
+
+def within(value: datetime | None, start: datetime, end: datetime) -> bool:
+    return value is not None and start <= value < end
+
+
+async def test_week_figures_and_overdue_lists_follow_their_definitions(app: App, clock: FixedClock) -> None:
+    clock.set(NOW)
+    async with app.db.transaction() as session:
+        departments = list(await session.scalars(select(Department.id)))
+        await session.execute(insert(PainPoint), seeded(departments))
+    async with app.db.transaction(read_only=True) as session:
+        items = list(await session.scalars(select(PainPoint)))
+        for weeks_back in range(9):
+            start, in_progress = MONDAY - timedelta(days=7 * weeks_back), weeks_back == 0
+            end = start + timedelta(days=7)
+            rule = late.clause(NOW) if in_progress else reports.overdue_at(end)
+            rows = {r.department_id: r for r in await reports.week(session=session, start=start, end=end,
+                                                                     overdue=rule)}
+            assert set(rows) == set(departments)
+
+            def is_late(item: PainPoint, end: datetime = end, in_progress: bool = in_progress) -> bool:
+                return late.is_overdue(item, NOW) if in_progress else overdue_then(item, end)
+
+            for dep in departments:
+                mine = [i for i in items if i.department_id == dep]
+                expected = (
+                    sum(within(i.created_at, start, end) for i in mine),
+                    sum(i.status == "resolved" and within(i.resolved_at, start, end) for i in mine),
+                    sum(i.status == "declined" and within(i.closed_at, start, end) for i in mine),
+                    sum(i.created_at < end and (i.closed_at is None or i.closed_at >= end) for i in mine),
+                    sum(is_late(i) for i in mine))
+                row = rows[dep]
+                assert (row.new, row.resolved, row.declined, row.open, row.overdue) == expected, (start, dep)
+            listed = await pain_points.overdue(session=session, overdue=rule, limit=5,
+                                               closed_since=None if in_progress else end)
+            by_due = sorted((i for i in items if is_late(i)),
+                            key=lambda i: (i.ack_due_at if i.status == "open" else i.resolve_due_at, i.id))
+            assert [i.id for i in listed] == [i.id for i in by_due[:5]], start
+            assert sum(r.overdue for r in rows.values()) == len(by_due)
+            new, resolved = await reports.totals(session=session, start=start, end=end)
+            assert (new, resolved) == (sum(r.new for r in rows.values()), sum(r.resolved for r in rows.values()))
