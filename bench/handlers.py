@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from bot.app import App, create_app
 from bot.settings import Settings
@@ -74,15 +74,37 @@ async def raw_rate(app: App, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+async def statements(app: App) -> tuple[int, int]:
+    """The SQL statements one log+resolve sends (BEGIN and COMMIT aside), and one raw insert."""
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if not statement.startswith(("BEGIN", "COMMIT")):
+            sent.append(statement)
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await handler_rate(app, 1)
+        handlers = len(sent)
+        sent.clear()
+        await raw_rate(app, 1)
+        return handlers, len(sent)
+    finally:
+        event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
+
+
 async def measure(label: str, url: str, schema: str | None, count: int) -> list[tuple[str, float, float]]:
     app = await fresh(url, schema)
     try:
+        await handler_rate(app, 3)  # the first of each kind of statement is compiled and cached
         handlers = await handler_rate(app, count)
         raw = await raw_rate(app, count)
+        sent, raw_sent = await statements(app)
     finally:
         await empty_schema(app, schema, drop_only=True)
         await app.close()
-    return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw)]
+    return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw),
+            (f"{label}: SQL statements per log+resolve (vs raw insert)", sent, raw_sent)]
 
 
 async def serving(web_app: web.Application, path: str, work: Callable[[str], Awaitable[Result]]) -> Result:

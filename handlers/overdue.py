@@ -3,13 +3,25 @@ or whose resolution is late. Python asks it of one item; SQL asks it of the ledg
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, case, or_
 
 from storage.models import LIVE, PainPoint
 
 
-def running(item: PainPoint) -> tuple[str, datetime] | None:
+class Clocked(Protocol):
+    """What the clocks are read from: a pain point, or the few columns of one a reminder reads."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def ack_due_at(self) -> datetime: ...
+    @property
+    def resolve_due_at(self) -> datetime: ...
+
+
+def running(item: Clocked) -> tuple[str, datetime] | None:
     """The clock that runs on an item now: ('ack', due) while open, ('resolve', due) once acknowledged."""
     if item.status == "open":
         return "ack", item.ack_due_at

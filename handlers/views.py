@@ -7,7 +7,7 @@ from typing import Any
 from handlers import actions
 from handlers.base import Context
 from handlers.clock import humanise
-from handlers.overdue import is_overdue, running
+from handlers.overdue import Clocked, is_overdue, running
 from storage import pain_points, people
 from storage.models import Event, PainPoint
 
@@ -35,7 +35,7 @@ def due_at(item: PainPoint, now: datetime) -> dict[str, Any]:
     return {"due_at": clock[1].isoformat(), "due_soon": abs(clock[1] - now) < timedelta(days=6)}
 
 
-def due_text(item: PainPoint, now: datetime) -> str | None:
+def due_text(item: Clocked, now: datetime) -> str | None:
     """'ack due in 4h', 'resolve overdue 2d', or None when nothing is due."""
     clock = running(item)
     if clock is None:

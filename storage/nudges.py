@@ -8,13 +8,33 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
-from storage.models import Nudge, PainPoint
+from storage.models import Department, Nudge, PainPoint
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Late:
+    """What a reminder shows of an overdue item: the few columns read, not the whole row."""
+
+    id: int
+    summary: str
+    severity: str
+    status: str
+    owner: str | None
+    department: Department
+    created_at: datetime
+    ack_due_at: datetime
+    resolve_due_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"CX-{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    item: PainPoint
+    item: Late
     kind: str  # 'ack' or 'resolve'
     due_at: datetime
     sent: int  # reminders already sent in this cycle
@@ -24,22 +44,31 @@ class Candidate:
 async def candidates(*, session: AsyncSession, now: datetime, overdue: ColumnElement[bool],
                      late: tuple[ColumnElement[str], ColumnElement[datetime]]) -> list[Candidate]:
     """Every overdue item (by the caller's rule) with the clock that is late (`late`: its kind and due time)
-    and its reminder count: one query, whatever the number of items."""
+    and its reminder count: two queries (the departments, with their people, and the items), whatever the
+    number of items. Only the columns a reminder shows are read."""
     kind, due = late
+    p = PainPoint
     sent = (select(Nudge.pain_point_id, Nudge.kind, Nudge.due_at, func.count().label("n"),
                    func.max(Nudge.at).label("last_at"))
             .group_by(Nudge.pain_point_id, Nudge.kind, Nudge.due_at).subquery())
-    query = (select(PainPoint, kind.label("kind"), due.label("due_at"), sent.c.n, sent.c.last_at)
-             .outerjoin(sent, and_(sent.c.pain_point_id == PainPoint.id, sent.c.kind == kind, sent.c.due_at == due))
+    query = (select(p.id, p.summary, p.severity, p.status, p.owner, p.department_id, p.created_at, p.ack_due_at,
+                    p.resolve_due_at, kind.label("kind"), due.label("due_at"), sent.c.n, sent.c.last_at)
+             .outerjoin(sent, and_(sent.c.pain_point_id == p.id, sent.c.kind == kind, sent.c.due_at == due))
              .where(overdue)
-             .order_by(due, PainPoint.id))
-    rows = (await session.execute(query)).all()
-    return [Candidate(item, k, d if d.tzinfo else d.replace(tzinfo=now.tzinfo), n or 0,
-                      _aware(last, now) if last else None) for item, k, d, n, last in rows]
+             .order_by(due, p.id))
+    homes = {d.id: d for d in (await session.scalars(
+        select(Department).options(joinedload(Department.members)))).unique()}
+    found = []
+    for row in (await session.execute(query)).all():
+        item = Late(row.id, row.summary, row.severity, row.status, row.owner, homes[row.department_id],
+                    row.created_at, row.ack_due_at, row.resolve_due_at)
+        found.append(Candidate(item, row.kind, _aware(row.due_at, now), row.n or 0,
+                               _aware(row.last_at, now) if row.last_at else None))
+    return found
 
 
 def _aware(value: Any, now: datetime) -> datetime:
-    if isinstance(value, str):  # SQLite hands back max() of a datetime column as its stored text
+    if isinstance(value, str):  # SQLite hands back max() and CASE of a datetime column as its stored text
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
 
@@ -52,5 +81,7 @@ async def claim(*, session: AsyncSession, rows: list[dict[str, Any]]) -> set[tup
     statement = (module.insert(Nudge)
                  .on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
                  .returning(Nudge.pain_point_id, Nudge.slot))
-    # one statement, sent in SQLAlchemy's batches of many VALUES rows ("insertmanyvalues")
-    return {(pid, slot) for pid, slot in (await session.execute(statement, rows)).all()}
+    # one statement, sent in SQLAlchemy's batches of many VALUES rows ("insertmanyvalues"), on the session's
+    # connection: the ORM's bulk insert would keep books on every row for objects nobody asked for
+    connection = await session.connection()
+    return {(pid, slot) for pid, slot in (await connection.execute(statement, rows)).all()}
