@@ -37,7 +37,9 @@ async def all(*, session: AsyncSession) -> list[Department]:
 
 async def triage(*, session: AsyncSession) -> Department | None:
     """The CX core team's department, where items with no home go."""
-    return next((d for d in await all(session=session) if d.triage), None)
+    return (await session.scalars(
+        with_members().where(Department.triage.is_(True), Department.retired_at.is_(None))
+        .order_by(Department.id).limit(1))).unique().first()
 
 
 async def of_person(*, session: AsyncSession, handles: Iterable[str],

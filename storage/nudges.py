@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
+from storage import departments
 from storage.models import Department, Nudge, PainPoint
 
 
@@ -56,8 +56,7 @@ async def candidates(*, session: AsyncSession, now: datetime, overdue: ColumnEle
              .outerjoin(sent, and_(sent.c.pain_point_id == p.id, sent.c.kind == kind, sent.c.due_at == due))
              .where(overdue)
              .order_by(due, p.id))
-    homes = {d.id: d for d in (await session.scalars(
-        select(Department).options(joinedload(Department.members)))).unique()}
+    homes = {d.id: d for d in (await session.scalars(departments.with_members())).unique()}
     found = []
     for row in (await session.execute(query)).all():
         item = Late(row.id, row.summary, row.severity, row.status, row.owner, homes[row.department_id],

@@ -88,21 +88,17 @@ async def add_affected(*, session: AsyncSession, item: PainPoint, person: str, c
         if customer_ref and existing.customer_ref != customer_ref:
             existing.customer_ref = customer_ref
         return False
-    row = Affected(pain_point_id=item.id, person=person, customer_ref=customer_ref, at=at)
-    if "affected_rows" in inspect(item).unloaded:
-        session.add(row)
-    else:  # read with the item: kept current, so that a later read in this transaction sees it
-        item.affected_rows.append(row)
+    # kept in the item's collection, so that a later read in this transaction sees it
+    item.affected_rows.append(Affected(pain_point_id=item.id, person=person, customer_ref=customer_ref, at=at))
     await session.flush()
     return True
 
 
 async def affected(*, session: AsyncSession, item: PainPoint) -> list[Affected]:
-    """Those who said "me too", as read with the item when it was (`get`), else from the table."""
-    if "affected_rows" not in inspect(item).unloaded:
-        return list(item.affected_rows)
-    return list(await session.scalars(
-        select(Affected).where(Affected.pain_point_id == item.id).order_by(Affected.id)))
+    """Those who said "me too": read with the item (`get`), else now, into the item's collection."""
+    if "affected_rows" in inspect(item).unloaded:
+        await session.refresh(item, ["affected_rows"])
+    return list(item.affected_rows)
 
 
 async def duplicates_of(*, session: AsyncSession, item: PainPoint) -> list[PainPoint]:

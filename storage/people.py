@@ -116,8 +116,11 @@ async def many(*, session: AsyncSession, whos: Iterable[str]) -> list[Person]:
     found = [kept[w] for w in wanted if w in kept]
     identities = wanted - emails - set(kept)
     if identities or emails:
-        found += [p for p in await session.scalars(select(Person).where(or_(
-            Person.identity.in_(identities), Person.email.in_(emails)))) if keep(session, p) not in found]
+        for person in await session.scalars(select(Person).where(or_(
+                Person.identity.in_(identities), Person.email.in_(emails)))):
+            if person not in found:
+                found.append(person)
+                keep(session, person)
     return found
 
 
