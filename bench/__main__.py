@@ -6,9 +6,8 @@ Set TEST_DATABASE_URL to measure PostgreSQL as well as SQLite.
 import argparse
 import asyncio
 import os
-import resource
 
-from bench import handlers, schedule, slack, teams
+from bench import handlers, memory, schedule, slack, teams
 
 parser = argparse.ArgumentParser(prog="python -m bench")
 parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
@@ -16,16 +15,14 @@ args = parser.parse_args()
 postgres = os.environ.get("TEST_DATABASE_URL")
 count, requests, items, activities = (30, 100, 10000, 40) if args.quick else (300, 600, 100000, 300)
 open_items, due = (8000, 2000) if args.quick else (20000, 5000)
-start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 rows = asyncio.run(handlers.measure_all(count, postgres))
 rows += asyncio.run(slack.main(requests, postgres))
 rows += asyncio.run(teams.main(activities, postgres))
-rows.append(("peak RSS of the server process under load (MB)",
-             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, start_rss))
-rows += asyncio.run(schedule.main(items, postgres, open_items, due))
+rows += asyncio.run(memory.main(1 if args.quick else memory.ROUNDS, requests, postgres))
+rows += asyncio.run(schedule.main(items, postgres, open_items, due, big=not args.quick))
 print(f"Benchmarks{' (quick)' if args.quick else ''}: {count} items through the handlers, {requests} Slack requests "
       f"at concurrency {slack.CONCURRENCY}, {activities} Teams activities, digest over {items} items")
-print("baselines: raw INSERTs; a bare Bolt app that only acks; a bare botbuilder echo bot; RSS before the load;"
+print("baselines: raw INSERTs; a bare Bolt app that only acks; a bare botbuilder echo bot; the server's RSS once serving (its own process);"
       " the bare GROUP BY; selecting the due items and inserting their claims; the sweep's query count at a fifth"
-      " as many due; a log+resolve's statements against a raw insert's")
+      " as many due; a log+resolve's statements against a raw insert's; the bare driver's inserts")
 print(handlers.table(rows))

@@ -74,6 +74,41 @@ async def raw_rate(app: App, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+RAW_SQL = ("INSERT INTO pain_points (summary, stage, severity, reporter, department_id, owner, status, created_at,"
+           " updated_at, ack_due_at, resolve_due_at, restricted) VALUES ({})")
+
+
+async def driver_rate(url: str, schema: str | None, count: int) -> float:
+    """The machine's own pace: the same row through the bare driver (aiosqlite or asyncpg), one INSERT and COMMIT
+    each, no SQLAlchemy."""
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    row = ("Invoice is wrong", "billing", "medium", "local:sam", 1, "local:dana", "open", now, now,
+           now + timedelta(days=1), now + timedelta(days=7), False)
+    if url.startswith("sqlite"):
+        import aiosqlite
+        async with aiosqlite.connect(url.split("///", 1)[1], isolation_level=None) as conn:
+            sql = RAW_SQL.format(", ".join("?" * len(row)))
+            values = tuple(v.isoformat(" ").replace("+00:00", "") if isinstance(v, datetime) else v for v in row)
+            started = time.perf_counter()
+            for _ in range(count):
+                await conn.execute("BEGIN IMMEDIATE")
+                await conn.execute(sql, values)
+                await conn.execute("COMMIT")
+            return count / (time.perf_counter() - started)
+    import asyncpg
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1),
+                                 server_settings={"search_path": schema or "public"})
+    try:
+        sql = RAW_SQL.format(", ".join(f"${n}" for n in range(1, len(row) + 1)))
+        started = time.perf_counter()
+        for _ in range(count):
+            async with conn.transaction():
+                await conn.execute(sql, *row)
+        return count / (time.perf_counter() - started)
+    finally:
+        await conn.close()
+
+
 async def statements(app: App) -> tuple[int, int]:
     """The SQL statements one log+resolve sends (BEGIN and COMMIT aside), and one raw insert."""
     sent: list[str] = []
@@ -99,12 +134,14 @@ async def measure(label: str, url: str, schema: str | None, count: int) -> list[
         await handler_rate(app, 3)  # the first of each kind of statement is compiled and cached
         handlers = await handler_rate(app, count)
         raw = await raw_rate(app, count)
+        driver = await driver_rate(url, schema, count)
         sent, raw_sent = await statements(app)
     finally:
         await empty_schema(app, schema, drop_only=True)
         await app.close()
     return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw),
-            (f"{label}: SQL statements per log+resolve (vs raw insert)", sent, raw_sent)]
+            (f"{label}: SQL statements per log+resolve (vs raw insert)", sent, raw_sent),
+            (f"{label}: raw insert via SQLAlchemy (rows/s; vs bare driver)", raw, driver)]
 
 
 async def serving(web_app: web.Application, path: str, work: Callable[[str], Awaitable[Result]]) -> Result:

@@ -6,8 +6,7 @@ import sys
 from typing import TextIO
 
 from bot.app import App
-from bot.zones import zone_of
-from handlers import access
+from handlers import access, clock
 from handlers.base import Actor, Command, Outcome, Refusal
 from handlers.parse import parse
 from storage import departments, people
@@ -41,9 +40,9 @@ class Console:
         """A local person's display name and time zone."""
         async with self.app.db.transaction(read_only=True) as session:
             person = await people.get(session=session, who=identity)
-        return person.display_name if person else identity, await zone_of(self.app.db, self.app.org, identity)
+        return person.display_name if person else identity, str(clock.zone_of(self.app.org, person))
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
         name, tz = await self.reader(message.recipient)
         text = self.app.renderer.render(message.template, message.payload, tz=tz)
         self.say(f"\n  ── {name} ({message.recipient}) receives ──")

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.batcher import Batcher
 from handlers.clock import Clock
-from storage import outbox
+from storage import outbox, people
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -68,7 +69,9 @@ class Sender(Protocol):
         """The recipient prefixes this door can reach, e.g. ("local:",)."""
 
 
-    async def send(self, message: OutboxMessage) -> None: ...
+    async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
+        """Deliver one message; `zone` is the time zone kept for its recipient when the batch was claimed
+        (None: none known, or the recipient is not a person)."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -89,8 +92,13 @@ class Outbox:
     senders: list[Sender] = field(default_factory=list)
     max_attempts: int = 8
     batch: int = 50
-    concurrency: int = 8  # recipients served at once (each one's messages in order)
+    concurrency: int = 8  # recipients served at once per platform (each one's messages in order)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # deliveries that finish while one is being recorded are recorded together, in the next transaction
+    marks: Batcher[int, None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.marks = Batcher(self._mark_delivered)
 
     def add(self, sender: Sender) -> None:
         self.senders.append(sender)
@@ -135,8 +143,9 @@ class Outbox:
     async def run_once(self) -> int:
         """Deliver what is due now, a batch at a time until none is left; returns how many were delivered.
 
-        Several recipients are served at once (`concurrency`), each one's messages in order: when one of them
-        must be tried again later, the ones behind it wait with it."""
+        Several recipients are served at once (`concurrency` per platform, so one slow or rate-limited platform
+        does not hold the others), each one's messages in order: when one of them must be tried again later,
+        the ones behind it wait with it. The recipients' time zones are read with the claim, once per batch."""
         prefixes = self.prefixes
         sent = 0
         started = asyncio.get_running_loop().time()
@@ -145,17 +154,21 @@ class Outbox:
             async with self.db.transaction() as session:
                 claimed = await outbox.claim(session=session, now=taken_at, prefixes=prefixes,
                                              lease=self.lease, limit=self.batch)
+                zones = await people.zones(session=session, whos=(m.recipient for m in claimed))
             hold = Hold(self, claimed, taken_at)
             queues: dict[str, list[OutboxMessage]] = {}
             for message in claimed:
                 queues.setdefault(message.recipient, []).append(message)
-            turns = asyncio.Semaphore(self.concurrency)
-            sent += sum(await asyncio.gather(*(self._serve(queue, hold, turns, started)
-                                               for queue in queues.values())))
+            turns: dict[int, asyncio.Semaphore] = {}  # by platform (the sender's id)
+            sent += sum(await asyncio.gather(*(
+                self._serve(queue, zones.get(who), hold,
+                            turns.setdefault(id(self.route(who)), asyncio.Semaphore(self.concurrency)), started)
+                for who, queue in queues.items())))
             if len(claimed) < self.batch:
                 return sent
 
-    async def _serve(self, queue: list[OutboxMessage], hold: Hold, turns: asyncio.Semaphore, started: float) -> int:
+    async def _serve(self, queue: list[OutboxMessage], zone: str | None, hold: Hold, turns: asyncio.Semaphore,
+                     started: float) -> int:
         """One recipient's messages of the batch, in order; returns how many were delivered."""
         done = 0
         for n, message in enumerate(queue):
@@ -164,7 +177,7 @@ class Outbox:
                     await self.yield_to(started)
                 if not await hold.still_ours(message):
                     continue
-                delivered, later = await self._deliver(message)
+                delivered, later = await self._deliver(message, zone)
                 hold.finished(message)
             done += delivered
             if later is not None:  # this person's next messages wait behind this one
@@ -183,21 +196,25 @@ class Outbox:
         for message in waiting:
             hold.finished(message)
 
-    async def _deliver(self, message: OutboxMessage) -> tuple[int, datetime | None]:
+    async def _deliver(self, message: OutboxMessage, zone: str | None) -> tuple[int, datetime | None]:
         """(1 if delivered, when it is tried again if it will be)."""
         sender = self.route(message.recipient)
         try:
             if sender is None:  # claim() takes only what a sender reaches, and emails
                 raise SendFailed(NO_LOOKUP, unreachable=True)
-            await sender.send(message)
+            await sender.send(message, zone)
         except SendFailed as failure:
             return 0, await self._failed(message, failure)
         except Exception as error:  # any unexpected failure is retried, and logged with context
             log.exception("delivering outbox message %s to %s failed", message.id, message.recipient)
             return 0, await self._failed(message, SendFailed(f"{type(error).__name__}: {error}"))
-        async with self.db.transaction() as session:
-            await outbox.delivered(session=session, message_id=message.id, at=self.clock.now())
+        await self.marks.accept(message.id)
         return 1, None
+
+    async def _mark_delivered(self, ids: list[int]) -> list[None]:
+        async with self.db.transaction() as session:
+            await outbox.delivered(session=session, ids=ids, at=self.clock.now())
+        return [None] * len(ids)
 
     async def _failed(self, message: OutboxMessage, failure: SendFailed) -> datetime | None:
         """Record a failed send; returns when it is tried again (None: it is not: failed, or waiting)."""

@@ -12,3 +12,8 @@ async def zone_of(db: Database, org: Org, who: str) -> str:
     async with db.transaction(read_only=True) as session:
         person = await people.get(session=session, who=who)
     return str(clock.zone_of(org, person))
+
+
+def reader_zone(org: Org, own: str | None) -> str:
+    """The zone to show a reader times in, from the zone kept for them (None: none known): the same rule."""
+    return str(clock.own_zone(org, own))

@@ -47,7 +47,13 @@ def known_zone(name: str) -> bool:
 
 def zone_of(org: Org, person: Person | None) -> ZoneInfo:
     """A person's own time zone, else the organisation's (also for a zone this server does not know)."""
-    return ZoneInfo(person.timezone) if person and person.timezone and known_zone(person.timezone) else org.zone
+    return own_zone(org, person.timezone if person else None)
+
+
+def own_zone(org: Org, timezone: str | None) -> ZoneInfo:
+    """The zone a platform told us someone is in, else the organisation's (also for one this server does not
+    know)."""
+    return ZoneInfo(timezone) if timezone and known_zone(timezone) else org.zone
 
 
 def hours_of(org: Org, who: str | None, person: Person | None) -> WorkingHours:

@@ -57,8 +57,9 @@ async def renew(*, session: AsyncSession, ids: list[int], held: datetime, until:
         OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == until)))
 
 
-async def delivered(*, session: AsyncSession, message_id: int, at: datetime) -> None:
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+async def delivered(*, session: AsyncSession, ids: list[int], at: datetime) -> None:
+    """These messages were delivered (those that finished while the last were being recorded, together)."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
         status="delivered", delivered_at=at, claimed_until=None, last_error=None))
 
 

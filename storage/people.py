@@ -124,6 +124,15 @@ async def many(*, session: AsyncSession, whos: Iterable[str]) -> list[Person]:
     return found
 
 
+async def zones(*, session: AsyncSession, whos: Iterable[str]) -> dict[str, str | None]:
+    """The time zone kept for each of these platform identities that is a person here (one statement)."""
+    wanted = [w for w in set(whos) if not is_email(w)]
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Person.identity, Person.timezone).where(Person.identity.in_(wanted)))
+    return {identity: timezone for identity, timezone in rows.tuples() if identity}
+
+
 async def identities(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[str]:
     """The platform identities of the admins (or leaders): whom to tell, where a role must hear of something."""
     return [p.identity for p in await with_role(session=session, admins=admins, leaders=leaders) if p.identity]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -56,6 +59,28 @@ async def outbox_for(app: App, recipient: str) -> list[OutboxMessage]:
                                           .order_by(OutboxMessage.id)))
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a server started in a process of its own)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def healthy(port: int, deadline: float = 60) -> None:
+    """Wait for a server started in a process of its own to answer /healthz."""
+    until = time.monotonic() + deadline
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < until:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)  # waiting for a child process to listen
+    raise AssertionError("the server did not come up")
+
+
 @dataclass
 class Recorder:
     """A door that records what it delivers and fails as told."""
@@ -64,7 +89,7 @@ class Recorder:
     sent: list[tuple[int, str]] = field(default_factory=list)
     failures: list[SendFailed] = field(default_factory=list)
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
         if self.failures:
             raise self.failures.pop(0)
         await asyncio.sleep(0)  # let other dispatchers interleave

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox import SendFailed
-from bot.zones import zone_of
+from bot.zones import reader_zone
 from handlers.base import Actor, Command
 from messages.render import SlackRenderer
 from storage.models import OutboxMessage
@@ -65,15 +65,15 @@ class SlackSender:
         self.app, self.client, self.renderer = app, client, renderer
         self.problem: str | None = None  # what keeps every message from Slack now (the token), for /healthz
 
-    async def channel_for(self, recipient: str) -> tuple[str, str | None]:
-        """The Slack channel (or user id, for a DM) and the reader's time zone."""
+    async def channel_for(self, recipient: str, zone: str | None) -> tuple[str, str | None]:
+        """The Slack channel (or user id, for a DM) and the reader's time zone (`zone`: the one kept for them)."""
         kind, _, ident = recipient.partition(":")
         if kind == "slack-channel":
             return ident, self.app.org.timezone
         if kind == "email":
             user = await self.lookup(ident)
             return user["id"], user.get("tz")
-        return ident, await zone_of(self.app.db, self.app.org, recipient)
+        return ident, reader_zone(self.app.org, zone)
 
     async def lookup(self, email: str) -> dict[str, Any]:
         """users.lookupByEmail once; the answer is remembered as that person's identity."""
@@ -86,9 +86,9 @@ class SlackSender:
             action="profile"))
         return dict(user)
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
         try:
-            channel, tz = await self.channel_for(message.recipient)
+            channel, tz = await self.channel_for(message.recipient, zone)
             body = self.renderer.message(message.template, message.payload, tz=tz)
             await self.client.chat_postMessage(channel=channel, text=body["text"], blocks=body["blocks"],
                                                unfurl_links=False, unfurl_media=False)

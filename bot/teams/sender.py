@@ -10,7 +10,7 @@ from botbuilder.schema import ChannelAccount, ConversationParameters, Conversati
 
 from bot.outbox import SendFailed
 from bot.teams.door import TeamsDoor
-from bot.zones import zone_of
+from bot.zones import reader_zone
 from handlers.base import Actor, Command
 from storage import conversations
 from storage.models import ConversationRef, OutboxMessage
@@ -37,7 +37,7 @@ class TeamsSender:
     def __init__(self, app: App, door: TeamsDoor) -> None:
         self.app, self.door = app, door
 
-    async def send(self, message: OutboxMessage) -> None:
+    async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
         recipient = message.recipient
         channel = recipient.startswith("teams-channel:")
         async with self.app.db.transaction(read_only=True) as session:
@@ -46,7 +46,7 @@ class TeamsSender:
             if ref is not None and not channel and not ref.personal and not service_url:  # any in its tenant
                 fallback = await conversations.any_in_tenant(session=session, tenant_id=ref.tenant_id)
                 service_url = fallback.service_url if fallback else None
-        tz = await zone_of(self.app.db, self.app.org, recipient)
+        tz = reader_zone(self.app.org, zone)
         # in a channel, owners' buttons are left out: they act in their own chats
         activity = await self.door.activity(message.template, message.payload, tz, channel)
         try:

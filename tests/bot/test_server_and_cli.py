@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
-from tests.ledger import ORG, Database
+from tests.ledger import ORG, Database, free_port
 
 CXBOT = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).parents[2]
@@ -50,11 +50,6 @@ def test_invalid_org_file_stops_start_with_the_field(tmp_path: Path) -> None:
     assert "departments.0.owners: 'dana' is not a person" in result.stderr
     assert "Traceback" not in result.stderr
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_answers_health_and_says_what_is_off(tmp_path: Path) -> None:

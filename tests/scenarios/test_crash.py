@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,16 +27,11 @@ from bot.settings import Settings
 from storage.models import Event, InboxRequest, OutboxMessage, PainPoint
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import ORG, SECRET, TOKEN
-from tests.ledger import PG_URL, Database
+from tests.ledger import PG_URL, Database, free_port, healthy
 
 ROOT = Path(__file__).parents[2]
 REQUESTS = 240
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def signed(body: str) -> dict[str, str]:
@@ -54,20 +48,6 @@ def start(database: Database, fake: FakeSlack, port: int, log: Path) -> subproce
            "CX_OUTBOX_LEASE_SECONDS": "3", "CX_INBOX_LEASE_SECONDS": "3", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
-
-
-async def healthy(port: int, deadline: float = 60) -> None:
-    until = time.monotonic() + deadline
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < until:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)  # waiting for a child process to listen
-    raise AssertionError("the server did not come up")
 
 
 async def test_kill_minus_nine_mid_load(database: Database, fake: FakeSlack, tmp_path: Path) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from bot.app import App
 from bot.outbox import Outbox, SendFailed
 from handlers.clock import FixedClock
-from storage import outbox
+from storage import outbox, people
 from storage.models import OutboxMessage
 from tests.ledger import Recorder, outbox_for, say
 
@@ -106,7 +108,7 @@ def slow(clock: FixedClock, seconds: int, meanwhile: Outbox, after: int) -> Reco
     """A sender whose every send takes `seconds`; after its `after`-th send, another process runs."""
 
     class Slow(Recorder):
-        async def send(self, message: OutboxMessage) -> None:
+        async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
             await super().send(message)
             clock.advance(timedelta(seconds=seconds))
             if len(self.sent) == after:
@@ -155,7 +157,7 @@ async def test_recipients_are_served_at_once_each_in_order(app: App, clock: Fixe
     flight = {"now": 0, "most": 0}
 
     class Slow(Recorder):
-        async def send(self, message: OutboxMessage) -> None:
+        async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
             flight["now"] += 1
             flight["most"] = max(flight["most"], flight["now"])
             for _ in range(3):
@@ -186,3 +188,61 @@ async def test_a_message_that_must_wait_holds_the_ones_behind_it(app: App, clock
     clock.advance(timedelta(seconds=60))
     assert await app.outbox.run_once() == 3
     assert [i for i, r in door.sent if r == "local:a"] == sorted(rows)  # in order
+
+
+async def test_a_batch_is_recorded_in_few_transactions_and_zones_are_read_once(app: App) -> None:
+    """Each delivered message was marked in its own transaction, and each send opened one more only to read the
+    recipient's time zone: deliveries that finish together are recorded together now, and the zones come with
+    the claim, in one statement."""
+    who = [f"local:p{n}" for n in range(12)]
+    async with app.db.transaction() as session:
+        for n, identity in enumerate(who):
+            await people.ensure(session=session, identity=identity, timezone="Asia/Tokyo" if n % 2 else None)
+    await queue_for(app, who, 1)
+    zones: dict[str, str | None] = {}
+
+    class Zoned(Recorder):
+        async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
+            zones[message.recipient] = zone
+            await super().send(message)
+
+    app.outbox.add(Zoned())
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await app.outbox.run_once() == 12
+    finally:
+        event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
+    assert zones == {identity: "Asia/Tokyo" if n % 2 else None for n, identity in enumerate(who)}
+    marks = [s for s in sent if s.startswith("UPDATE outbox") and "delivered_at" in s]
+    assert 1 <= len(marks) <= 3  # main: 12, one per message
+    assert len([s for s in sent if "FROM people" in s]) == 1  # main: one per Slack or Teams message
+
+
+async def test_each_platform_has_its_own_turns(app: App) -> None:
+    """A slow platform does not hold the other: with one turn each, Teams' messages go out while a Slack send
+    is still waiting for its answer (main: one pool of turns for both, so the Slack send held every turn)."""
+    await queue_for(app, ["slack:U1", "teams:29:a", "teams:29:b"], 1)
+    answered = asyncio.Event()
+
+    class Stuck(Recorder):
+        async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
+            await answered.wait()  # Slack answers only once Teams has delivered both
+            await super().send(message)
+
+    class Quick(Recorder):
+        async def send(self, message: OutboxMessage, zone: str | None = None) -> None:
+            await super().send(message)
+            if len(self.sent) == 2:
+                answered.set()
+
+    slack, teams = Stuck(prefixes=("slack:",)), Quick(prefixes=("teams:",))
+    app.outbox.add(slack)
+    app.outbox.add(teams)
+    app.outbox.concurrency = 1
+    assert await asyncio.wait_for(app.outbox.run_once(), timeout=10) == 3
+    assert [r for _, r in slack.sent] == ["slack:U1"] and len(teams.sent) == 2
