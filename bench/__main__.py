@@ -22,7 +22,8 @@ rows += asyncio.run(memory.main(1 if args.quick else memory.ROUNDS, requests, po
 rows += asyncio.run(schedule.main(items, postgres, open_items, due, big=not args.quick))
 print(f"Benchmarks{' (quick)' if args.quick else ''}: {count} items through the handlers, {requests} Slack requests "
       f"at concurrency {slack.CONCURRENCY}, {activities} Teams activities, digest over {items} items")
-print("baselines: raw INSERTs; a bare Bolt app that only acks; a bare botbuilder echo bot; the server's RSS once serving (its own process);"
-      " the bare GROUP BY; selecting the due items and inserting their claims; the sweep's query count at a fifth"
-      " as many due; a log+resolve's statements against a raw insert's; the bare driver's inserts")
+print("baselines: raw INSERTs; a bare Bolt app that only acks; a bare botbuilder echo bot; the server's RSS once"
+      " serving (its own process); the bare GROUP BY; selecting the due items and inserting their claims; the"
+      " sweep's query count at a fifth as many due; a log+resolve's statements against a raw insert's; the bare"
+      " driver's inserts")
 print(handlers.table(rows))
