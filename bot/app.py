@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DataError, IntegrityError
 
 from bot.answers import Answers
+from bot.dashboard import Keys
 from bot.inbox import Inbox
 from bot.outbox import Outbox
 from bot.settings import Settings
@@ -56,6 +57,7 @@ class App:
     outbox: Outbox
     slack: Slack | None = None
     teams: Teams | None = None
+    links: Keys | None = None  # the dashboard's address and keys (None: this process makes no links to it)
     org_from_file: bool = False  # an org file (or the demo's) was given: it is the source of truth for roles
     # doors kick the outbox after a change instead of waiting for its next tick (tests turn this off)
     prompt_delivery: bool = True
@@ -66,6 +68,8 @@ class App:
         reads passes `write=False`: nothing is migrated or applied, the schema is only checked."""
         await self.db.prepare(lambda session: org_file.apply(session=session, org=self.org,
                                                              from_file=self.org_from_file), write=write)
+        if write and self.links is not None:
+            await self.links.ready(self.db)
 
     async def run(self, cmd: Command, *, deliver: bool = False) -> Outcome:
         """Handle one command in one transaction: its state change and its notifications commit together.
@@ -81,7 +85,8 @@ class App:
         transaction. A database failure is raised, not answered: the request stays for recovery."""
         try:
             async with self.db.transaction() as session:
-                outcome = await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org))
+                outcome = await dispatch.handle(cmd, Context(session=session, clock=self.clock, org=self.org,
+                                                                 links=self.links))
                 if finishes is not None:
                     await inbox.done(session=session, request_id=finishes, at=self.clock.now())
         except Refusal as refusal:  # raised through the transaction, which rolled back: nothing changed
@@ -138,7 +143,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, demo: bool = F
               inbox=Inbox(db, clock, answers, lease=timedelta(seconds=settings.inbox_lease)),
               outbox=Outbox(db=db, clock=clock, report_unreachable=report_unreachable,
                                     yield_to=answers.after, lease=timedelta(seconds=settings.outbox_lease),
-                                    concurrency=settings.outbox_concurrency))
+                                    concurrency=settings.outbox_concurrency),
+              links=Keys(settings))
     if settings.slack_enabled:  # the outbox reaches Slack from every process, the CLI's too
         from bot import slack
 

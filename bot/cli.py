@@ -7,12 +7,14 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError
 
 from bot import demo, server
 from bot.app import App, create_app
 from bot.console import Console
+from bot.dashboard import web as dashboard
 from bot.settings import Settings
 from handlers.base import Actor, Command
 from handlers.clock import FixedClock
@@ -47,10 +49,32 @@ async def _chat(settings: Settings, identity: str, seed: bool) -> None:
     await app.prepare()
     if seed and await demo.seed(app):
         print("Seeded a demo organisation with a few pain points (CX-1 .. CX-3).")
+    runner = await _dashboard(app)
     try:
         await Console(app, identity=identity).loop()
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await app.close()
+
+
+async def _dashboard(app: App) -> web.AppRunner | None:
+    """The console serves the dashboard too (type `dashboard` for a sign-in link); if its port is taken, the
+    console goes on without it."""
+    if app.links is None:
+        return None
+    web_app = web.Application()
+    dashboard.mount(web_app, app, app.links)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, app.settings.host, app.settings.port).start()
+    except OSError as error:
+        await runner.cleanup()
+        print(f"(The dashboard is off: port {app.settings.port} is taken ({error.strerror}). Set PORT to another.)")
+        return None
+    print(f"The dashboard is at {app.links.page()}: type 'dashboard' for your sign-in link.")
+    return runner
 
 
 def _serve(settings: Settings) -> None:

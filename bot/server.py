@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
+from bot.dashboard import web as dashboard
 from bot.settings import Settings
 from handlers.base import Actor, Command
 from handlers.org import cron_fields
@@ -115,6 +116,8 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
     for platform in (app.slack, app.teams):
         if platform is not None:
             platform.mount(web_app)
+    if app.links is not None:
+        dashboard.mount(web_app, app, app.links)
     slack = app.slack
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
@@ -247,4 +250,7 @@ def describe(app: App) -> list[str]:
                      "can reach this port can act as anyone. For the Bot Framework Emulator only.")
     else:
         lines.append("Teams: off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it)")
+    if app.links is not None:
+        lines.append(f"Dashboard: at {app.links.page()}" + ("" if s.public_url else
+                     " (set CX_PUBLIC_URL to the address people reach this server at: sign-in links use it)"))
     return lines

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # how long a request written down on arrival may wait for its process before another finishes it
     inbox_lease: float = Field(30.0, validation_alias="CX_INBOX_LEASE_SECONDS")
 
+    # the dashboard: the base URL its links use (default http://localhost:PORT), and the key its sign-in links
+    # and sessions are signed with (unset: one is generated once and kept in the database, shared by replicas)
+    public_url: str | None = Field(None, validation_alias="CX_PUBLIC_URL")
+    secret_key: SecretStr | None = Field(None, validation_alias="CX_SECRET_KEY")
+
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")

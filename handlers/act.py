@@ -73,4 +73,4 @@ async def check(cmd: Command, ctx: Context) -> Outcome:
     if not applies(taken, item):
         return await current_state(ctx, item, taken.verb)
     return Outcome.reply("check", item=await item_view(ctx, item), verb=taken.verb,
-                         action=taken.view(item.ref))
+                         action=taken.view(item.ref, causes=tuple(ctx.org.root_causes)))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from handlers.org import DEFAULT_CAUSES
+
 if TYPE_CHECKING:
     from handlers.base import Command, Context, Outcome
 
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
 
 Who = Literal["department", "raisers", "department or raisers", "anyone"]
 OPTION = re.compile(
-    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|until)="
+    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|category|until)="
     r"(?:\"([^\"]*)\"|(\S+))", re.IGNORECASE)
+CAUSES = tuple(DEFAULT_CAUSES)
 ALIASES = {"sev": "severity", "dept": "department", "cust": "customer"}
 WHEN = (("4h", "4 hours"), ("tomorrow", "Tomorrow morning"), ("2d", "2 days"), ("monday", "Next Monday"),
         ("1w", "1 week"))
@@ -39,10 +42,11 @@ class Input:
     limit: int = 2000
     choices: tuple[tuple[str, str], ...] = ()  # (value, title)
     default: str | None = None
+    causes: bool = False  # its choices are the organisation's root causes, filled in when a card is made
 
     def view(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "kind": self.kind, "required": self.required,
-                "limit": self.limit, "default": self.default,
+                "limit": self.limit, "default": self.default, "causes": self.causes,
                 "choices": [{"value": v, "title": t} for v, t in self.choices]}
 
 
@@ -124,12 +128,14 @@ class Action:
     def form(self) -> list[dict[str, Any]]:
         return [f.view() for f in self.fields]
 
-    def view(self, ref: str, audience: Who = "department") -> dict[str, Any]:
-        """What a card needs to offer this action on one item."""
+    def view(self, ref: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES) -> dict[str, Any]:
+        """What a card needs to offer this action on one item (`causes`: the organisation's root causes)."""
+        form = [{**f, "choices": [{"value": c, "title": c[:1].upper() + c[1:]} for c in causes]} if f["causes"]
+                else f for f in self.form]
         return {"id": self.id, "label": (self.label if audience == "department" else self.raiser_label),
                 "typed": self.typed(ref), "primary": self.primary, "overflow": self.overflow,
                 "title": f"{self.label or self.id} {ref}",
-                "form": self.form}
+                "form": form}
 
     def run(self) -> Handler:
         """Its handler: "module:function", a module of handlers/ unless the name is dotted."""
@@ -171,12 +177,13 @@ CATALOGUE: list[Action] = [
            lead="until|for",
            fields=(Input(name="until", label="Quiet until", kind="choice", required=True, choices=WHEN,
                          default="tomorrow"),)),
-    Action(id="resolve", who="department", usage="resolve {ref} <what was done> [cause=...]",
-           what="resolve it; the reporter hears what you did", label="Resolve", statuses=LIVE,
-           note_label="Resolution", keys=("cause",),
+    Action(id="resolve", who="department", usage="resolve {ref} <what was done> [category=...] [cause=...]",
+           what="resolve it, with the root cause; the reporter hears what you did", label="Resolve", statuses=LIVE,
+           note_label="Resolution", keys=("category", "cause"),
            fields=(Input(name="note", label="What was done? The reporter reads this.", kind="long", required=True,
                          limit=4000),
-                   Input(name="cause", label="Root cause (optional)"))),
+                   Input(name="category", label="Root cause", kind="choice", causes=True),
+                   Input(name="cause", label="The cause in your words (optional)"))),
     Action(id="decline", who="department", usage="decline {ref} <reason>", what="decline it, with a reason",
            label="Decline", statuses=LIVE, note_label="Reason", fields=(REASON,), overflow=True),
     Action(id="fixed", words=("fixed", "confirm", "yes"), usage="fixed {ref}", what="confirm that a fix worked",
@@ -209,6 +216,9 @@ CATALOGUE: list[Action] = [
     Action(id="stats", usage="stats", what="counts per department"),
     Action(id="digest", usage="digest [2026-W48]", what="the weekly accountability digest (leaders and admins)",
            handler="digest:preview", fields=(Input(name="week", label="Week"),)),
+    Action(id="dashboard", words=("dashboard", "board"), usage="dashboard",
+           what="a sign-in link to the dashboard: the journey map, scorecards, root causes and wins",
+           handler="dashboard:sign_in"),
     Action(id="departments", words=("departments", "depts"), usage="departments",
            what="departments, owners and routing keywords", handler="departments:listing"),
     Action(id="dept", words=("dept", "department"),
@@ -251,9 +261,10 @@ def listed() -> list[Action]:
     return [a for a in CATALOGUE if a.usage and a.what and a.id != "help"]
 
 
-def buttons(ref: str, status: str, audience: Who = "department") -> list[dict[str, Any]]:
+def buttons(ref: str, status: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES
+            ) -> list[dict[str, Any]]:
     """The actions a card about an item in `status` offers this audience, as the templates need them."""
-    return [a.view(ref, audience) for a in _offered(id(CATALOGUE), status, audience)]
+    return [a.view(ref, audience, causes) for a in _offered(id(CATALOGUE), status, audience)]
 
 
 @cache

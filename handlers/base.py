@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,8 +83,20 @@ class Refusal(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class Context:
-    """What every handler may use: the open session (one transaction), the clock and the org's settings."""
+    """What every handler may use: the open session (one transaction), the clock and the org's settings, and
+    (where this process serves the dashboard) how to link to it."""
 
     session: AsyncSession
     clock: Clock
     org: Org
+    links: Links | None = None
+
+
+class Links(Protocol):
+    """Addresses of the dashboard this process serves."""
+
+    def sign_in(self, nonce: str) -> str:
+        """A signed, one-use sign-in link for the sign-in kept under `nonce`."""
+
+    def page(self, path: str = "") -> str:
+        """The address of a dashboard page ("" for its front page)."""

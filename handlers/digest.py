@@ -7,17 +7,20 @@ complete weeks are sent."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from sqlalchemy import true
 
 from handlers import access
 from handlers import overdue as late
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import humanise
 from handlers.views import list_view
-from storage import departments, outbox, pain_points, people, reports
+from storage import board, departments, outbox, pain_points, people, reports
 from storage.claims import insert_ignore
-from storage.models import DigestSent
+from storage.models import DigestSent, PainPoint
 
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 MEANINGFUL = 3  # acknowledgements a department needs in a week before its SLA record is called the best
@@ -109,7 +112,19 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
         "best": {"department": best.department, "in_sla": round(100 * best.acknowledged_in_sla / best.acknowledged),
                  "resolved": best.resolved} if best else None,
         "department": rows[0].department if department_id is not None and rows else None,
+        "causes": await top_causes(ctx, start, end, department_id),
+        "dashboard": ctx.links.page() if ctx.links else None,
     }
+
+
+async def top_causes(ctx: Context, start: datetime, end: datetime, department_id: int | None,
+                     limit: int = 3) -> list[dict[str, Any]]:
+    """The root causes filed most often on what was resolved in the week (the dashboard's own count)."""
+    where = true() if department_id is None else PainPoint.department_id == department_id
+    counted: Counter[str] = Counter()
+    for _, _, n, category in await board.causes(session=ctx.session, start=start, end=end, where=where):
+        counted[category] += n
+    return [{"cause": c, "count": n} for c, n in counted.most_common(limit)]
 
 
 async def preview(cmd: Command, ctx: Context) -> Outcome:

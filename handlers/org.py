@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SEVERITIES = ("low", "medium", "high", "critical")
+# why things went wrong, as a resolver files it: the dashboard counts each per stage and department
+DEFAULT_CAUSES = ["process", "product defect", "policy", "training", "communication", "third party", "other"]
 DEFAULT_STAGES = ["marketing", "sales", "onboarding", "delivery", "use", "support", "billing", "other"]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 IDENTITY = re.compile(r"^(slack:[A-Z0-9]+|teams:[\w\-:.]+|local:[\w\-.]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
@@ -180,6 +182,7 @@ class Org(Strict):
     admins: list[str] = []
     leaders: list[str] = []
     journey_stages: list[str] = DEFAULT_STAGES
+    root_causes: list[str] = DEFAULT_CAUSES
     max_snooze: timedelta = timedelta(days=14)
     digest: Digest = Digest()
     nudges: Nudges = Nudges()
@@ -218,6 +221,16 @@ class Org(Strict):
         if not stages:
             raise ValueError("name at least one journey stage")
         return stages
+
+    @field_validator("root_causes", mode="after")
+    @classmethod
+    def _causes(cls, value: list[str]) -> list[str]:
+        causes = list(dict.fromkeys(" ".join(c.split()).lower() for c in value if c.strip()))
+        if not causes:
+            raise ValueError("name at least one root cause (or leave root_causes out for the defaults)")
+        if len(causes) > 25 or any(len(c) > 60 for c in causes):
+            raise ValueError("keep root causes to at most 25, each at most 60 characters: a resolver picks one")
+        return causes
 
     @field_validator("max_snooze", mode="before")
     @classmethod

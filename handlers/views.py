@@ -75,12 +75,14 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "affected": affected,
         "resolution_note": item.resolution_note,
         "root_cause": item.root_cause,
+        "cause_category": item.cause_category,
         "decline_reason": item.decline_reason,
         "duplicate_of": duplicate_of,
         "restricted": item.restricted,
         "created_at": item.created_at.isoformat(),
-        "actions": actions.buttons(item.ref, item.status),  # what its department's people can do now
-        "asks": actions.buttons(item.ref, item.status, "raisers"),  # what the people who raised it can
+        # what its department's people can do now, and what the people who raised it can
+        "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes)),
+        "asks": actions.buttons(item.ref, item.status, "raisers"),
     }
 
 

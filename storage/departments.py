@@ -86,3 +86,9 @@ async def remove_member(*, session: AsyncSession, department: Department, person
         department.members.remove(member)
     await session.flush()
     return bool(gone)
+
+
+async def led_by(*, session: AsyncSession, handles: Iterable[str]) -> list[Department]:
+    """The departments whose lead is one of these handles."""
+    return list(await session.scalars(select(Department).where(
+        Department.lead.in_(list(handles)), Department.retired_at.is_(None)).order_by(Department.id)))

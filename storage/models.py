@@ -118,6 +118,7 @@ class PainPoint(Base):
     snoozed_until: Mapped[datetime | None]
     resolution_note: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
+    cause_category: Mapped[str | None] = mapped_column(String(64))  # one of the org's root causes
     decline_reason: Mapped[str | None] = mapped_column(Text)
     # only its reporter (and those who said "me too"), its department and admins see it (handlers.access.sees)
     restricted: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -258,3 +259,26 @@ class InboxRequest(Base):
     tries: Mapped[int] = mapped_column(default=0, server_default="0")  # takings by recovery
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # given up on: see last_error
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ServerSecret(Base):
+    """A secret every replica shares, generated once when the operator sets none (the dashboard's signing key)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class SignIn(Base):
+    """A dashboard sign-in link sent to someone: used once, before it expires; the session it started lasts
+    until it is signed out (`ended_at`) or runs out."""
+
+    __tablename__ = "sign_ins"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]

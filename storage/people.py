@@ -130,7 +130,7 @@ async def zones(*, session: AsyncSession, whos: Iterable[str]) -> dict[str, str 
     if not wanted:
         return {}
     rows = await session.execute(select(Person.identity, Person.timezone).where(Person.identity.in_(wanted)))
-    return {identity: timezone for identity, timezone in rows.tuples() if identity}
+    return {identity: timezone for identity, timezone in rows.all() if identity}
 
 
 async def identities(*, session: AsyncSession, admins: bool = False, leaders: bool = False) -> list[str]:

@@ -170,6 +170,9 @@ class SlackDoor:
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         ts = container.get("message_ts")
         taken = actions.find(name)
+        if name == "link":  # a button that opens a page (the dashboard's sign-in): Slack asks for an ack only
+            await ack()
+            return
         if name == "open_form":
             await ack()
             outcome = await self.open_log_form(body["trigger_id"], actor, {})

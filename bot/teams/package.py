@@ -14,7 +14,7 @@ from handlers.parse import help_lines
 
 HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::\d{1,5})?$")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-COMMANDS = ["log", "mine", "show", "digest", "help", "queue", "overdue", "stats", "departments"]
+COMMANDS = ["log", "mine", "show", "digest", "dashboard", "help", "queue", "overdue", "stats", "departments"]
 
 
 def png(size: int, pixel: Callable[[int, int], tuple[int, int, int, int]]) -> bytes:

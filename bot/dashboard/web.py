@@ -1,0 +1,211 @@
+"""The dashboard over HTTP: sign-in from a chat link, a session cookie, and the pages and exports. Every page
+reads who is signed in and what they may see in its own read-only transaction (handlers.dashboard decides;
+this door renders). No script anywhere: the Content-Security-Policy forbids it."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from jinja2 import Environment
+
+from bot.app import App
+from bot.dashboard import COOKIE, Keys, Session
+from handlers import clock, dashboard, journey
+from handlers.base import Context
+from handlers.dashboard import Filters, Viewer
+from messages.render import TEMPLATES
+from messages.web import csv_text, pages
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+HOW = "Ask the bot for a link: /cx dashboard in Slack, or dashboard in Teams."
+TITLES = {"ref": "Ref", "summary": "Summary", "department": "Department", "stage": "Stage", "severity": "Severity",
+          "status": "Status", "customer": "Customer", "owner_name": "Owner", "reporter_name": "Reported by",
+          "created_at": "Logged (UTC)", "resolved_at": "Resolved (UTC)", "affected": "Me too",
+          "resolution_note": "What was done", "cause": "Root cause", "in": "In", "acknowledged": "Acknowledged",
+          "in_sla": "Acknowledged within SLA (%)", "resolved": "Resolved", "declined": "Declined", "open": "Open",
+          "overdue": "Overdue now", "median_ack": "Median to acknowledge", "median_resolve": "Median to resolve"}
+Page = Callable[[web.Request, Context, Viewer, Session], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Board:
+    app: App
+    keys: Keys
+    env: Environment
+
+
+BOARD = web.AppKey("cxbot-dashboard", Board)
+
+
+def html(request: web.Request, template: str, status: int = 200, **data: Any) -> web.Response:
+    body = request.app[BOARD].env.get_template(template).render(**data)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def message(request: web.Request, status: int, title: str, *lines: str, **data: Any) -> web.Response:
+    return html(request, "message.html", status, title=title, lines=list(lines), **data)
+
+
+def download(name: str, text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def guard(request: web.Request, response: web.StreamResponse) -> None:
+    """Every dashboard response, error pages too: no script, no framing, no caching, no referrer (a sign-in
+    link's token must not leak to another site)."""
+    if request.path.startswith("/dashboard"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+
+
+def same_site(request: web.Request) -> bool:
+    """A form posted from one of our own pages (a cross-site form is refused)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+    ours = {f"{request.scheme}://{request.host}"}
+    parts = urlsplit(request.app[BOARD].keys.base)
+    ours.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in ours
+
+
+def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A page for someone signed in: 401 without a valid session, 403 where their role does not reach."""
+    async def handle(request: web.Request) -> web.StreamResponse:
+        board = request.app[BOARD]
+        session = board.keys.session(request.cookies.get(COOKIE))
+        if session is None:
+            return message(request, 401, "Sign in from chat", "This dashboard opens from a personal link.", HOW)
+        app = board.app
+        async with app.db.transaction(read_only=True) as db:
+            ctx = Context(session=db, clock=app.clock, org=app.org, links=board.keys)
+            on = await dashboard.session_on(ctx, session.nonce, session.identity)
+            seen = await dashboard.viewer(ctx, session.identity) if on else None
+            if seen is None:
+                return message(request, 401, "Sign in again", "This session has ended.", HOW)
+            if scorecards and not seen.scorecards:
+                return message(request, 403, "Scorecards are for departments",
+                               "Department scorecards are for CX leaders, admins and each department's owners, "
+                               "reps and lead. The overview and the items you raised are yours to see.",
+                               viewer=seen, csrf=session.csrf, here="")
+            return await page(request, ctx, seen, session)
+    return handle
+
+
+def common(ctx: Context, seen: Viewer, session: Session, here: str) -> dict[str, Any]:
+    return {"viewer": seen, "csrf": session.csrf, "here": here, "tz": str(clock.zone_of(ctx.org, seen.person))}
+
+
+async def overview(request: web.Request, ctx: Context, seen: Viewer, session: Session) -> web.StreamResponse:
+    weeks = Filters.read({"weeks": request.query.get("weeks", "4")}).weeks or 4
+    data = await journey.overview(ctx, seen, weeks)
+    return html(request, "overview.html", title="Overview", periods=dashboard.PERIODS, **data,
+                **common(ctx, seen, session, "overview"))
+
+
+async def items(request: web.Request, ctx: Context, seen: Viewer, session: Session) -> web.StreamResponse:
+    filters = Filters.read(request.query)
+    data = await dashboard.listing(ctx, seen, filters)
+    return html(request, "items.html", title="Items", query=filters.query(page=""),
+                previous=filters.query(page=str(filters.page - 1)), next=filters.query(page=str(filters.page + 1)),
+                **data, **common(ctx, seen, session, "items"))
+
+
+async def items_csv(request: web.Request, ctx: Context, seen: Viewer, session: Session) -> web.StreamResponse:
+    rows = await dashboard.export(ctx, seen, Filters.read(request.query))
+    return download("pain-points.csv", csv_text(rows, dashboard.EXPORT_COLUMNS, TITLES))
+
+
+async def item(request: web.Request, ctx: Context, seen: Viewer, session: Session) -> web.StreamResponse:
+    found = await dashboard.page(ctx, seen, request.match_info["ref"])
+    if found is None:
+        return message(request, 404, "No such item",
+                       "There is no item with that reference that you can see.", **common(ctx, seen, session, ""))
+    return html(request, "item.html", title=found["item"]["ref"], **found, **common(ctx, seen, session, "items"))
+
+
+async def scorecards(request: web.Request, ctx: Context, seen: Viewer, session: Session) -> web.StreamResponse:
+    data = await journey.scorecards(ctx, seen)
+    return html(request, "scorecards.html", title="Scorecards", **data, **common(ctx, seen, session, "scorecards"))
+
+
+async def scorecards_csv(request: web.Request, ctx: Context, seen: Viewer, session: Session
+                         ) -> web.StreamResponse:
+    rows = await journey.scorecard_rows(ctx, seen)
+    return download("scorecards.csv", csv_text(rows, journey.SCORE_COLUMNS, TITLES))
+
+
+async def sign_in_page(request: web.Request) -> web.StreamResponse:
+    """The link from chat opens a page with one button: link previews (Slack's, Teams') fetch pages, and a
+    GET that spent the link would sign the previewer in instead of the person."""
+    token = request.query.get("t", "")
+    if request.app[BOARD].keys.nonce(token) is None:
+        return message(request, 403, "This link has expired", "Sign-in links work once, for ten minutes.", HOW)
+    return message(request, 200, "Sign in to the cxbot dashboard", "This link is yours, and works once.",
+                   form={"action": "/dashboard/sign-in", "fields": {"t": token}, "button": "Open the dashboard"})
+
+
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    board = request.app[BOARD]
+    form = await request.post()
+    nonce = board.keys.nonce(str(form.get("t", "")))
+    if not same_site(request) or nonce is None:
+        return message(request, 403, "This link has expired", "Sign-in links work once, for ten minutes.", HOW)
+    app = board.app
+    async with app.db.transaction() as db:
+        who = await dashboard.signed_in(Context(session=db, clock=app.clock, org=app.org), nonce)
+    if who is None:
+        return message(request, 403, "This link was used already, or has expired",
+                       "Each sign-in link works once, within ten minutes. If you did not use it, tell your CX admin.",
+                       HOW)
+    response = web.Response(status=303, headers={"Location": "/dashboard"})
+    response.set_cookie(COOKIE, board.keys.cookie(who, nonce), max_age=int(dashboard.SESSION_LIFE.total_seconds()),
+                        path="/dashboard", httponly=True, samesite="Lax", secure=board.keys.secure or request.secure)
+    return response
+
+
+async def sign_out(request: web.Request) -> web.StreamResponse:
+    board = request.app[BOARD]
+    session = board.keys.session(request.cookies.get(COOKIE))
+    form = await request.post()
+    if session is None or not same_site(request) or form.get("csrf") != session.csrf:
+        return message(request, 403, "Not signed out", "That request did not come from this dashboard.")
+    app = board.app
+    async with app.db.transaction() as db:
+        await dashboard.signed_out(Context(session=db, clock=app.clock, org=app.org), session.nonce)
+    response = web.Response(status=303, headers={"Location": "/dashboard/signed-out"})
+    response.del_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+async def signed_out(request: web.Request) -> web.StreamResponse:
+    return message(request, 200, "Signed out", "You are signed out of the dashboard.", HOW)
+
+
+async def stylesheet(_: web.Request) -> web.StreamResponse:
+    return web.FileResponse(TEMPLATES / "web" / "dashboard.css", headers={"Content-Type": "text/css"})
+
+
+def mount(web_app: web.Application, app: App, keys: Keys) -> None:
+    web_app[BOARD] = Board(app, keys, pages())
+    web_app.on_response_prepare.append(guard)
+    routes = web_app.router
+    routes.add_get("/dashboard", signed(overview))
+    routes.add_get("/dashboard/items", signed(items))
+    routes.add_get("/dashboard/items.csv", signed(items_csv))
+    routes.add_get("/dashboard/items/{ref}", signed(item))
+    routes.add_get("/dashboard/scorecards", signed(scorecards, scorecards=True))
+    routes.add_get("/dashboard/scorecards.csv", signed(scorecards_csv, scorecards=True))
+    routes.add_get("/dashboard/sign-in", sign_in_page)
+    routes.add_post("/dashboard/sign-in", sign_in)
+    routes.add_post("/dashboard/sign-out", sign_out)
+    routes.add_get("/dashboard/signed-out", signed_out)
+    routes.add_get("/dashboard/static/dashboard.css", stylesheet)

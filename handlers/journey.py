@@ -1,0 +1,147 @@
+"""The dashboard's figures: wins first, then where on the customer journey it hurts (and why), and each
+department's scorecard. The weekly counts are the digest's own (storage.reports: one definition of each figure);
+the journey map, trends and causes are storage.board's."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_
+
+from handlers.base import Context
+from handlers.dashboard import Viewer, row
+from handlers.digest import MEANINGFUL, duration
+from handlers.overdue import clause as overdue_now
+from storage import board, departments, pain_points, people, reports
+from storage.models import PainPoint
+
+WEIGHTS = {"low": 1, "medium": 2, "high": 3, "critical": 5}  # how much more a severe pain point counts
+SYSTEMIC = (4, 3)  # a cause filed this many times at one stage within this many weeks is systemic
+SCORE_WEEKS = 12
+
+
+def weeks_back(now: datetime, weeks: int) -> list[tuple[datetime, datetime]]:
+    """The last `weeks` weeks ending now, oldest first (the last one ends now)."""
+    return [(now - timedelta(weeks=weeks - n), now - timedelta(weeks=weeks - n - 1)) for n in range(weeks)]
+
+
+async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
+    now = ctx.clock.now()
+    start = now - timedelta(weeks=weeks)
+    where = seen.where()
+    known = {d.id: d for d in await departments.all(session=ctx.session)}
+    cells = await board.journey(session=ctx.session, start=start, end=now, where=where, weights=WEIGHTS)
+    stages = ctx.org.journey_stages + sorted({c.stage for c in cells} - set(ctx.org.journey_stages))
+    used = sorted({c.department_id for c in cells}, key=lambda d: known[d].name.lower() if d in known else "")
+    heaviest = max((c.weight for c in cells), default=0)
+    grid = {(c.stage, c.department_id): {
+        "items": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
+        "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id].key
+        if c.department_id in known else ""} for c in cells}
+    trend = await board.weekly(session=ctx.session, start=start, end=now, where=where, by=PainPoint.stage)
+    return {
+        "weeks": weeks, "wins": await wins(ctx, seen, start, now),
+        "stages": stages,
+        "departments": [{"id": d, "key": known[d].key, "name": known[d].name} for d in used if d in known],
+        "grid": {f"{stage}|{dep}": cell for (stage, dep), cell in grid.items()},
+        "stage_totals": {s: sum(c.items for c in cells if c.stage == s) for s in stages},
+        "trend": [{"stage": s, "weeks": [trend.get((s, n), 0) for n in range(weeks)]} for s in stages],
+        "causes": await causes(ctx, seen, weeks),
+        "total": sum(c.items for c in cells),
+    }
+
+
+async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime) -> dict[str, Any]:
+    """"You said, we did": what was resolved (with what was done), the fixes people confirmed, the
+    departments that acknowledged everything in time, and their streaks of weeks doing so."""
+    where = seen.where()
+    resolved_total, resolved = await board.wins(session=ctx.session, start=start, end=end, where=where)
+    confirmed_total, confirmed = await board.confirmed(session=ctx.session, start=start, end=end, where=where)
+    names = await people.names(session=ctx.session, whos=[w for i in resolved + confirmed
+                                                          for w in (i.owner, i.reporter) if w])
+    scores = await scorecard_rows(ctx, seen) if seen.scorecards else []
+    return {"resolved_total": resolved_total, "resolved": [row(ctx, seen, i, names) for i in resolved],
+            "confirmed_total": confirmed_total, "confirmed": [row(ctx, seen, i, names) for i in confirmed],
+            "met_sla": [s for s in scores if s["met_sla"]],
+            "streaks": sorted((s for s in scores if s["streak"] >= 2), key=lambda s: -s["streak"])}
+
+
+async def causes(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
+    """Root causes of what was resolved in the period, by stage and department; a cause filed again and again at
+    one stage lately is flagged systemic ("billing / product defect: 9 in 4 weeks")."""
+    now = ctx.clock.now()
+    known = {d.id: d.name for d in await departments.all(session=ctx.session)}
+    found = await board.causes(session=ctx.session, start=now - timedelta(weeks=weeks), end=now, where=seen.where())
+    recent_weeks, threshold = SYSTEMIC
+    recent = await board.causes(session=ctx.session, start=now - timedelta(weeks=recent_weeks), end=now,
+                                where=seen.where())
+    by_stage: Counter[tuple[str, str]] = Counter()
+    for stage, _, n, category in recent:
+        by_stage[(stage, category)] += n
+    total: Counter[str] = Counter()
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for stage, dep, n, category in found:
+        total[category] += n
+        table[category][f"{stage} / {known.get(dep, '?')}"] += n
+    uncategorised = await uncategorised_count(ctx, seen, now - timedelta(weeks=weeks), now)
+    return {"top": [{"cause": c, "count": n, "where": [{"place": p, "count": k} for p, k in table[c].most_common(3)]}
+                    for c, n in total.most_common()],
+            "systemic": [{"stage": s, "cause": c, "count": n, "weeks": recent_weeks}
+                         for (s, c), n in by_stage.most_common() if n >= threshold],
+            "uncategorised": uncategorised, "categories": ctx.org.root_causes}
+
+
+async def uncategorised_count(ctx: Context, seen: Viewer, start: datetime, end: datetime) -> int:
+    total, _ = await board.items(session=ctx.session, limit=0, where=and_(
+        reports.within(PainPoint.resolved_at, start, end), PainPoint.status == "resolved",
+        PainPoint.cause_category.is_(None), seen.where()))
+    return total
+
+
+async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
+    """Per department the viewer may see, over the last 12 weeks: in, acknowledged within SLA, resolved,
+    overdue now, median times, and each week's figures for the trend. The digest's own counts, week by week."""
+    now = ctx.clock.now()
+    spans = weeks_back(now, SCORE_WEEKS)
+    rule = overdue_now(now)
+    keys = {d.id: d.key for d in await departments.all(session=ctx.session)}
+    whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
+    weekly = [await reports.week(session=ctx.session, start=s, end=e, overdue=rule) for s, e in spans]
+    rows = []
+    for total in whole:
+        if not (seen.everything or total.department_id in seen.departments):
+            continue
+        by_week = [next((r for r in week if r.department_id == total.department_id), None) for week in weekly]
+        sla = [round(100 * r.acknowledged_in_sla / r.acknowledged) if r and r.acknowledged else None
+               for r in by_week]
+        streak = 0
+        for figure in reversed(sla):
+            if figure != 100:
+                break
+            streak += 1
+        rows.append({
+            "department_id": total.department_id, "department": total.department,
+            "key": keys.get(total.department_id, ""), "in": total.new,
+            "acknowledged": total.acknowledged,
+            "in_sla": round(100 * total.acknowledged_in_sla / total.acknowledged) if total.acknowledged else None,
+            "resolved": total.resolved, "declined": total.declined, "open": total.open, "overdue": total.overdue,
+            "median_ack": duration(total.median_ack), "median_resolve": duration(total.median_resolve),
+            "trend": {"in": [r.new if r else 0 for r in by_week], "resolved": [r.resolved if r else 0 for r in by_week],
+                      "in_sla": sla},
+            "met_sla": total.acknowledged >= MEANINGFUL and total.acknowledged_in_sla == total.acknowledged,
+            "streak": streak})
+    return rows
+
+
+async def scorecards(ctx: Context, seen: Viewer) -> dict[str, Any]:
+    now = ctx.clock.now()
+    rows = [r for r in await scorecard_rows(ctx, seen) if r["in"] or r["acknowledged"] or r["resolved"] or r["open"]]
+    late = await board.with_affected(session=ctx.session, items=await pain_points.overdue(
+        session=ctx.session, overdue=and_(overdue_now(now), seen.where()), limit=25))
+    names = await people.names(session=ctx.session, whos=[w for i in late for w in (i.owner, i.reporter) if w])
+    return {"rows": rows, "weeks": SCORE_WEEKS, "overdue": [row(ctx, seen, i, names) for i in late]}
+
+
+SCORE_COLUMNS = ("department", "in", "acknowledged", "in_sla", "resolved", "declined", "open", "overdue",
+                 "median_ack", "median_resolve")

@@ -1,0 +1,165 @@
+"""The dashboard's figures, every one an SQL aggregate over what the viewer may see: the journey map, the stages'
+weekly trend, causes, and the item lists behind them. The handlers decide who sees what and how much each
+severity weighs; these only count."""
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, false, func, literal, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Affected, Event, PainPoint
+from storage.reports import seconds, unindexed, within
+
+WEEK = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Cell:
+    stage: str
+    department_id: int
+    items: int
+    weight: int
+    median_resolve: float | None  # seconds, of the cell's items resolved so far
+
+
+def scope(*, everything: bool, departments: Collection[int], handles: Collection[str]) -> ColumnElement[bool]:
+    """The items a viewer sees: everything, or their departments' and what they raised (reported, said "me
+    too" on) or own."""
+    if everything:
+        return true()
+    if not departments and not handles:
+        return false()
+    raised = select(Affected.pain_point_id).where(Affected.person.in_(list(handles)))
+    return or_(PainPoint.department_id.in_(list(departments)), PainPoint.reporter.in_(list(handles)),
+               PainPoint.owner.in_(list(handles)), PainPoint.id.in_(raised))
+
+
+def counted() -> ColumnElement[bool]:
+    """A duplicate is counted in its original (its "me too"s moved there)."""
+    return unindexed(PainPoint.status) != "duplicate"
+
+
+def weight(weights: Mapping[str, int]) -> Any:
+    """An item's weight: its severity's, times everyone it hurts (its reporter and each "me too")."""
+    affected = (select(func.count()).where(Affected.pain_point_id == PainPoint.id)
+                .correlate(PainPoint).scalar_subquery())
+    return case(weights, value=PainPoint.severity, else_=1) * (1 + affected)
+
+
+async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[bool],
+                     by: list[Any]) -> dict[tuple[Any, ...], float]:
+    """The median of `value` per group of `by`, over the rows `where` selects (one middle row, or two)."""
+    ranked = select(*(c.label(f"g{n}") for n, c in enumerate(by)), value.label("v"),
+                    func.row_number().over(partition_by=by, order_by=value).label("rn"),
+                    func.count().over(partition_by=by).label("n")).where(where).subquery()
+    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
+    groups = [ranked.c[f"g{n}"] for n in range(len(by))]
+    rows = await session.execute(select(*groups, func.avg(ranked.c.v)).where(middle).group_by(*groups))
+    return {tuple(row[:-1]): float(round(row[-1])) for row in rows.all()}
+
+
+async def journey(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
+                  weights: Mapping[str, int]) -> list[Cell]:
+    """Per journey stage and department: the items logged in the period, their weight, and the median time
+    from logging to resolution of those resolved."""
+    p = PainPoint
+    logged = and_(within(p.created_at, start, end), counted(), where)
+    rows = await session.execute(select(p.stage, p.department_id, func.count(), func.sum(weight(weights)))
+                                 .where(logged).group_by(p.stage, p.department_id))
+    dialect = session.get_bind().dialect.name
+    resolved = await medians_by(session=session, value=seconds(p.resolved_at, p.created_at, dialect),
+                                where=and_(logged, unindexed(p.status) == "resolved"),
+                                by=[p.stage, p.department_id])
+    return [Cell(stage, dep, int(n), int(w or 0), resolved.get((stage, dep))) for stage, dep, n, w in rows.all()]
+
+
+async def weekly(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
+                 by: Any) -> dict[tuple[Any, int], int]:
+    """Items logged per week of the period (0 = the first) and per value of `by` (the stage, say)."""
+    p = PainPoint
+    dialect = session.get_bind().dialect.name
+    week = cast(func.floor(seconds(p.created_at, literal(start, p.created_at.type), dialect) / WEEK), Integer)
+    rows = await session.execute(select(by, week, func.count())
+                                 .where(within(p.created_at, start, end), counted(), where).group_by(by, week))
+    return {(key, int(n)): int(count) for key, n, count in rows.all()}
+
+
+async def causes(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool]
+                 ) -> list[tuple[str, int, int, str]]:
+    """(stage, department id, count, cause) of the items resolved in the period, by their root-cause category."""
+    p = PainPoint
+    rows = await session.execute(
+        select(p.stage, p.department_id, func.count(), p.cause_category)
+        .where(within(p.resolved_at, start, end), unindexed(p.status) == "resolved", p.cause_category.is_not(None),
+               where).group_by(p.stage, p.department_id, p.cause_category))
+    return [(stage, dep, int(n), str(category)) for stage, dep, n, category in rows.all()]
+
+
+async def confirmed(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
+                    limit: int = 10) -> tuple[int, list[PainPoint]]:
+    """Fixes the people who raised them confirmed in the period: how many, and the latest."""
+    confirms = (select(Event.pain_point_id, func.max(Event.at).label("at"))
+                .where(Event.action == "confirm", within(Event.at, start, end)).group_by(Event.pain_point_id)
+                .subquery())
+    base = select(PainPoint).join(confirms, confirms.c.pain_point_id == PainPoint.id).where(where)
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    latest = await session.scalars(base.options(selectinload(PainPoint.affected_rows))
+                                   .order_by(confirms.c.at.desc(), PainPoint.id.desc()).limit(limit))
+    return int(total or 0), list(latest)
+
+
+async def wins(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
+               limit: int = 10) -> tuple[int, list[PainPoint]]:
+    """Resolved in the period: how many, and the latest with what was done."""
+    p = PainPoint
+    resolved = and_(unindexed(p.status) == "resolved", within(p.resolved_at, start, end), where)
+    total = await session.scalar(select(func.count()).select_from(p).where(resolved))
+    latest = await session.scalars(select(p).where(resolved).options(selectinload(p.affected_rows))
+                                   .order_by(p.resolved_at.desc(), p.id.desc()).limit(limit))
+    return int(total or 0), list(latest)
+
+
+async def items(*, session: AsyncSession, where: ColumnElement[bool], limit: int, offset: int = 0,
+                with_affected: bool = False) -> tuple[int, list[PainPoint]]:
+    """The items `where` selects, newest first: how many in all, and one page of them."""
+    total = await session.scalar(select(func.count()).select_from(PainPoint).where(where))
+    if not limit:
+        return int(total or 0), []
+    query = select(PainPoint).where(where).order_by(PainPoint.created_at.desc(), PainPoint.id.desc())
+    if with_affected:
+        query = query.options(selectinload(PainPoint.affected_rows))
+    found = await session.scalars(query.limit(limit).offset(offset))
+    return int(total or 0), list(found)
+
+
+def customer_is(text: str) -> ColumnElement[bool]:
+    """Items raised for a customer whose reference contains `text` (its own, or a "me too"'s)."""
+    pattern = f"%{escape_like(text.lower())}%"
+    others = select(Affected.pain_point_id).where(func.lower(Affected.customer_ref).like(pattern, escape="\\"))
+    return or_(func.lower(PainPoint.customer_ref).like(pattern, escape="\\"), PainPoint.id.in_(others))
+
+
+def text_is(text: str) -> ColumnElement[bool]:
+    """Items whose summary or details contain `text` (any case)."""
+    pattern = f"%{escape_like(text.lower())}%"
+    return or_(func.lower(PainPoint.summary).like(pattern, escape="\\"),
+               func.lower(PainPoint.details).like(pattern, escape="\\"))
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def with_affected(*, session: AsyncSession, items: list[PainPoint]) -> list[PainPoint]:
+    """These items again, with the people who said "me too" on each (two statements), in the same order."""
+    if not items:
+        return []
+    found = {i.id: i for i in await session.scalars(
+        select(PainPoint).where(PainPoint.id.in_([i.id for i in items]))
+        .options(selectinload(PainPoint.affected_rows)).execution_options(populate_existing=True))}
+    return [found[i.id] for i in items]
