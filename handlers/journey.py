@@ -36,7 +36,7 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     used = sorted({c.department_id for c in cells}, key=lambda d: known[d].name.lower() if d in known else "")
     heaviest = max((c.weight for c in cells), default=0)
     grid = {(c.stage, c.department_id): {
-        "items": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
+        "count": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
         "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id].key
         if c.department_id in known else ""} for c in cells}
     trend = await board.weekly(session=ctx.session, start=start, end=now, where=where, by=PainPoint.stage)
@@ -47,6 +47,7 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
         "grid": {f"{stage}|{dep}": cell for (stage, dep), cell in grid.items()},
         "stage_totals": {s: sum(c.items for c in cells if c.stage == s) for s in stages},
         "trend": [{"stage": s, "weeks": [trend.get((s, n), 0) for n in range(weeks)]} for s in stages],
+        "week_starts": [f"{s.astimezone(ctx.org.zone):%d %b}" for s, _ in weeks_back(now, weeks)],
         "causes": await causes(ctx, seen, weeks),
         "total": sum(c.items for c in cells),
     }

@@ -56,25 +56,27 @@ def download(name: str, text: str) -> web.Response:
 
 
 async def guard(request: web.Request, response: web.StreamResponse) -> None:
-    """Every dashboard response, error pages too: no script, no framing, no caching, no referrer (a sign-in
-    link's token must not leak to another site)."""
+    """Every dashboard response, error pages too: no script, no framing, no caching, and no referrer to other
+    sites (a sign-in link's token must not leak)."""
     if request.path.startswith("/dashboard"):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
 
 
 def same_site(request: web.Request) -> bool:
-    """A form posted from one of our own pages (a cross-site form is refused)."""
+    """A form posted from one of our own pages; a cross-site one is refused. Browsers say where a request
+    comes from (Sec-Fetch-Site, else Origin); a client that says neither is no browser, so no forgery."""
+    fetched = request.headers.get("Sec-Fetch-Site")
+    if fetched is not None:
+        return fetched == "same-origin"
     origin = request.headers.get("Origin")
     if origin is None:
-        return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
-    ours = {f"{request.scheme}://{request.host}"}
+        return True
     parts = urlsplit(request.app[BOARD].keys.base)
-    ours.add(f"{parts.scheme}://{parts.netloc}")
-    return origin in ours
+    return origin in {f"{request.scheme}://{request.host}", f"{parts.scheme}://{parts.netloc}"}
 
 
 def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -190,8 +192,14 @@ async def signed_out(request: web.Request) -> web.StreamResponse:
     return message(request, 200, "Signed out", "You are signed out of the dashboard.", HOW)
 
 
-async def stylesheet(_: web.Request) -> web.StreamResponse:
-    return web.FileResponse(TEMPLATES / "web" / "dashboard.css", headers={"Content-Type": "text/css"})
+STATIC = {"dashboard.css": "text/css", "icon.svg": "image/svg+xml"}
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise web.HTTPNotFound()
+    return web.FileResponse(TEMPLATES / "web" / name, headers={"Content-Type": STATIC[name]})
 
 
 def mount(web_app: web.Application, app: App, keys: Keys) -> None:
@@ -208,4 +216,4 @@ def mount(web_app: web.Application, app: App, keys: Keys) -> None:
     routes.add_post("/dashboard/sign-in", sign_in)
     routes.add_post("/dashboard/sign-out", sign_out)
     routes.add_get("/dashboard/signed-out", signed_out)
-    routes.add_get("/dashboard/static/dashboard.css", stylesheet)
+    routes.add_get("/dashboard/static/{name}", static)
