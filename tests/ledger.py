@@ -126,11 +126,11 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:dana", "assign", "CX-1", to="onboarding", note=details[:2000])
     await run("local:cora", "assign", "CX-1", to="billing")
     await run("local:dana", "duplicate", "CX-2", of="CX-1")
-    await run("local:dana", "resolve", "CX-1", note=details, cause=details[:2000])
+    await run("local:dana", "resolve", "CX-1", note=details, cause=details[:2000], category="product")
     await run("local:sam", "fixed", "CX-1")
     await run("local:sam", "reopen", "CX-1", reason=details[:2000])
     await run("local:dana", "decline", "CX-1", reason=details[:2000])
-    for action in ("show", "mine", "home", "form", "stats", "departments", "overdue", "help"):
+    for action in ("show", "mine", "home", "form", "stats", "departments", "overdue", "help", "dashboard"):
         await run("local:dana", action, "CX-1")
     await run("local:dana", "resolve", "CX-999", note="x")
     await run("local:dana", "check", "CX-1", verb="reopen")
@@ -140,6 +140,8 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     for _ in range(3):  # three working days overdue: the owner, then the lead too
         clock.advance(timedelta(days=1))
         await run("system:scheduler", "nudge")
+    await run("local:sam", "log", summary=summary, details=details, department="billing")
+    await run("local:dana", "resolve", "CX-4", note=details, category="policy")  # the digest's top causes
     await run("system:scheduler", "digest", week="2026-W48")
     await run("system:scheduler", "digest_send", week="2026-W47")  # only complete weeks are sent
     return rendered

@@ -38,7 +38,9 @@ async def test_every_message_is_valid_block_kit(app: App, kind: str) -> None:
     templates = {name for name, _ in rendered}
     assert {"logged", "assignment", "updated", "current_state", "resolved", "declined", "reopened", "item",
             "merged", "affected", "commented", "acknowledged", "moved", "confirmed", "problem", "nudge",
-            "escalation", "nudge_report", "digest", "digest_report"} <= templates
+            "escalation", "nudge_report", "digest", "digest_report", "dashboard_sent", "dashboard_link"} <= templates
+    digest = next(data for name, data in rendered if name == "digest")
+    assert digest["causes"] == [{"cause": "policy", "count": 1}] and digest["dashboard"]
     for name, data in rendered:
         if name in ("home", "log_form", "check"):
             continue
