@@ -108,16 +108,17 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     rule = overdue_now(now)
     keys = {d.id: d.key for d in await departments.all(session=ctx.session)}
     whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
-    weekly = [await reports.week(session=ctx.session, start=s, end=e, overdue=rule) for s, e in spans]
+    weekly = await reports.weekly(session=ctx.session, start=spans[0][0], weeks=SCORE_WEEKS)
     rows = []
     for total in whole:
         if not (seen.everything or total.department_id in seen.departments):
             continue
-        by_week = [next((r for r in week if r.department_id == total.department_id), None) for week in weekly]
-        sla = [round(100 * r.acknowledged_in_sla / r.acknowledged) if r and r.acknowledged else None
-               for r in by_week]
-        streak = 0
+        by_week = [weekly.get((total.department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+        sla = [round(100 * r.acknowledged_in_sla / r.acknowledged) if r.acknowledged else None for r in by_week]
+        streak = 0  # weeks running with every acknowledgement in time (a week with none neither breaks nor counts)
         for figure in reversed(sla):
+            if figure is None:
+                continue
             if figure != 100:
                 break
             streak += 1
@@ -128,8 +129,7 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
             "in_sla": round(100 * total.acknowledged_in_sla / total.acknowledged) if total.acknowledged else None,
             "resolved": total.resolved, "declined": total.declined, "open": total.open, "overdue": total.overdue,
             "median_ack": duration(total.median_ack), "median_resolve": duration(total.median_resolve),
-            "trend": {"in": [r.new if r else 0 for r in by_week], "resolved": [r.resolved if r else 0 for r in by_week],
-                      "in_sla": sla},
+            "trend": {"in": [r.new for r in by_week], "resolved": [r.resolved for r in by_week], "in_sla": sla},
             "met_sla": total.acknowledged >= MEANINGFUL and total.acknowledged_in_sla == total.acknowledged,
             "streak": streak})
     return rows

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Affected, Event, PainPoint
-from storage.reports import seconds, unindexed, within
-
-WEEK = 7 * 24 * 3600
+from storage.reports import seconds, unindexed, week_of, within
 
 
 @dataclass(frozen=True)
@@ -82,8 +80,7 @@ async def weekly(*, session: AsyncSession, start: datetime, end: datetime, where
                  by: Any) -> dict[tuple[Any, int], int]:
     """Items logged per week of the period (0 = the first) and per value of `by` (the stage, say)."""
     p = PainPoint
-    dialect = session.get_bind().dialect.name
-    week = cast(func.floor(seconds(p.created_at, literal(start, p.created_at.type), dialect) / WEEK), Integer)
+    week = week_of(p.created_at, start, session.get_bind().dialect.name)
     rows = await session.execute(select(by, week, func.count())
                                  .where(within(p.created_at, start, end), counted(), where).group_by(by, week))
     return {(key, int(n)): int(count) for key, n, count in rows.all()}

@@ -98,3 +98,27 @@ async def test_the_check_before_a_form_offers_the_org_s_causes(app: App) -> None
                                     fields={"verb": "resolve"}))
     [category] = [f for f in outcome.replies[0].data["action"]["form"] if f["name"] == "category"]
     assert [c["value"] for c in category["choices"]] == app.org.root_causes
+
+
+async def test_the_weekly_trend_is_the_digest_s_week_by_week(app: App, clock: FixedClock) -> None:
+    """The scorecards' twelve weeks come from one pass (reports.weekly); each equals the digest's own figures
+    for that week (reports.week), acknowledgements and their SLA included."""
+    await ledger(app, clock)
+    for ref in ("CX-1",):
+        clock.advance(timedelta(days=3))
+        await say(app, "local:dana", f"ack {ref}")  # late
+    await say(app, "local:sam", "log Invoice G late stage=billing")
+    await say(app, "local:dana", "ack CX-7")  # in time
+    clock.advance(timedelta(days=9))
+    now = clock.now()
+    start = now - timedelta(weeks=12)
+    async with app.db.transaction(read_only=True) as session:
+        weekly = await reports.weekly(session=session, start=start, weeks=12)
+        for n in range(12):
+            for row in await reports.week(session=session, start=start + timedelta(weeks=n),
+                                          end=start + timedelta(weeks=n + 1), overdue=journey.overdue_now(now)):
+                got = weekly.get((row.department_id, n), reports.Weekly())
+                assert (got.new, got.acknowledged, got.acknowledged_in_sla, got.resolved) == (
+                    row.new, row.acknowledged, row.acknowledged_in_sla, row.resolved), (n, row.department)
+    assert sum(w.acknowledged for w in weekly.values()) == 2
+    assert sum(w.acknowledged_in_sla for w in weekly.values()) == 1

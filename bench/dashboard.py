@@ -1,0 +1,128 @@
+"""Each dashboard page's server time (p95 of its requests over HTTP on loopback, signed in as a CX leader, who
+sees everything), next to the bare aggregate query behind it, in the same run: 100,000 pain points on SQLite
+(a year) and 1,000,000 on PostgreSQL (five years, most old items closed), 50 departments each.
+
+    python -m bench.dashboard [--items 100000] [--postgres URL] [--million]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bench.handlers import finished
+from bench.schedule import NOW, fill, fresh, million, year_of_items
+from bot import server
+from bot.app import App
+from bot.dashboard import COOKIE
+from handlers.base import Actor, Command
+from storage.models import PainPoint, Person, SignIn
+
+RUNS = 20
+p = PainPoint
+
+
+def bare_queries() -> dict[str, Callable[[], Any]]:
+    """The one aggregate each page cannot do without, as a bare SELECT."""
+    weeks = {n: NOW - timedelta(weeks=n) for n in (4, 12, 52)}
+    return {
+        "overview, 4 weeks": lambda: select(p.stage, p.department_id, func.count()).where(
+            p.created_at >= weeks[4]).group_by(p.stage, p.department_id),
+        "overview, 52 weeks": lambda: select(p.stage, p.department_id, func.count()).where(
+            p.created_at >= weeks[52]).group_by(p.stage, p.department_id),
+        "scorecards": lambda: select(p.department_id, func.count()).where(
+            p.created_at >= weeks[12]).group_by(p.department_id),
+        "items": lambda: select(p).order_by(p.created_at.desc()).limit(100),
+        "items, live in billing": lambda: select(p).where(
+            p.status.in_(("open", "acknowledged")), p.stage == "billing", p.department_id == 1)
+        .order_by(p.created_at.desc()).limit(100),
+        "item": lambda: select(p).where(p.id == 1),
+    }
+
+
+PAGES = {"overview, 4 weeks": "/dashboard?weeks=4", "overview, 52 weeks": "/dashboard?weeks=52",
+         "scorecards": "/dashboard/scorecards", "items": "/dashboard/items",
+         "items, live in billing": "/dashboard/items?department=d0&stage=billing&status=live&weeks=all",
+         "item": "/dashboard/items/CX-1"}
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000
+
+
+async def timed(work: Callable[[], Awaitable[Any]], runs: int) -> float:
+    await work()  # warm
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await work()
+        times.append(time.perf_counter() - started)
+    return p95(times)
+
+
+async def leader_cookie(app: App, client: TestClient) -> str:
+    async with app.db.transaction() as session:
+        session.add(Person(identity="local:leader", display_name="Lee Leader", is_leader=True, is_admin=False))
+    await app.run(Command(actor=Actor(identity="local:leader"), action="dashboard"))
+    async with app.db.transaction() as session:
+        nonce = (await session.scalars(select(SignIn.nonce))).one()
+    assert app.links is not None
+    async with client.post("/dashboard/sign-in", data={"t": app.links.signer("sign-in").dumps(nonce)},
+                           allow_redirects=False) as signed:
+        assert signed.status == 303, await signed.text()
+        return signed.cookies[COOKIE].value
+
+
+async def measure(app: App, label: str, runs: int) -> list[tuple[str, float, float]]:
+    rows = []
+    async with TestClient(TestServer(server.build(app, run_scheduler=False))) as client:
+        cookie = await leader_cookie(app, client)
+        client.session.cookie_jar.clear()
+        for name, query in bare_queries().items():
+            async def page(path: str = PAGES[name]) -> None:
+                async with client.get(path, headers={"Cookie": f"{COOKIE}={cookie}"}) as response:
+                    assert response.status == 200, (path, response.status)
+                    await response.read()
+
+            async def bare(make: Callable[[], Any] = query) -> None:
+                async with app.db.transaction(read_only=True) as session:
+                    (await session.execute(make())).all()
+
+            rows.append((f"dashboard {name}, {label} (p95 ms)", await timed(page, runs), await timed(bare, runs)))
+    return rows
+
+
+async def main(items: int, postgres: str | None, big: bool = True, runs: int = RUNS) -> list[tuple[str, float, float]]:
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        app = await fresh(f"sqlite+aiosqlite:///{folder}/dashboard.db", None)
+        await fill(app, year_of_items(items))
+        rows += await measure(app, f"SQLite {items // 1000}k", runs)
+        await finished(app)
+    if postgres and big:
+        app = await fresh(postgres, f"cxbench_dashboard_{os.getpid()}")
+        await million(app, "realistic")
+        rows += await measure(app, "PostgreSQL 1M", runs)
+        await finished(app)
+    return rows
+
+
+if __name__ == "__main__":
+    from bench.handlers import table
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100000)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=RUNS)
+    args = parser.parse_args()
+    print(f"p95 of {args.runs} requests per page, signed in as a CX leader; baseline: the bare aggregate query")
+    print(table(asyncio.run(main(args.items, args.postgres, runs=args.runs))))
