@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import os
 
-from bench import handlers, memory, schedule, slack, teams
+from bench import dashboard, handlers, memory, schedule, slack, teams
 
 parser = argparse.ArgumentParser(prog="python -m bench")
 parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
@@ -20,10 +20,11 @@ rows += asyncio.run(slack.main(requests, postgres))
 rows += asyncio.run(teams.main(activities, postgres))
 rows += asyncio.run(memory.main(1 if args.quick else memory.ROUNDS, requests, postgres))
 rows += asyncio.run(schedule.main(items, postgres, open_items, due, big=not args.quick))
+rows += asyncio.run(dashboard.main(items, postgres, big=not args.quick, runs=5 if args.quick else dashboard.RUNS))
 print(f"Benchmarks{' (quick)' if args.quick else ''}: {count} items through the handlers, {requests} Slack requests "
       f"at concurrency {slack.CONCURRENCY}, {activities} Teams activities, digest over {items} items")
 print("baselines: raw INSERTs; a bare Bolt app that only acks; a bare botbuilder echo bot; the server's RSS once"
       " serving (its own process); the bare GROUP BY; selecting the due items and inserting their claims; the"
       " sweep's query count at a fifth as many due; a log+resolve's statements against a raw insert's; the bare"
-      " driver's inserts")
+      " driver's inserts; each dashboard page's own statements run bare")
 print(handlers.table(rows))

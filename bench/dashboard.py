@@ -127,5 +127,6 @@ if __name__ == "__main__":
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--runs", type=int, default=RUNS)
     args = parser.parse_args()
-    print(f"p95 of {args.runs} requests per page, signed in as a CX leader; baseline: the bare aggregate query")
+    print(f"p95 of {args.runs} requests per page, signed in as a CX leader; baseline: the page's own statements run "
+          "bare on the driver's connection")
     print(table(asyncio.run(main(args.items, args.postgres, runs=args.runs))))

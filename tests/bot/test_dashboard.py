@@ -217,3 +217,14 @@ async def test_used_links_are_forgotten_after_a_day(board: Board, clock: FixedCl
     await board.sign_in("local:dana")  # each sign-in prunes what is long over
     async with board.app.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(SignIn)) == 1
+
+
+async def test_pages_are_light(board: Board) -> None:
+    """What a page weighs (the README states it): no script, no font, one small stylesheet."""
+    cookie = await board.sign_in("local:leo")
+    sizes = {path: len((await board.get(path, cookie))[1].encode()) for path in (
+        "/dashboard?weeks=52", "/dashboard/items", "/dashboard/scorecards", "/dashboard/items/CX-1")}
+    css = len((await board.get("/dashboard/static/dashboard.css", None))[1].encode())
+    assert css < 6_000 and max(sizes.values()) < 40_000, (css, sizes)
+    for path in sizes:
+        assert "<script" not in (await board.get(path, cookie))[1]

@@ -44,6 +44,8 @@ def test_the_log_reaction_is_an_emoji_name_with_or_without_colons(tmp_path: Path
     ('colour = "blue"', "colour"),
     ('[[departments]]\nkey = "a"\nname = "A"\n[[departments]]\nkey = "a"\nname = "B"', "used twice"),
     ('timezone = ', "not valid TOML"),
+    ('root_causes = []', "root_causes"),
+    ('root_causes = ["' + "x" * 61 + '"]', "root_causes"),
 ])
 def test_invalid_org_file_names_the_field(tmp_path: Path, text: str, field: str) -> None:
     path = tmp_path / "org.toml"
@@ -51,6 +53,12 @@ def test_invalid_org_file_names_the_field(tmp_path: Path, text: str, field: str)
     with pytest.raises(OrgFileError) as error:
         load_org(path)
     assert field in str(error.value)
+
+
+def test_root_causes_are_tidied(tmp_path: Path) -> None:
+    path = tmp_path / "org.toml"
+    path.write_text('root_causes = ["Vendor  Outage", "vendor outage", " ", "Pricing"]')
+    assert load_org(path).root_causes == ["vendor outage", "pricing"]
 
 
 def test_missing_org_file_says_so(tmp_path: Path) -> None:
