@@ -157,10 +157,13 @@ async def test_scorecards_show_a_department_only_to_its_people(board: Board) -> 
 
 
 async def test_hostile_text_is_never_markup_nor_a_formula(board: Board) -> None:
+    assert (await say(board.app, "local:cora", "dept rename billing <img src=x onerror=alert(1)>")).ok
     cookie = await board.sign_in("local:leo")
-    for path in ("/dashboard/items?weeks=all", "/dashboard/items/CX-3", "/dashboard?weeks=52"):
+    for path in ("/dashboard/items?weeks=all", "/dashboard/items/CX-3", "/dashboard?weeks=52",
+                 "/dashboard/scorecards"):
         _, body, _ = await board.get(path, cookie)
-        assert "<script>" not in body
+        assert "<script>" not in body and "<img" not in body
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body, path
     _, body, _ = await board.get("/dashboard/items/CX-3", cookie)
     assert "&lt;script&gt;" in body
     _, text, _ = await board.get("/dashboard/items.csv?weeks=all", cookie)
