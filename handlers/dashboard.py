@@ -43,7 +43,7 @@ class Viewer:
     @property
     def words(self) -> str:
         if self.everything:
-            return "everything (you are a CX " + ("admin" if self.person.is_admin else "leader") + ")"
+            return "everything, as a CX " + ("admin" if self.person.is_admin else "leader")
         if self.departments:
             return " and ".join(self.departments.values()) + ", and what you raised"
         return "what you reported, own or said \"me too\" on"

@@ -123,7 +123,8 @@ async def top_causes(ctx: Context, start: datetime, end: datetime, department_id
     where = true() if department_id is None else PainPoint.department_id == department_id
     counted: Counter[str] = Counter()
     for _, _, n, category in await board.causes(session=ctx.session, start=start, end=end, where=where):
-        counted[category] += n
+        if category is not None:
+            counted[category] += n
     return [{"cause": c, "count": n} for c, n in counted.most_common(limit)]
 
 

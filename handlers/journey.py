@@ -40,64 +40,91 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
         "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id].key
         if c.department_id in known else ""} for c in cells}
     trend = await board.weekly(session=ctx.session, start=start, end=now, where=where, by=PainPoint.stage)
+    why = await causes(ctx, seen, weeks)
     return {
-        "weeks": weeks, "wins": await wins(ctx, seen, start, now),
+        "weeks": weeks, "wins": await wins(ctx, seen, start, now, why["resolved"]),
         "stages": stages,
         "departments": [{"id": d, "key": known[d].key, "name": known[d].name} for d in used if d in known],
         "grid": {f"{stage}|{dep}": cell for (stage, dep), cell in grid.items()},
         "stage_totals": {s: sum(c.items for c in cells if c.stage == s) for s in stages},
         "trend": [{"stage": s, "weeks": [trend.get((s, n), 0) for n in range(weeks)]} for s in stages],
         "week_starts": [f"{s.astimezone(ctx.org.zone):%d %b}" for s, _ in weeks_back(now, weeks)],
-        "causes": await causes(ctx, seen, weeks),
+        "causes": why,
         "total": sum(c.items for c in cells),
     }
 
 
-async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime) -> dict[str, Any]:
+async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resolved_total: int) -> dict[str, Any]:
     """"You said, we did": what was resolved (with what was done), the fixes people confirmed, the
-    departments that acknowledged everything in time, and their streaks of weeks doing so."""
+    departments that acknowledged everything in time over 12 weeks, and their streaks of weeks doing so."""
     where = seen.where()
-    resolved_total, resolved = await board.wins(session=ctx.session, start=start, end=end, where=where)
+    resolved = await board.wins(session=ctx.session, start=start, end=end, where=where)
     confirmed_total, confirmed = await board.confirmed(session=ctx.session, start=start, end=end, where=where)
     names = await people.names(session=ctx.session, whos=[w for i in resolved + confirmed
                                                           for w in (i.owner, i.reporter) if w])
-    scores = await scorecard_rows(ctx, seen) if seen.scorecards else []
+    records = await sla_records(ctx, seen) if seen.scorecards else []
     return {"resolved_total": resolved_total, "resolved": [row(ctx, seen, i, names) for i in resolved],
             "confirmed_total": confirmed_total, "confirmed": [row(ctx, seen, i, names) for i in confirmed],
-            "met_sla": [s for s in scores if s["met_sla"]],
-            "streaks": sorted((s for s in scores if s["streak"] >= 2), key=lambda s: -s["streak"])}
+            "met_sla": [r for r in records if r["met_sla"]],
+            "streaks": sorted((r for r in records if r["streak"] >= 2), key=lambda r: -r["streak"])}
 
 
 async def causes(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     """Root causes of what was resolved in the period, by stage and department; a cause filed again and again at
-    one stage lately is flagged systemic ("billing / product defect: 9 in 4 weeks")."""
+    one stage lately is flagged systemic ("billing / product defect: 9 in 4 weeks"). One count of the period's
+    resolutions gives the causes, the unfiled ones and the total."""
     now = ctx.clock.now()
     known = {d.id: d.name for d in await departments.all(session=ctx.session)}
     found = await board.causes(session=ctx.session, start=now - timedelta(weeks=weeks), end=now, where=seen.where())
     recent_weeks, threshold = SYSTEMIC
-    recent = await board.causes(session=ctx.session, start=now - timedelta(weeks=recent_weeks), end=now,
-                                where=seen.where())
+    recent = found if recent_weeks == weeks else await board.causes(
+        session=ctx.session, start=now - timedelta(weeks=recent_weeks), end=now, where=seen.where())
     by_stage: Counter[tuple[str, str]] = Counter()
     for stage, _, n, category in recent:
-        by_stage[(stage, category)] += n
+        if category is not None:
+            by_stage[(stage, category)] += n
     total: Counter[str] = Counter()
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for stage, dep, n, category in found:
-        total[category] += n
-        table[category][f"{stage} / {known.get(dep, '?')}"] += n
-    uncategorised = await uncategorised_count(ctx, seen, now - timedelta(weeks=weeks), now)
+        if category is not None:
+            total[category] += n
+            table[category][f"{stage} / {known.get(dep, '?')}"] += n
     return {"top": [{"cause": c, "count": n, "where": [{"place": p, "count": k} for p, k in table[c].most_common(3)]}
                     for c, n in total.most_common()],
             "systemic": [{"stage": s, "cause": c, "count": n, "weeks": recent_weeks}
                          for (s, c), n in by_stage.most_common() if n >= threshold],
-            "uncategorised": uncategorised, "categories": ctx.org.root_causes}
+            "uncategorised": sum(n for _, _, n, category in found if category is None),
+            "resolved": sum(n for _, _, n, _ in found), "categories": ctx.org.root_causes}
 
 
-async def uncategorised_count(ctx: Context, seen: Viewer, start: datetime, end: datetime) -> int:
-    total, _ = await board.items(session=ctx.session, limit=0, where=and_(
-        reports.within(PainPoint.resolved_at, start, end), PainPoint.status == "resolved",
-        PainPoint.cause_category.is_(None), seen.where()))
-    return total
+def in_time(by_week: list[reports.Weekly]) -> tuple[list[int | None], int]:
+    """Each week's share of acknowledgements inside the SLA (None: none to count), and the streak of weeks
+    running, up to now, with every one in time (a week with none neither breaks nor counts)."""
+    sla = [round(100 * r.acknowledged_in_sla / r.acknowledged) if r.acknowledged else None for r in by_week]
+    streak = 0
+    for figure in reversed(sla):
+        if figure is None:
+            continue
+        if figure != 100:
+            break
+        streak += 1
+    return sla, streak
+
+
+async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
+    """Per department the viewer may see: whether it acknowledged everything in time over 12 weeks (enough of
+    them to mean something), and its streak (from the weekly acknowledgements only)."""
+    start = ctx.clock.now() - timedelta(weeks=SCORE_WEEKS)
+    weekly = await reports.weekly(session=ctx.session, start=start, weeks=SCORE_WEEKS)
+    records = []
+    for department in await departments.all(session=ctx.session):
+        if not (seen.everything or department.id in seen.departments):
+            continue
+        by_week = [weekly.get((department.id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+        acked, in_sla = sum(w.acknowledged for w in by_week), sum(w.acknowledged_in_sla for w in by_week)
+        records.append({"department": department.name, "streak": in_time(by_week)[1],
+                        "met_sla": acked >= MEANINGFUL and in_sla == acked})
+    return records
 
 
 async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
@@ -114,14 +141,7 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
         if not (seen.everything or total.department_id in seen.departments):
             continue
         by_week = [weekly.get((total.department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
-        sla = [round(100 * r.acknowledged_in_sla / r.acknowledged) if r.acknowledged else None for r in by_week]
-        streak = 0  # weeks running with every acknowledgement in time (a week with none neither breaks nor counts)
-        for figure in reversed(sla):
-            if figure is None:
-                continue
-            if figure != 100:
-                break
-            streak += 1
+        sla, streak = in_time(by_week)
         rows.append({
             "department_id": total.department_id, "department": total.department,
             "key": keys.get(total.department_id, ""), "in": total.new,
@@ -130,7 +150,6 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
             "resolved": total.resolved, "declined": total.declined, "open": total.open, "overdue": total.overdue,
             "median_ack": duration(total.median_ack), "median_resolve": duration(total.median_resolve),
             "trend": {"in": [r.new for r in by_week], "resolved": [r.resolved for r in by_week], "in_sla": sla},
-            "met_sla": total.acknowledged >= MEANINGFUL and total.acknowledged_in_sla == total.acknowledged,
             "streak": streak})
     return rows
 

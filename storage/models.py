@@ -107,7 +107,7 @@ class PainPoint(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     owner: Mapped[str | None] = mapped_column(String(320), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open")  # LIVE, or resolved | declined | duplicate
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("pain_points.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("pain_points.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ack_due_at: Mapped[datetime]

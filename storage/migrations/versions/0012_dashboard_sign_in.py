@@ -1,5 +1,6 @@
 """The dashboard: server_secrets (its signing key, shared by replicas), sign_ins (one-use sign-in links) and
-pain_points.cause_category (the root cause a resolver picked from the organisation's list)
+pain_points.cause_category (the root cause a resolver picked from the organisation's list), and an index on
+pain_points.duplicate_of_id
 
 Revision ID: 0012
 Revises: 0011
@@ -24,9 +25,12 @@ def upgrade() -> None:
                     sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
                     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("pain_points", sa.Column("cause_category", sa.String(64), nullable=True))
+    # "has it duplicates?" is asked with every item read (pain_points.get): without it, a pass over the ledger
+    op.create_index("ix_pain_points_duplicate_of_id", "pain_points", ["duplicate_of_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pain_points_duplicate_of_id", table_name="pain_points")
     with op.batch_alter_table("pain_points") as batch:
         batch.drop_column("cause_category")
     op.drop_table("sign_ins")
