@@ -1,6 +1,8 @@
 """The neutral language between the doors and the use cases: who asks, what for, and what comes back."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -90,6 +92,9 @@ class Context:
     clock: Clock
     org: Org
     links: Links | None = None
+    # another read-only transaction, where a page may read an independent figure side by side with the rest
+    # (PostgreSQL: on a connection of its own, so the database works on both at once); None: one at a time
+    aside: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None
 
 
 class Links(Protocol):

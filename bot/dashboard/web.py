@@ -90,7 +90,8 @@ def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], A
         app = board.app
         async with app.db.transaction(read_only=True) as db:
             await reports.roomy(db)
-            ctx = Context(session=db, clock=app.clock, org=app.org, links=board.keys)
+            aside = (lambda: app.db.transaction(read_only=True)) if app.db.engine.dialect.name == "postgresql" else None
+            ctx = Context(session=db, clock=app.clock, org=app.org, links=board.keys, aside=aside)
             on = await dashboard.session_on(ctx, session.nonce, session.identity)
             seen = await dashboard.viewer(ctx, session.identity) if on else None
             if seen is None:
