@@ -96,7 +96,9 @@ async def measure(app: App, label: str, runs: int) -> list[tuple[str, float, flo
             async def bare(statements: list[tuple[str, Any]] = sent) -> None:
                 async with app.db.engine.connect() as conn:
                     for statement, parameters in statements:
-                        (await conn.exec_driver_sql(statement, parameters)).all()
+                        result = await conn.exec_driver_sql(statement, parameters)
+                        if result.returns_rows:
+                            result.all()
                     await conn.rollback()
 
             rows.append((f"dashboard {name}, {label} (p95 ms, vs its {len(sent)} queries)", await timed(page, runs),

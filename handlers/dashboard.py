@@ -69,8 +69,7 @@ async def viewer(ctx: Context, identity: str) -> Viewer | None:
     if person is None:
         return None
     handles = frozenset(access.handles(person))
-    mine = await departments.of_person(session=ctx.session, handles=handles)
-    mine += await departments.led_by(session=ctx.session, handles=handles)
+    mine = await departments.served_by(session=ctx.session, handles=handles)
     return Viewer(person, person.is_admin or person.is_leader, {d.id: d.name for d in mine}, handles)
 
 
@@ -216,9 +215,10 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
     found = await pain_points.get(session=ctx.session, ref=ref)
     if found is None:
         return None
-    visible = await board.items(session=ctx.session, where=and_(PainPoint.id == found.id, seen.where()), limit=1)
-    if not visible[0]:
-        return None
+    if not seen.everything:
+        visible = await board.items(session=ctx.session, where=and_(PainPoint.id == found.id, seen.where()), limit=0)
+        if not visible[0]:
+            return None
     if not seen.reads(found):
         return {"item": {"ref": found.ref, "summary": HIDDEN, "department": found.department.name,
                          "status_text": STATUS[found.status], "restricted": True}, "history": [], "hidden": True}

@@ -28,6 +28,7 @@ def weeks_back(now: datetime, weeks: int) -> list[tuple[datetime, datetime]]:
 
 
 async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
+    await board.roomy(ctx.session)
     now = ctx.clock.now()
     start = now - timedelta(weeks=weeks)
     where = seen.where()
@@ -146,6 +147,7 @@ async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
 async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     """Per department the viewer may see, over the last 12 weeks: in, acknowledged within SLA, resolved,
     overdue now, median times, and each week's figures for the trend. The digest's own counts, week by week."""
+    await board.roomy(ctx.session)
     now = ctx.clock.now()
     spans = weeks_back(now, SCORE_WEEKS)
     rule = overdue_now(now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -88,7 +88,10 @@ async def remove_member(*, session: AsyncSession, department: Department, person
     return bool(gone)
 
 
-async def led_by(*, session: AsyncSession, handles: Iterable[str]) -> list[Department]:
-    """The departments whose lead is one of these handles."""
+async def served_by(*, session: AsyncSession, handles: Iterable[str]) -> list[Department]:
+    """The departments these handles own, serve (rep) or lead, in one statement."""
+    wanted = list(handles)
+    memberships = select(Member.department_id).where(Member.person.in_(wanted), Member.role.in_(("owner", "rep")))
     return list(await session.scalars(select(Department).where(
-        Department.lead.in_(list(handles)), Department.retired_at.is_(None)).order_by(Department.id)))
+        or_(Department.id.in_(memberships), Department.lead.in_(wanted)), Department.retired_at.is_(None))
+        .order_by(Department.id)))

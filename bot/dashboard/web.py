@@ -18,7 +18,6 @@ from handlers.base import Context
 from handlers.dashboard import Filters, Viewer
 from messages.render import TEMPLATES
 from messages.web import csv_text, pages
-from storage import board as reports
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
@@ -89,7 +88,6 @@ def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], A
             return message(request, 401, "Sign in from chat", "This dashboard opens from a personal link.", HOW)
         app = board.app
         async with app.db.transaction(read_only=True) as db:
-            await reports.roomy(db)
             aside = (lambda: app.db.transaction(read_only=True)) if app.db.engine.dialect.name == "postgresql" else None
             ctx = Context(session=db, clock=app.clock, org=app.org, links=board.keys, aside=aside)
             on = await dashboard.session_on(ctx, session.nonce, session.identity)
