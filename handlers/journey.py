@@ -114,6 +114,11 @@ async def causes(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
             "resolved": sum(n for _, _, n, _ in found), "categories": ctx.org.root_causes}
 
 
+def hours(seconds: float | None) -> float | None:
+    """A median for a chart: hours, to one decimal (None: nothing to take it over)."""
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
 def in_time(by_week: list[reports.Weekly]) -> tuple[list[int | None], int]:
     """Each week's share of acknowledgements inside the SLA (None: none to count), and the streak of weeks
     running, up to now, with every one in time (a week with none neither breaks nor counts)."""
@@ -131,8 +136,9 @@ def in_time(by_week: list[reports.Weekly]) -> tuple[list[int | None], int]:
 async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     """Per department the viewer may see: whether it acknowledged everything in time over 12 weeks (enough of
     them to mean something), and its streak (from the weekly acknowledgements only)."""
-    start = ctx.clock.now() - timedelta(weeks=SCORE_WEEKS)
-    weekly = await reports.weekly(session=ctx.session, start=start, weeks=SCORE_WEEKS)
+    now = ctx.clock.now()
+    weekly = await reports.weekly(session=ctx.session, start=now - timedelta(weeks=SCORE_WEEKS), weeks=SCORE_WEEKS,
+                                  overdue_now=overdue_now(now))
     records = []
     for department in await departments.all(session=ctx.session):
         if not (seen.everything or department.id in seen.departments):
@@ -153,7 +159,7 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     rule = overdue_now(now)
     keys = {d.id: d.key for d in await departments.all(session=ctx.session)}
     whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
-    weekly = await reports.weekly(session=ctx.session, start=spans[0][0], weeks=SCORE_WEEKS)
+    weekly = await reports.weekly(session=ctx.session, start=spans[0][0], weeks=SCORE_WEEKS, overdue_now=rule)
     rows = []
     for total in whole:
         if not (seen.everything or total.department_id in seen.departments):
@@ -167,7 +173,10 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
             "in_sla": round(100 * total.acknowledged_in_sla / total.acknowledged) if total.acknowledged else None,
             "resolved": total.resolved, "declined": total.declined, "open": total.open, "overdue": total.overdue,
             "median_ack": duration(total.median_ack), "median_resolve": duration(total.median_resolve),
-            "trend": {"in": [r.new for r in by_week], "resolved": [r.resolved for r in by_week], "in_sla": sla},
+            "trend": {"in": [r.new for r in by_week], "resolved": [r.resolved for r in by_week], "in_sla": sla,
+                      "overdue": [r.overdue for r in by_week],
+                      "median_ack": [hours(r.median_ack) for r in by_week],
+                      "median_resolve": [hours(r.median_resolve) for r in by_week]},
             "streak": streak})
     return rows
 

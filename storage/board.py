@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Affected, Event, PainPoint
-from storage.reports import WEEK, seconds, unindexed, week_of, within
+from storage.reports import WEEK, medians_by, seconds, unindexed, week_of, within
 
 
 @dataclass(frozen=True)
@@ -55,18 +55,6 @@ def weight(weights: Mapping[str, int]) -> tuple[Any, Any]:
     counts = (select(Affected.pain_point_id.label("item"), func.count().label("n"))
               .group_by(Affected.pain_point_id).subquery())
     return case(weights, value=PainPoint.severity, else_=1) * (1 + func.coalesce(counts.c.n, 0)), counts
-
-
-async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[bool],
-                     by: list[Any]) -> dict[tuple[Any, ...], float]:
-    """The median of `value` per group of `by`, over the rows `where` selects (one middle row, or two)."""
-    ranked = select(*(c.label(f"g{n}") for n, c in enumerate(by)), value.label("v"),
-                    func.row_number().over(partition_by=by, order_by=value).label("rn"),
-                    func.count().over(partition_by=by).label("n")).where(where).subquery()
-    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    groups = [ranked.c[f"g{n}"] for n in range(len(by))]
-    rows = await session.execute(select(*groups, func.avg(ranked.c.v)).where(middle).group_by(*groups))
-    return {tuple(row[:-1]): float(round(row[-1])) for row in rows.all()}
 
 
 async def journey(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],

@@ -83,6 +83,18 @@ async def medians(*, session: AsyncSession, moment: Any, since: Any, start: date
     return {dep: float(round(v)) for dep, v in rows.all()}
 
 
+async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[bool],
+                     by: list[Any]) -> dict[tuple[Any, ...], float]:
+    """The median of `value` per group of `by`, over the rows `where` selects (one middle row, or two)."""
+    ranked = select(*(c.label(f"g{n}") for n, c in enumerate(by)), value.label("v"),
+                    func.row_number().over(partition_by=by, order_by=value).label("rn"),
+                    func.count().over(partition_by=by).label("n")).where(where).subquery()
+    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
+    groups = [ranked.c[f"g{n}"] for n in range(len(by))]
+    rows = await session.execute(select(*groups, func.avg(ranked.c.v)).where(middle).group_by(*groups))
+    return {tuple(row[:-1]): float(round(row[-1])) for row in rows.all()}
+
+
 def overdue_at(moment: datetime) -> ColumnElement[bool]:
     """Overdue as it stood at a past moment (the end of a complete week), from the items' own times: alive
     then, and its acknowledgement or resolution due before then. (Snoozes are not kept in history.)"""
@@ -139,11 +151,17 @@ class Weekly:
     acknowledged: int = 0
     acknowledged_in_sla: int = 0
     resolved: int = 0
+    overdue: int = 0  # at the week's end (the last week: now, by the caller's rule)
+    median_ack: float | None = None  # seconds
+    median_resolve: float | None = None
 
 
-async def weekly(*, session: AsyncSession, start: datetime, weeks: int) -> dict[tuple[int, int], Weekly]:
-    """Per (department, week from `start`): `week`'s own counts of what came in, was acknowledged (and in SLA)
-    and resolved, for `weeks` weeks at once: one pass over each index range, not one query per week."""
+async def weekly(*, session: AsyncSession, start: datetime, weeks: int, overdue_now: ColumnElement[bool]
+                 ) -> dict[tuple[int, int], Weekly]:
+    """Per (department, week from `start`): `week`'s own figures, for `weeks` weeks at once: what came in, was
+    acknowledged (and in SLA) and resolved, the median times, and what was overdue at each week's end. One pass
+    over each index range for the counts and medians, not one query per week; the overdue counts are `week`'s
+    own, one pair of range counts per week end."""
     p, end = PainPoint, start + weeks * WEEK
     dialect = session.get_bind().dialect.name
     created, closed = week_of(p.created_at, start, weeks, dialect), week_of(p.resolved_at, start, weeks, dialect)
@@ -159,6 +177,21 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int) -> dict[
         got = counts.setdefault((dep, (at - start) // WEEK), {})
         got["acknowledged"] = got.get("acknowledged", 0) + 1
         got["acknowledged_in_sla"] = got.get("acknowledged_in_sla", 0) + in_time
+    ends = [start + (n + 1) * WEEK for n in range(weeks)]
+    late = union_all(*(select(literal(n), p.department_id, count_if(overdue_now if n == weeks - 1 else overdue_at(e)))
+                       .where(unindexed(p.created_at) < e, alive).group_by(unindexed(p.department_id))
+                       for n, e in enumerate(ends) for alive in (p.closed_at.is_(None), p.closed_at >= e)))
+    for n, dep, count in (await session.execute(late)).all():
+        if count:
+            got = counts.setdefault((dep, int(n)), {})
+            got["overdue"] = got.get("overdue", 0) + int(count)
+    medians: dict[str, dict[tuple[Any, ...], float]] = {}
+    for name, moment in (("median_ack", p.acknowledged_at), ("median_resolve", p.resolved_at)):
+        medians[name] = await medians_by(session=session, value=seconds(moment, p.created_at, dialect),
+                                         where=within(moment, start, end),
+                                         by=[p.department_id, week_of(moment, start, weeks, dialect)])
+        for (dep, n), value in medians[name].items():
+            counts.setdefault((dep, int(n)), {})[name] = value  # type: ignore[assignment]
     return {key: Weekly(**got) for key, got in counts.items()}
 
 

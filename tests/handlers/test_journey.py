@@ -113,12 +113,15 @@ async def test_the_weekly_trend_is_the_digest_s_week_by_week(app: App, clock: Fi
     now = clock.now()
     start = now - timedelta(weeks=12)
     async with app.db.transaction(read_only=True) as session:
-        weekly = await reports.weekly(session=session, start=start, weeks=12)
+        weekly = await reports.weekly(session=session, start=start, weeks=12, overdue_now=journey.overdue_now(now))
         for n in range(12):
-            for row in await reports.week(session=session, start=start + timedelta(weeks=n),
-                                          end=start + timedelta(weeks=n + 1), overdue=journey.overdue_now(now)):
+            end = start + timedelta(weeks=n + 1)
+            rule = journey.overdue_now(now) if n == 11 else reports.overdue_at(end)
+            for row in await reports.week(session=session, start=start + timedelta(weeks=n), end=end, overdue=rule):
                 got = weekly.get((row.department_id, n), reports.Weekly())
-                assert (got.new, got.acknowledged, got.acknowledged_in_sla, got.resolved) == (
-                    row.new, row.acknowledged, row.acknowledged_in_sla, row.resolved), (n, row.department)
+                assert (got.new, got.acknowledged, got.acknowledged_in_sla, got.resolved, got.overdue, got.median_ack,
+                        got.median_resolve) == (row.new, row.acknowledged, row.acknowledged_in_sla, row.resolved,
+                                                row.overdue, row.median_ack, row.median_resolve), (n, row.department)
+    assert sum(w.overdue for w in weekly.values()) > 0 and any(w.median_resolve for w in weekly.values())
     assert sum(w.acknowledged for w in weekly.values()) == 2
     assert sum(w.acknowledged_in_sla for w in weekly.values()) == 1
