@@ -110,14 +110,18 @@ async def main(items: int, postgres: str | None, big: bool = True, runs: int = R
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         app = await fresh(f"sqlite+aiosqlite:///{folder}/dashboard.db", None)
-        await fill(app, year_of_items(items))
-        rows += await measure(app, f"SQLite {items // 1000}k", runs)
-        await finished(app)
+        try:
+            await fill(app, year_of_items(items))
+            rows += await measure(app, f"SQLite {items // 1000}k", runs)
+        finally:
+            await finished(app)
     if postgres and big:
         app = await fresh(postgres, f"cxbench_dashboard_{os.getpid()}")
-        await million(app, "realistic")
-        rows += await measure(app, "PostgreSQL 1M", runs)
-        await finished(app)
+        try:
+            await million(app, "realistic")
+            rows += await measure(app, "PostgreSQL 1M", runs)
+        finally:  # its 400 MB schema goes even when a measurement fails
+            await finished(app)
     return rows
 
 
