@@ -138,7 +138,7 @@ async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     them to mean something), and its streak (from the weekly acknowledgements only)."""
     now = ctx.clock.now()
     weekly = await reports.weekly(session=ctx.session, start=now - timedelta(weeks=SCORE_WEEKS), weeks=SCORE_WEEKS,
-                                  overdue_now=overdue_now(now))
+                                  overdue_now=None)
     records = []
     for department in await departments.all(session=ctx.session):
         if not (seen.everything or department.id in seen.departments):

@@ -95,9 +95,25 @@ async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[
     return {tuple(row[:-1]): float(round(row[-1])) for row in rows.all()}
 
 
-def overdue_at(moment: datetime) -> ColumnElement[bool]:
-    """Overdue as it stood at a past moment (the end of a complete week), from the items' own times: alive
-    then, and its acknowledgement or resolution due before then. (Snoozes are not kept in history.)"""
+def _late_at_ends(start: datetime, weeks: int, overdue_now: ColumnElement[bool]) -> Any:
+    """Per (week, department): the items overdue at each complete week's end (`overdue_at`), read in one pass
+    over the items alive at some point of the period joined to the week ends; the last week (ending now) by the
+    caller's live rule."""
+    p = PainPoint
+    ends = union_all(*(select(literal(n).label("n"), literal(start + (n + 1) * WEEK, p.created_at.type).label("e"))
+                       for n in range(weeks - 1))).subquery("ends")
+    at_ends = (select(ends.c.n, p.department_id, count_if(overdue_at(ends.c.e)))
+               .select_from(p).join(ends, and_(unindexed(p.created_at) < ends.c.e,
+                                               or_(p.closed_at.is_(None), p.closed_at >= ends.c.e)))
+               .where(or_(p.closed_at.is_(None), p.closed_at >= start)).group_by(ends.c.n, p.department_id))
+    now = select(literal(weeks - 1), p.department_id, func.count()).where(overdue_now).group_by(p.department_id)
+    return union_all(at_ends, now) if weeks > 1 else now
+
+
+def overdue_at(moment: Any) -> ColumnElement[bool]:
+    """Overdue as it stood at a past moment (the end of a complete week; a datetime or a column of them), from
+    the items' own times: alive then, and its acknowledgement or resolution due before then. (Snoozes are not
+    kept in history.)"""
     p = PainPoint
     alive = and_(unindexed(p.created_at) < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
     unacked = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= moment)
@@ -156,12 +172,13 @@ class Weekly:
     median_resolve: float | None = None
 
 
-async def weekly(*, session: AsyncSession, start: datetime, weeks: int, overdue_now: ColumnElement[bool]
-                 ) -> dict[tuple[int, int], Weekly]:
+async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
+                 overdue_now: ColumnElement[bool] | None) -> dict[tuple[int, int], Weekly]:
     """Per (department, week from `start`): `week`'s own figures, for `weeks` weeks at once: what came in, was
     acknowledged (and in SLA) and resolved, the median times, and what was overdue at each week's end. One pass
     over each index range for the counts and medians, not one query per week; the overdue counts are `week`'s
-    own, one pair of range counts per week end."""
+    rule at each week's end, in one pass over the items alive in the period. Without `overdue_now`: the counts
+    and acknowledgements only."""
     p, end = PainPoint, start + weeks * WEEK
     dialect = session.get_bind().dialect.name
     created, closed = week_of(p.created_at, start, weeks, dialect), week_of(p.resolved_at, start, weeks, dialect)
@@ -177,14 +194,11 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int, overdue_
         got = counts.setdefault((dep, (at - start) // WEEK), {})
         got["acknowledged"] = got.get("acknowledged", 0) + 1
         got["acknowledged_in_sla"] = got.get("acknowledged_in_sla", 0) + in_time
-    ends = [start + (n + 1) * WEEK for n in range(weeks)]
-    late = union_all(*(select(literal(n), p.department_id, count_if(overdue_now if n == weeks - 1 else overdue_at(e)))
-                       .where(unindexed(p.created_at) < e, alive).group_by(unindexed(p.department_id))
-                       for n, e in enumerate(ends) for alive in (p.closed_at.is_(None), p.closed_at >= e)))
-    for n, dep, count in (await session.execute(late)).all():
+    if overdue_now is None:  # acknowledgements and counts only
+        return {key: Weekly(**got) for key, got in counts.items()}
+    for n, dep, count in (await session.execute(_late_at_ends(start, weeks, overdue_now))).all():
         if count:
-            got = counts.setdefault((dep, int(n)), {})
-            got["overdue"] = got.get("overdue", 0) + int(count)
+            counts.setdefault((dep, int(n)), {})["overdue"] = int(count)
     medians: dict[str, dict[tuple[Any, ...], float]] = {}
     for name, moment in (("median_ack", p.acknowledged_at), ("median_resolve", p.resolved_at)):
         medians[name] = await medians_by(session=session, value=seconds(moment, p.created_at, dialect),
