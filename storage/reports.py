@@ -95,19 +95,52 @@ async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[
     return {tuple(row[:-1]): float(round(row[-1])) for row in rows.all()}
 
 
-def _late_at_ends(start: datetime, weeks: int, overdue_now: ColumnElement[bool]) -> Any:
-    """Per (week, department): the items overdue at each complete week's end (`overdue_at`), read in one pass
-    over the items alive at some point of the period joined to the week ends; the last week (ending now) by the
-    caller's live rule."""
+def _spans(start: datetime, end: datetime, dialect: str) -> Any:
+    """The spans of time each item alive in [start, end) was overdue by `overdue_at`'s rule, as (department,
+    from, until): late for acknowledgement from its due time (exclusive) to its acknowledgement, its resolution's
+    due time or its closing, whichever came first (inclusive); then late for resolution from that due time to its
+    closing (inclusive; none: still late). An item is overdue at a moment m exactly when one of its spans has
+    from < m <= until."""
     p = PainPoint
-    ends = union_all(*(select(literal(n).label("n"), literal(start + (n + 1) * WEEK, p.created_at.type).label("e"))
-                       for n in range(weeks - 1))).subquery("ends")
-    at_ends = (select(ends.c.n, p.department_id, count_if(overdue_at(ends.c.e)))
-               .select_from(p).join(ends, and_(unindexed(p.created_at) < ends.c.e,
-                                               or_(p.closed_at.is_(None), p.closed_at >= ends.c.e)))
-               .where(or_(p.closed_at.is_(None), p.closed_at >= start)).group_by(ends.c.n, p.department_id))
-    now = select(literal(weeks - 1), p.department_id, func.count()).where(overdue_now).group_by(p.department_id)
-    return union_all(at_ends, now) if weeks > 1 else now
+    alive = and_(or_(p.closed_at.is_(None), p.closed_at >= start), unindexed(p.created_at) < end)
+    least = func.least if dialect == "postgresql" else func.min
+    ack_until = least(func.coalesce(p.acknowledged_at, p.resolve_due_at), p.resolve_due_at,
+                      func.coalesce(p.closed_at, p.resolve_due_at))
+    return union_all(
+        select(p.department_id.label("dep"), p.ack_due_at.label("s"), ack_until.label("t"))
+        .where(alive, p.ack_due_at < ack_until),
+        select(p.department_id, p.resolve_due_at, p.closed_at)
+        .where(alive, or_(p.closed_at.is_(None), p.resolve_due_at < p.closed_at))).cte("spans")
+
+
+async def _late_at_ends(session: AsyncSession, start: datetime, weeks: int, overdue_now: ColumnElement[bool]
+                        ) -> dict[tuple[int, int], int]:
+    """Per (department, week): the items overdue at each complete week's end (`overdue_at`), from the spans:
+    those overdue at the start, plus the spans begun, minus those ended, week by week (one pass over the items
+    alive in the period, however many weeks); the last week (ending now) by the caller's live rule."""
+    p, end = PainPoint, start + weeks * WEEK
+    dialect = session.get_bind().dialect.name
+    spans = _spans(start, end, dialect)
+    at_start = (select(literal("base"), spans.c.dep, literal(-1), func.count())
+                .where(spans.c.s < start, or_(spans.c.t.is_(None), spans.c.t >= start)).group_by(spans.c.dep))
+    began, ended = week_of(spans.c.s, start, weeks, dialect), week_of(spans.c.t, start, weeks, dialect)
+    starts = (select(literal("began"), spans.c.dep, began, func.count())
+              .where(spans.c.s >= start, spans.c.s < end).group_by(spans.c.dep, began))
+    stops = (select(literal("ended"), spans.c.dep, ended, func.count())
+             .where(spans.c.t >= start, spans.c.t < end).group_by(spans.c.dep, ended))
+    moves: dict[int, dict[tuple[str, int], int]] = {}
+    for kind, dep, n, count in (await session.execute(union_all(at_start, starts, stops))).all():
+        moves.setdefault(dep, {})[(kind, int(n))] = int(count)
+    late: dict[tuple[int, int], int] = {}
+    for dep, got in moves.items():
+        running = got.get(("base", -1), 0)
+        for n in range(weeks - 1):
+            running += got.get(("began", n), 0) - got.get(("ended", n), 0)
+            late[(dep, n)] = running
+    now = select(p.department_id, func.count()).where(overdue_now).group_by(p.department_id)
+    for dep, count in (await session.execute(now)).all():
+        late[(dep, weeks - 1)] = int(count)
+    return late
 
 
 def overdue_at(moment: Any) -> ColumnElement[bool]:
@@ -177,7 +210,7 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
     """Per (department, week from `start`): `week`'s own figures, for `weeks` weeks at once: what came in, was
     acknowledged (and in SLA) and resolved, the median times, and what was overdue at each week's end. One pass
     over each index range for the counts and medians, not one query per week; the overdue counts are `week`'s
-    rule at each week's end, in one pass over the items alive in the period. Without `overdue_now`: the counts
+    rule at each week's end, from the spans of time items were overdue. Without `overdue_now`: the counts
     and acknowledgements only."""
     p, end = PainPoint, start + weeks * WEEK
     dialect = session.get_bind().dialect.name
@@ -196,9 +229,9 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
         got["acknowledged_in_sla"] = got.get("acknowledged_in_sla", 0) + in_time
     if overdue_now is None:  # acknowledgements and counts only
         return {key: Weekly(**got) for key, got in counts.items()}
-    for n, dep, count in (await session.execute(_late_at_ends(start, weeks, overdue_now))).all():
+    for (dep, n), count in (await _late_at_ends(session, start, weeks, overdue_now)).items():
         if count:
-            counts.setdefault((dep, int(n)), {})["overdue"] = int(count)
+            counts.setdefault((dep, n), {})["overdue"] = count
     medians: dict[str, dict[tuple[Any, ...], float]] = {}
     for name, moment in (("median_ack", p.acknowledged_at), ("median_resolve", p.resolved_at)):
         medians[name] = await medians_by(session=session, value=seconds(moment, p.created_at, dialect),

@@ -88,3 +88,27 @@ async def test_week_figures_and_overdue_lists_follow_their_definitions(app: App,
             assert sum(r.overdue for r in rows.values()) == len(by_due)
             new, resolved = await reports.totals(session=session, start=start, end=end)
             assert (new, resolved) == (sum(r.new for r in rows.values()), sum(r.resolved for r in rows.values()))
+
+
+async def test_the_weekly_trend_follows_the_same_definitions(app: App, clock: FixedClock) -> None:
+    """The scorecards' twelve weeks in one pass: what came in, was resolved, and was overdue at each week's end
+    (from the spans of time items were late), item by item as above; the last week, ending now, by the live
+    rule."""
+    clock.set(NOW)
+    async with app.db.transaction() as session:
+        departments = list(await session.scalars(select(Department.id)))
+        await session.execute(insert(PainPoint), seeded(departments))
+    weeks, start = 9, NOW - timedelta(weeks=9)
+    async with app.db.transaction(read_only=True) as session:
+        items = list(await session.scalars(select(PainPoint)))
+        trend = await reports.weekly(session=session, start=start, weeks=weeks, overdue_now=late.clause(NOW))
+    for dep in departments:
+        mine = [i for i in items if i.department_id == dep]
+        for n in range(weeks):
+            begin, end = start + timedelta(weeks=n), start + timedelta(weeks=n + 1)
+            got = trend.get((dep, n), reports.Weekly())
+            expected = (sum(within(i.created_at, begin, end) for i in mine),
+                        sum(i.status == "resolved" and within(i.resolved_at, begin, end) for i in mine),
+                        sum(late.is_overdue(i, NOW) if n == weeks - 1 else overdue_then(i, end) for i in mine))
+            assert (got.new, got.resolved, got.overdue) == expected, (dep, n)
+    assert sum(w.overdue for w in trend.values()) > 50  # the ledger has plenty of late items to count
