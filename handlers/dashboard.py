@@ -202,9 +202,9 @@ async def listing(ctx: Context, seen: Viewer, filters: Filters) -> dict[str, Any
 
 
 async def options(ctx: Context, seen: Viewer) -> dict[str, Any]:
-    known = await departments.all(session=ctx.session)
-    shown = [d for d in known if seen.everything or d.id in seen.departments] or known
-    return {"departments": [{"key": d.key, "name": d.name} for d in shown], "stages": ctx.org.journey_stages,
+    known = await departments.listed(session=ctx.session)
+    shown = [d for d in known if seen.everything or d[0] in seen.departments] or known
+    return {"departments": [{"key": key, "name": name} for _, key, name in shown], "stages": ctx.org.journey_stages,
             "severities": list(SEVERITIES), "statuses": [{"value": s, "title": STATUS.get(s, s)} for s in STATUSES],
             "periods": PERIODS}
 

@@ -32,7 +32,7 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     now = ctx.clock.now()
     start = now - timedelta(weeks=weeks)
     where = seen.where()
-    known = {d.id: d for d in await departments.all(session=ctx.session)}
+    known = {i: (key, name) for i, key, name in await departments.listed(session=ctx.session)}
 
     async def map_cells() -> list[board.Cell]:
         """The heaviest figure (a year's medians), read beside the others where the database allows."""
@@ -52,16 +52,16 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
         if reading is not None:
             cells = await reading
     stages = ctx.org.journey_stages + sorted({c.stage for c in cells} - set(ctx.org.journey_stages))
-    used = sorted({c.department_id for c in cells}, key=lambda d: known[d].name.lower() if d in known else "")
+    used = sorted({c.department_id for c in cells}, key=lambda d: known[d][1].lower() if d in known else "")
     heaviest = max((c.weight for c in cells), default=0)
     grid = {(c.stage, c.department_id): {
         "count": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
-        "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id].key
+        "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id][0]
         if c.department_id in known else ""} for c in cells}
     return {
         "weeks": weeks, "wins": won,
         "stages": stages,
-        "departments": [{"id": d, "key": known[d].key, "name": known[d].name} for d in used if d in known],
+        "departments": [{"id": d, "key": known[d][0], "name": known[d][1]} for d in used if d in known],
         "grid": {f"{stage}|{dep}": cell for (stage, dep), cell in grid.items()},
         "stage_totals": {s: sum(c.items for c in cells if c.stage == s) for s in stages},
         "trend": [{"stage": s, "weeks": [trend.get((s, n), 0) for n in range(weeks)]} for s in stages],
@@ -91,7 +91,7 @@ async def causes(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     one stage lately is flagged systemic ("billing / product defect: 9 in 4 weeks"). One count of the period's
     resolutions gives the causes, the unfiled ones and the total."""
     now = ctx.clock.now()
-    known = {d.id: d.name for d in await departments.all(session=ctx.session)}
+    known = {i: name for i, _, name in await departments.listed(session=ctx.session)}
     found = await board.causes(session=ctx.session, start=now - timedelta(weeks=weeks), end=now, where=seen.where())
     recent_weeks, threshold = SYSTEMIC
     recent = found if recent_weeks == weeks else await board.causes(
@@ -140,12 +140,12 @@ async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     weekly = await reports.weekly(session=ctx.session, start=now - timedelta(weeks=SCORE_WEEKS), weeks=SCORE_WEEKS,
                                   overdue_now=None)
     records = []
-    for department in await departments.all(session=ctx.session):
-        if not (seen.everything or department.id in seen.departments):
+    for department_id, _, name in await departments.listed(session=ctx.session):
+        if not (seen.everything or department_id in seen.departments):
             continue
-        by_week = [weekly.get((department.id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+        by_week = [weekly.get((department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
         acked, in_sla = sum(w.acknowledged for w in by_week), sum(w.acknowledged_in_sla for w in by_week)
-        records.append({"department": department.name, "streak": in_time(by_week)[1],
+        records.append({"department": name, "streak": in_time(by_week)[1],
                         "met_sla": acked >= MEANINGFUL and in_sla == acked})
     return records
 
@@ -157,7 +157,7 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     now = ctx.clock.now()
     spans = weeks_back(now, SCORE_WEEKS)
     rule = overdue_now(now)
-    keys = {d.id: d.key for d in await departments.all(session=ctx.session)}
+    keys = {i: key for i, key, _ in await departments.listed(session=ctx.session)}
     whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
     weekly = await reports.weekly(session=ctx.session, start=spans[0][0], weeks=SCORE_WEEKS, overdue_now=rule)
     rows = []

@@ -88,6 +88,13 @@ async def remove_member(*, session: AsyncSession, department: Department, person
     return bool(gone)
 
 
+async def listed(*, session: AsyncSession) -> list[tuple[int, str, str]]:
+    """(id, key, name) of every department in use, by name: what a filter offers (no members read)."""
+    rows = await session.execute(select(Department.id, Department.key, Department.name)
+                                 .where(Department.retired_at.is_(None)).order_by(Department.name))
+    return [(i, k, n) for i, k, n in rows.all()]
+
+
 async def served_by(*, session: AsyncSession, handles: Iterable[str]) -> list[Department]:
     """The departments these handles own, serve (rep) or lead, in one statement."""
     wanted = list(handles)
