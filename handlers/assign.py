@@ -60,7 +60,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     sla = ctx.org.sla_for(item.severity)
     item.department_id, item.department = department.id, department
     item.owner, item.status, item.acknowledged_at, item.snoozed_until = new_owner, "open", None, None
-    item.ack_due_at = add_working_time(now, sla.acknowledge, ctx.org.working_hours, ctx.org.zone)
+    item.ack_due_at = add_working_time(now, sla.acknowledge, ctx.org.department_hours(department.key),
+                                        ctx.org.zone)
     await pain_points.record(session=ctx.session, item=item, action="reassign", actor=who.identity or "", at=now,
                              note=note, department=department.key, owner=new_owner,
                              previous_owner=previous_owner)

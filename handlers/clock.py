@@ -65,15 +65,17 @@ def add_working_time(start: datetime, duration: timedelta, hours: WorkingHours, 
     """The moment `duration` of working time after `start`.
 
     Whole days (24h multiples, as '3d' is written) count as working days; the rest counts working hours.
-    Wall-clock arithmetic in the organisation's zone keeps 09:00 at 09:00 across a DST change.
+    Holidays (`hours.holidays`) are no working days. Wall-clock arithmetic in the organisation's zone keeps
+    09:00 at 09:00 across a DST change.
     """
     whole_days, rest = divmod(duration, timedelta(days=1))
     remaining = rest + whole_days * hours.length
     local = start.astimezone(zone).replace(tzinfo=None)
+    off = hours.days_off
     while True:
         day_start = datetime.combine(local.date(), hours.start)
         day_end = datetime.combine(local.date(), hours.end)
-        if local.weekday() in hours.weekdays and local < day_end:
+        if local.weekday() in hours.weekdays and local.date() not in off and local < day_end:
             begin = max(local, day_start)
             available = day_end - begin
             if remaining <= available:
@@ -84,7 +86,8 @@ def add_working_time(start: datetime, duration: timedelta, hours: WorkingHours, 
 
 def is_working_time(moment: datetime, hours: WorkingHours, zone: ZoneInfo) -> bool:
     local = moment.astimezone(zone)
-    return local.weekday() in hours.weekdays and hours.start <= local.time() < hours.end
+    return (local.weekday() in hours.weekdays and local.date() not in hours.days_off
+            and hours.start <= local.time() < hours.end)
 
 
 def humanise(delta: timedelta) -> str:

@@ -86,7 +86,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     reporter = await access.register(ctx, cmd.actor)
     now = ctx.clock.now()
     sla = ctx.org.sla_for(severity)
-    zone, hours = ctx.org.zone, ctx.org.working_hours
+    zone, hours = ctx.org.zone, ctx.org.department_hours(department.key)
     item = await pain_points.create(
         session=ctx.session, summary=summary, details=details, stage=stage, severity=severity,
         customer_ref=customer, source_url=source, reporter=reporter.identity, department_id=department.id,

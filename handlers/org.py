@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +59,7 @@ class WorkingHours(Strict):
     start: time = time(9, 0)
     end: time = time(17, 0)
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["mon", "tue", "wed", "thu", "fri"]
+    holidays: list[date] = []  # days off: no working time at all (the org's, a department's, a person's)
 
     @model_validator(mode="after")
     def _order(self) -> WorkingHours:
@@ -71,6 +72,15 @@ class WorkingHours(Strict):
     @property
     def weekdays(self) -> set[int]:
         return {DAYS.index(d) for d in self.days}
+
+    @property
+    def days_off(self) -> frozenset[date]:
+        return frozenset(self.holidays)
+
+    def with_holidays(self, *more: list[date]) -> WorkingHours:
+        """These hours, with more days off."""
+        extra = {d for days in more for d in days} - set(self.holidays)
+        return self.model_copy(update={"holidays": sorted({*self.holidays, *extra})}) if extra else self
 
     @property
     def length(self) -> timedelta:
@@ -142,6 +152,7 @@ class DepartmentSpec(Strict):
     slack_channel: str | None = None
     teams_channel: str | None = None
     triage: bool = False
+    holidays: list[date] = []  # the department's own closures, beside the organisation's holidays
 
     @field_validator("owners", "reps", mode="after")
     @classmethod
@@ -165,6 +176,7 @@ class PersonSpec(Strict):
     email: str | None = None
     timezone: str | None = None
     working_hours: WorkingHours | None = None  # overrides the org's for nudges to this person
+    holidays: list[date] = []  # their own days off (leave), beside the organisation's holidays
 
     @field_validator("id", mode="after")
     @classmethod
@@ -182,6 +194,7 @@ class Org(Strict):
     admins: list[str] = []
     leaders: list[str] = []
     journey_stages: list[str] = DEFAULT_STAGES
+    holidays: list[date] = []  # nobody works: no due time runs on them and nobody is nudged
     root_causes: list[str] = DEFAULT_CAUSES
     max_snooze: timedelta = timedelta(days=14)
     digest: Digest = Digest()
@@ -254,12 +267,19 @@ class Org(Strict):
 
     def hours_of(self, *handles: str | None) -> WorkingHours:
         """A person's working hours, found by any handle they are known by (identity or email): a person
-        named by email in the file keeps their hours once their platform identity is known."""
+        named by email in the file keeps their hours once their platform identity is known. The organisation's
+        holidays and their own are days off."""
         wanted = {h.lower() if "@" in h and ":" not in h else h for h in handles if h}
         for spec in self.people:
-            if spec.id in wanted and spec.working_hours is not None:
-                return spec.working_hours
-        return self.working_hours
+            if spec.id in wanted:
+                return (spec.working_hours or self.working_hours).with_holidays(self.holidays, spec.holidays)
+        return self.working_hours.with_holidays(self.holidays)
+
+    def department_hours(self, key: str | None) -> WorkingHours:
+        """The hours a department's due times run in: the organisation's, less its holidays and the
+        department's own closures."""
+        own = next((d.holidays for d in self.departments if d.key == key), [])
+        return self.working_hours.with_holidays(self.holidays, own)
 
     def with_admins(self, extra: list[str]) -> Org:
         """CX_ADMINS adds admins from the environment."""

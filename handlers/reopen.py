@@ -22,7 +22,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     item.duplicate_of_id = None
     sla = ctx.org.sla_for(item.severity)
-    hours, zone = ctx.org.working_hours, ctx.org.zone
+    hours, zone = ctx.org.department_hours(item.department.key), ctx.org.zone
     item.status, item.acknowledged_at, item.resolved_at, item.closed_at = "open", None, None, None
     item.ack_due_at = add_working_time(now, sla.acknowledge, hours, zone)
     item.resolve_due_at = add_working_time(now, sla.resolve, hours, zone)
