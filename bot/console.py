@@ -14,7 +14,8 @@ from storage.models import OutboxMessage
 
 INTRO = """CX accountability bot, console edition. You are {name} ({identity}).
 Type 'help' for commands, '/as local:dana' to become someone else, '/people' to see who is here, '/quit' to leave.
-Try:  log Refund for order 5521 still missing after 3 weeks severity=high"""
+Try:  log Refund for order 5521 still missing after 3 weeks severity=high
+And:  /as local:leo, then dashboard: the leaders' view, in your browser"""
 
 
 def to_command(identity: str, line: str) -> Command | str:
