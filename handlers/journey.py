@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.base import Context
 from handlers.dashboard import Viewer, row
@@ -20,6 +23,44 @@ from storage.models import PainPoint
 WEIGHTS = {"low": 1, "medium": 2, "high": 3, "critical": 5}  # how much more a severe pain point counts
 SYSTEMIC = (4, 3)  # a cause filed this many times at one stage within this many weeks is systemic
 SCORE_WEEKS = 12
+Result = TypeVar("Result")
+
+
+class Beside(Generic[Result]):
+    """A figure read beside the rest of a page (`beside`); its result once the block is left."""
+
+    def __init__(self, ctx: Context, read: Callable[[AsyncSession], Awaitable[Result]]) -> None:
+        self.ctx, self.read = ctx, read
+        self.task: asyncio.Future[Result] | None = None
+        self.value: Result | None = None
+
+    async def __aenter__(self) -> Beside[Result]:
+        if self.ctx.aside is not None:
+            self.task = asyncio.ensure_future(self._aside(self.ctx.aside))
+        else:  # one transaction reads one statement at a time: first this, then the rest
+            self.value = await self.read(self.ctx.session)
+        return self
+
+    async def _aside(self, aside: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> Result:
+        async with aside() as session:
+            await board.roomy(session)
+            return await self.read(session)
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.task is not None:
+            self.value = await self.task
+
+    def result(self) -> Result:
+        if self.value is None:
+            raise RuntimeError("a figure read beside is there once its block is left")
+        return self.value
+
+
+def beside(ctx: Context, read: Callable[[AsyncSession], Awaitable[Result]]) -> Beside[Result]:
+    """Read a heavy, independent figure on another read-only connection while the block reads the rest
+    (PostgreSQL: the database works on both at once); where there is none, before the block, in the same
+    transaction."""
+    return Beside(ctx, read)
 
 
 def weeks_back(now: datetime, weeks: int) -> list[tuple[datetime, datetime]]:
@@ -34,40 +75,31 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     where = seen.where()
     known = {i: (key, name) for i, key, name in await departments.listed(session=ctx.session)}
 
-    async def map_cells() -> list[board.Cell]:
-        """The heaviest figure (a year's medians), read beside the others where the database allows."""
-        assert ctx.aside is not None
-        async with ctx.aside() as session:
-            await board.roomy(session)
-            return await board.journey(session=session, start=start, end=now, where=where, weights=WEIGHTS)
+    def cells(session: AsyncSession) -> Awaitable[list[board.Cell]]:
+        return board.journey(session=session, start=start, end=now, where=where, weights=WEIGHTS)
 
-    reading = None if ctx.aside is None else asyncio.ensure_future(map_cells())
-    try:
-        if reading is None:  # one transaction: one statement at a time
-            cells = await board.journey(session=ctx.session, start=start, end=now, where=where, weights=WEIGHTS)
+    async with beside(ctx, cells) as reading:  # the heaviest figure: a year's medians
         trend = await board.weekly(session=ctx.session, start=start, end=now, where=where, by=PainPoint.stage)
         why = await causes(ctx, seen, weeks)
         won = await wins(ctx, seen, start, now, why["resolved"])
-    finally:
-        if reading is not None:
-            cells = await reading
-    stages = ctx.org.journey_stages + sorted({c.stage for c in cells} - set(ctx.org.journey_stages))
-    used = sorted({c.department_id for c in cells}, key=lambda d: known[d][1].lower() if d in known else "")
-    heaviest = max((c.weight for c in cells), default=0)
+    found = reading.result()
+    stages = ctx.org.journey_stages + sorted({c.stage for c in found} - set(ctx.org.journey_stages))
+    used = sorted({c.department_id for c in found}, key=lambda d: known[d][1].lower() if d in known else "")
+    heaviest = max((c.weight for c in found), default=0)
     grid = {(c.stage, c.department_id): {
         "count": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
         "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id][0]
-        if c.department_id in known else ""} for c in cells}
+        if c.department_id in known else ""} for c in found}
     return {
         "weeks": weeks, "wins": won,
         "stages": stages,
         "departments": [{"id": d, "key": known[d][0], "name": known[d][1]} for d in used if d in known],
         "grid": {f"{stage}|{dep}": cell for (stage, dep), cell in grid.items()},
-        "stage_totals": {s: sum(c.items for c in cells if c.stage == s) for s in stages},
+        "stage_totals": {s: sum(c.items for c in found if c.stage == s) for s in stages},
         "trend": [{"stage": s, "weeks": [trend.get((s, n), 0) for n in range(weeks)]} for s in stages],
         "week_starts": [f"{s.astimezone(ctx.org.zone):%d %b}" for s, _ in weeks_back(now, weeks)],
         "causes": why,
-        "total": sum(c.items for c in cells),
+        "total": sum(c.items for c in found),
     }
 
 
@@ -158,8 +190,13 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     spans = weeks_back(now, SCORE_WEEKS)
     rule = overdue_now(now)
     keys = {i: key for i, key, _ in await departments.listed(session=ctx.session)}
-    whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
-    weekly = await reports.weekly(session=ctx.session, start=spans[0][0], weeks=SCORE_WEEKS, overdue_now=rule)
+
+    def week_by_week(session: AsyncSession) -> Awaitable[dict[tuple[int, int], reports.Weekly]]:
+        return reports.weekly(session=session, start=spans[0][0], weeks=SCORE_WEEKS, overdue_now=rule)
+
+    async with beside(ctx, week_by_week) as reading:
+        whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
+    weekly = reading.result()
     rows = []
     for total in whole:
         if not (seen.everything or total.department_id in seen.departments):

@@ -43,7 +43,9 @@ BOARD = web.AppKey("cxbot-dashboard", Board)
 
 def html(request: web.Request, template: str, status: int = 200, **data: Any) -> web.Response:
     body = request.app[BOARD].env.get_template(template).render(**data)
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+    response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+    response.enable_compression()  # gzip where the browser takes it: the figures compress tenfold
+    return response
 
 
 def message(request: web.Request, status: int, title: str, *lines: str, **data: Any) -> web.Response:
@@ -51,8 +53,10 @@ def message(request: web.Request, status: int, title: str, *lines: str, **data: 
 
 
 def download(name: str, text: str) -> web.Response:
-    return web.Response(text=text, content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response = web.Response(text=text, content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response.enable_compression()
+    return response
 
 
 async def guard(request: web.Request, response: web.StreamResponse) -> None:
