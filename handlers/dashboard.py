@@ -62,10 +62,15 @@ class Viewer:
         return self.everything or bool(self.departments)
 
 
-async def viewer(ctx: Context, identity: str) -> Viewer | None:
+async def viewer(ctx: Context, identity: str, nonce: str | None = None) -> Viewer | None:
     """Who is signed in under this identity now (roles are read afresh on every page: a role taken away
-    shows at once). None: no such person any more."""
-    person = await people.get(session=ctx.session, who=identity)
+    shows at once). With `nonce`, only while that sign-in's session is on: from its link's use until it is
+    signed out or SESSION_LIFE has passed. None: no such person, or no such session."""
+    if nonce is None:
+        person = await people.get(session=ctx.session, who=identity)
+    else:
+        person = await sign_ins.signed_in(session=ctx.session, nonce=nonce, identity=identity,
+                                          since=ctx.clock.now() - SESSION_LIFE)
     if person is None:
         return None
     handles = frozenset(access.handles(person))
@@ -98,12 +103,6 @@ async def signed_in(ctx: Context, nonce: str) -> str | None:
     who = await sign_ins.use(session=ctx.session, nonce=nonce, now=now)
     await sign_ins.prune(session=ctx.session, before=now - SESSION_LIFE - LINK_LIFE - timedelta(days=1))
     return who
-
-
-async def session_on(ctx: Context, nonce: str, identity: str) -> bool:
-    """A session is on from its link's use until it is signed out or SESSION_LIFE has passed."""
-    return await sign_ins.active(session=ctx.session, nonce=nonce, identity=identity,
-                                 since=ctx.clock.now() - SESSION_LIFE)
 
 
 async def signed_out(ctx: Context, nonce: str) -> None:
@@ -223,7 +222,8 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
         return {"item": {"ref": found.ref, "summary": HIDDEN, "department": found.department.name,
                          "status_text": STATUS[found.status], "restricted": True}, "history": [], "hidden": True}
     events = await pain_points.history(session=ctx.session, item=found)
-    return {"item": await item_view(ctx, found), "history": await history_view(ctx, events), "hidden": False}
+    return {"item": await item_view(ctx, found, buttons=False), "history": await history_view(ctx, events),
+            "hidden": False}
 
 
 EXPORT_COLUMNS = ("ref", "summary", "department", "stage", "severity", "status", "customer", "owner_name",

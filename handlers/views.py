@@ -46,7 +46,9 @@ def due_text(item: Clocked, now: datetime) -> str | None:
     return f"{kind} due in {humanise(due - now)}"
 
 
-async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = None) -> dict[str, Any]:
+async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = None, buttons: bool = True
+                    ) -> dict[str, Any]:
+    """`buttons`: with the actions a card offers (a web page acts in chat, and leaves them out)."""
     now = ctx.clock.now()
     names = await people.names(session=ctx.session, whos=[item.reporter, item.owner])
     if affected is None:
@@ -81,8 +83,8 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "restricted": item.restricted,
         "created_at": item.created_at.isoformat(),
         # what its department's people can do now, and what the people who raised it can
-        "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes)),
-        "asks": actions.buttons(item.ref, item.status, "raisers"),
+        "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes)) if buttons else [],
+        "asks": actions.buttons(item.ref, item.status, "raisers") if buttons else [],
     }
 
 

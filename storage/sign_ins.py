@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import people
 from storage.claims import insert_ignore
-from storage.models import ServerSecret, SignIn
+from storage.models import Person, ServerSecret, SignIn
 
 
 async def shared_secret(*, session: AsyncSession, name: str, generated: str) -> str:
@@ -32,10 +33,13 @@ async def use(*, session: AsyncSession, nonce: str, now: datetime) -> str | None
     return await session.scalar(select(SignIn.identity).where(SignIn.nonce == nonce))
 
 
-async def active(*, session: AsyncSession, nonce: str, identity: str, since: datetime) -> bool:
-    """The session this link started is on: it was used (after `since`) and not signed out."""
-    return bool(await session.scalar(select(SignIn.nonce).where(
-        SignIn.nonce == nonce, SignIn.identity == identity, SignIn.used_at > since, SignIn.ended_at.is_(None))))
+async def signed_in(*, session: AsyncSession, nonce: str, identity: str, since: datetime) -> Person | None:
+    """The person of the session this link started, if it is on: used (after `since`) and not signed out. One
+    statement."""
+    person = (await session.scalars(select(Person).join(SignIn, SignIn.identity == Person.identity).where(
+        SignIn.nonce == nonce, SignIn.identity == identity, SignIn.used_at > since,
+        SignIn.ended_at.is_(None)))).first()
+    return people.keep(session, person)
 
 
 async def end(*, session: AsyncSession, nonce: str, at: datetime) -> None:

@@ -94,8 +94,7 @@ def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], A
         async with app.db.transaction(read_only=True) as db:
             aside = (lambda: app.db.transaction(read_only=True)) if app.db.engine.dialect.name == "postgresql" else None
             ctx = Context(session=db, clock=app.clock, org=app.org, links=board.keys, aside=aside)
-            on = await dashboard.session_on(ctx, session.nonce, session.identity)
-            seen = await dashboard.viewer(ctx, session.identity) if on else None
+            seen = await dashboard.viewer(ctx, session.identity, session.nonce)
             if seen is None:
                 return message(request, 401, "Sign in again", "This session has ended.", HOW)
             if scorecards and not seen.scorecards:
