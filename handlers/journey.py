@@ -184,28 +184,29 @@ async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
 
 async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     """Per department the viewer may see, over the last 12 weeks: in, acknowledged within SLA, resolved,
-    overdue now, median times, and each week's figures for the trend. The digest's own counts, week by week."""
+    overdue now, median times, and each week's figures for the trend. The digest's own counts, week by week
+    (`reports.weekly`), added up; the period's medians read beside them."""
     await board.roomy(ctx.session)
     now = ctx.clock.now()
-    spans = weeks_back(now, SCORE_WEEKS)
-    rule = overdue_now(now)
-    keys = {i: key for i, key, _ in await departments.listed(session=ctx.session)}
+    rule, start = overdue_now(now), now - timedelta(weeks=SCORE_WEEKS)
 
-    def week_by_week(session: AsyncSession) -> Awaitable[dict[tuple[int, int], reports.Weekly]]:
-        return reports.weekly(session=session, start=spans[0][0], weeks=SCORE_WEEKS, overdue_now=rule)
+    def period_medians(session: AsyncSession) -> Awaitable[tuple[dict[int, float], dict[int, float]]]:
+        return twelve_week_medians(session, start, now)
 
-    async with beside(ctx, week_by_week) as reading:
-        whole = await reports.week(session=ctx.session, start=spans[0][0], end=now, overdue=rule)
-    weekly = reading.result()
+    async with beside(ctx, period_medians) as reading:  # the weeks' figures add up to the period's
+        weekly = await reports.weekly(session=ctx.session, start=start, weeks=SCORE_WEEKS, overdue_now=rule)
+    ack, resolve = reading.result()
     rows = []
-    for total in whole:
-        if not (seen.everything or total.department_id in seen.departments):
+    for department_id, key, name in await departments.listed(session=ctx.session):
+        if not (seen.everything or department_id in seen.departments):
             continue
-        by_week = [weekly.get((total.department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+        by_week = [weekly.get((department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+        total = reports.Weekly(**{f: sum(getattr(w, f) for w in by_week) for f in (
+            "new", "acknowledged", "acknowledged_in_sla", "resolved", "declined", "open")},
+            overdue=by_week[-1].overdue, median_ack=ack.get(department_id), median_resolve=resolve.get(department_id))
         sla, streak = in_time(by_week)
         rows.append({
-            "department_id": total.department_id, "department": total.department,
-            "key": keys.get(total.department_id, ""), "in": total.new,
+            "department_id": department_id, "department": name, "key": key, "in": total.new,
             "acknowledged": total.acknowledged,
             "in_sla": round(100 * total.acknowledged_in_sla / total.acknowledged) if total.acknowledged else None,
             "resolved": total.resolved, "declined": total.declined, "open": total.open, "overdue": total.overdue,
@@ -216,6 +217,16 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
                       "median_resolve": [hours(r.median_resolve) for r in by_week]},
             "streak": streak})
     return rows
+
+
+async def twelve_week_medians(session: AsyncSession, start: datetime, end: datetime
+                              ) -> tuple[dict[int, float], dict[int, float]]:
+    """Per department, the period's median times to acknowledge and to resolve (the digest's `medians`)."""
+    p = PainPoint
+    return (await reports.medians(session=session, moment=p.acknowledged_at, since=p.created_at, start=start,
+                                  end=end, department_id=None),
+            await reports.medians(session=session, moment=p.resolved_at, since=p.created_at, start=start,
+                                  end=end, department_id=None))
 
 
 async def scorecards(ctx: Context, seen: Viewer) -> dict[str, Any]:

@@ -200,6 +200,8 @@ class Weekly:
     acknowledged: int = 0
     acknowledged_in_sla: int = 0
     resolved: int = 0
+    declined: int = 0
+    open: int = 0  # alive at the end of the last week (now); 0 for the others
     overdue: int = 0  # at the week's end (the last week: now, by the caller's rule)
     median_ack: float | None = None  # seconds
     median_resolve: float | None = None
@@ -210,8 +212,9 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
     """Per (department, week from `start`): `week`'s own figures, for `weeks` weeks at once: what came in, was
     acknowledged (and in SLA) and resolved, the median times, and what was overdue at each week's end. One pass
     over each index range for the counts and medians, not one query per week; the overdue counts are `week`'s
-    rule at each week's end, from the spans of time items were overdue. Without `overdue_now`: the counts
-    and acknowledgements only."""
+    rule at each week's end, from the spans of time items were overdue; what is open at the end (now, when the
+    last week ends now). The weeks' counts add up to `week`'s over the whole period. Without `overdue_now`:
+    the counts and acknowledgements only."""
     p, end = PainPoint, start + weeks * WEEK
     dialect = session.get_bind().dialect.name
     created, closed = week_of(p.created_at, start, weeks, dialect), week_of(p.resolved_at, start, weeks, dialect)
@@ -220,8 +223,15 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
     resolved = (select(literal("resolved"), p.department_id, closed, func.count())
                 .where(within(p.resolved_at, start, end), unindexed(p.status) == "resolved")
                 .group_by(p.department_id, closed))
+    shut = week_of(p.closed_at, start, weeks, dialect)
+    declined = (select(literal("declined"), p.department_id, shut, func.count())
+                .where(within(p.closed_at, start, end), unindexed(p.status) == "declined")
+                .group_by(p.department_id, shut))
+    alive = (select(literal("open"), p.department_id, literal(weeks - 1), func.count())
+             .where(or_(p.closed_at.is_(None), p.closed_at >= end), unindexed(p.created_at) < end)
+             .group_by(unindexed(p.department_id)))
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for kind, dep, n, count in (await session.execute(union_all(new, resolved))).all():
+    for kind, dep, n, count in (await session.execute(union_all(new, resolved, declined, alive))).all():
         counts.setdefault((dep, int(n)), {})[kind] = int(count)
     for dep, at, in_time in await _acknowledged(session, start, end, None):
         got = counts.setdefault((dep, (at - start) // WEEK), {})

@@ -102,6 +102,8 @@ async def test_the_weekly_trend_follows_the_same_definitions(app: App, clock: Fi
     async with app.db.transaction(read_only=True) as session:
         items = list(await session.scalars(select(PainPoint)))
         trend = await reports.weekly(session=session, start=start, weeks=weeks, overdue_now=late.clause(NOW))
+        whole = {r.department_id: r for r in await reports.week(session=session, start=start, end=NOW,
+                                                                 overdue=late.clause(NOW))}
     for dep in departments:
         mine = [i for i in items if i.department_id == dep]
         for n in range(weeks):
@@ -112,3 +114,8 @@ async def test_the_weekly_trend_follows_the_same_definitions(app: App, clock: Fi
                         sum(late.is_overdue(i, NOW) if n == weeks - 1 else overdue_then(i, end) for i in mine))
             assert (got.new, got.resolved, got.overdue) == expected, (dep, n)
     assert sum(w.overdue for w in trend.values()) > 50  # the ledger has plenty of late items to count
+    for dep, row in whole.items():  # the weeks add up to the period, as the scorecards show it
+        weeks_of = [trend.get((dep, n), reports.Weekly()) for n in range(weeks)]
+        assert (sum(w.new for w in weeks_of), sum(w.resolved for w in weeks_of), sum(w.declined for w in weeks_of),
+                sum(w.open for w in weeks_of), weeks_of[-1].overdue) == (row.new, row.resolved, row.declined,
+                                                                         row.open, row.overdue), dep
