@@ -227,12 +227,13 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
     declined = (select(literal("declined"), p.department_id, shut, func.count())
                 .where(within(p.closed_at, start, end), unindexed(p.status) == "declined")
                 .group_by(p.department_id, shut))
-    alive = (select(literal("open"), p.department_id, literal(weeks - 1), func.count())
-             .where(or_(p.closed_at.is_(None), p.closed_at >= end), unindexed(p.created_at) < end)
-             .group_by(unindexed(p.department_id)))
+    alive = [select(literal("open"), p.department_id, literal(weeks - 1), func.count())  # two index ranges
+             .where(living, unindexed(p.created_at) < end).group_by(unindexed(p.department_id))
+             for living in (p.closed_at.is_(None), p.closed_at >= end)]
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for kind, dep, n, count in (await session.execute(union_all(new, resolved, declined, alive))).all():
-        counts.setdefault((dep, int(n)), {})[kind] = int(count)
+    for kind, dep, n, count in (await session.execute(union_all(new, resolved, declined, *alive))).all():
+        got = counts.setdefault((dep, int(n)), {})
+        got[kind] = got.get(kind, 0) + int(count)
     for dep, at, in_time in await _acknowledged(session, start, end, None):
         got = counts.setdefault((dep, (at - start) // WEEK), {})
         got["acknowledged"] = got.get("acknowledged", 0) + 1
