@@ -18,8 +18,21 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def pages() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES / "web"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, moment=moment, cut=cut)
+    env.filters.update(when=when, moment=moment, cut=cut, bar_paths=bar_paths)
     return env
+
+
+def bar_paths(figures: Sequence[float | None], width: float, height: float) -> tuple[str, str]:
+    """The SVG path data of a bar chart's bars: (every week but the last, the last), each bar from the
+    baseline up to its share of the tallest (at least half a pixel); a week without a figure has no bar."""
+    values = [f or 0 for f in figures]
+    top, step = max([*values, 1]), width / max(len(values), 1)
+
+    def bar(n: int, value: float) -> str:
+        return f"M{n * step + 1:.1f} {height}v-{max(value / top * height, 0.5):.1f}h{max(step - 2, 1):.1f}V{height}z"
+
+    earlier = "".join(bar(n, v) for n, v in enumerate(values[:-1]) if v)
+    return earlier, bar(len(values) - 1, values[-1]) if values and values[-1] else ""
 
 
 def cell(value: Any) -> str:
