@@ -25,7 +25,7 @@ from storage.models import LIVE, PainPoint, Person
 LINK_LIFE = timedelta(minutes=10)  # a sign-in link works once, within this
 SESSION_LIFE = timedelta(hours=8)  # and the session it starts lasts a working day
 PERIODS = (4, 12, 52)  # weeks a page may look back
-PAGE = 100  # items per page of the list
+PAGE = 50  # items per page of the list
 EXPORT_LIMIT = 50_000
 HIDDEN = "(a restricted item)"
 STATUSES = ("live", "overdue", *STATUS)  # what the list filters on: live is open or acknowledged

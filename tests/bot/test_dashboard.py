@@ -231,3 +231,17 @@ async def test_pages_are_light(board: Board) -> None:
     assert css < 6_000 and max(sizes.values()) < 40_000, (css, sizes)
     for path in sizes:
         assert "<script" not in (await board.get(path, cookie))[1]
+
+
+async def test_the_list_pages_through_everything(board: Board) -> None:
+    for n in range(50):
+        await say(board.app, "local:sam", f"log Invoice {n} rounding is off stage=billing")
+    board.app.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    cookie = await board.sign_in("local:leo")
+    _, first, _ = await board.get("/dashboard/items?weeks=all", cookie)
+    assert "55 items, page 1 of 2." in first and first.count("/dashboard/items/CX-") == 50
+    assert ">CX-55<" in first and ">CX-1<" not in first  # newest first
+    _, second, _ = await board.get("/dashboard/items?weeks=all&page=2", cookie)
+    assert second.count("/dashboard/items/CX-") == 5 and ">CX-1<" in second
+    _, text, _ = await board.get("/dashboard/items.csv?weeks=all", cookie)
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 55  # the export is every page
