@@ -26,10 +26,13 @@ class Cell:
 
 
 async def roomy(session: AsyncSession) -> None:
-    """Give this transaction's reports room to group in memory (PostgreSQL's default 4 MB spills the grouping
-    of a year's 200,000 rows to disk, or makes the planner sort instead of hash)."""
+    """Set this transaction up for reports (PostgreSQL): room to group in memory (the default 4 MB spills the
+    grouping of a year's 200,000 rows to disk, or makes the planner sort instead of hash), and a plan for each
+    statement's own time range (asyncpg prepares statements; from the sixth run PostgreSQL may switch to one
+    generic plan, which cannot tell a week from five years: the scorecards went from 270 to 600 ms)."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL work_mem = '32MB'"))
+        await session.execute(text("SELECT set_config('work_mem', '32MB', true), "
+                                   "set_config('plan_cache_mode', 'force_custom_plan', true)"))
 
 
 def scope(*, everything: bool, departments: Collection[int], handles: Collection[str]) -> ColumnElement[bool]:
