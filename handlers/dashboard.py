@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, true
@@ -231,12 +231,13 @@ EXPORT_COLUMNS = ("ref", "summary", "department", "stage", "severity", "status",
 
 
 async def export(ctx: Context, seen: Viewer, filters: Filters) -> list[dict[str, Any]]:
-    """Every item the filters select that the viewer may see (up to EXPORT_LIMIT), one row each."""
+    """Every item the filters select that the viewer may see, one row each. More than EXPORT_LIMIT is refused
+    (with how many, and what to do), never cut short without a word."""
     where = await narrowed(ctx, seen, filters)
+    total, _ = await board.items(session=ctx.session, where=where, limit=0)  # counted before anything is loaded
+    if total > EXPORT_LIMIT:
+        raise Refusal(f"These filters select {total:,} items; an export holds at most {EXPORT_LIMIT:,}. Narrow them "
+                      "(a shorter period, a department, a status) and export again.")
     _, found = await board.items(session=ctx.session, where=where, limit=EXPORT_LIMIT, with_affected=True)
     names = await people.names(session=ctx.session, whos=[w for i in found for w in (i.owner, i.reporter) if w])
     return [{k: r[k] for k in EXPORT_COLUMNS} for r in (row(ctx, seen, i, names) for i in found)]
-
-
-def period(now: datetime, weeks: int) -> tuple[datetime, datetime]:
-    return now - timedelta(weeks=weeks), now

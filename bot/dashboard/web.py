@@ -14,7 +14,7 @@ from jinja2 import Environment
 from bot.app import App
 from bot.dashboard import COOKIE, Keys, Session
 from handlers import clock, dashboard, journey
-from handlers.base import Context
+from handlers.base import Context, Refusal
 from handlers.dashboard import Filters, Viewer
 from messages.render import TEMPLATES
 from messages.web import csv_text, pages
@@ -126,7 +126,11 @@ async def items(request: web.Request, ctx: Context, seen: Viewer, session: Sessi
 
 
 async def items_csv(request: web.Request, ctx: Context, seen: Viewer, session: Session) -> web.StreamResponse:
-    rows = await dashboard.export(ctx, seen, Filters.read(request.query))
+    try:
+        rows = await dashboard.export(ctx, seen, Filters.read(request.query))
+    except Refusal as refusal:
+        return message(request, 413, "Too many items for one export", refusal.message,
+                       **common(ctx, seen, session, "items"))
     return download("pain-points.csv", csv_text(rows, dashboard.EXPORT_COLUMNS, TITLES))
 
 

@@ -15,6 +15,7 @@ from bot import server
 from bot.app import App, create_app
 from bot.dashboard import COOKIE
 from bot.settings import Settings
+from handlers import dashboard
 from handlers.clock import FixedClock
 from storage.models import SignIn
 from tests.bot.dashboard_harness import FORMULA, HOSTILE, Board, link, seed, token
@@ -245,3 +246,13 @@ async def test_the_list_pages_through_everything(board: Board) -> None:
     assert second.count("/dashboard/items/CX-") == 5 and ">CX-1<" in second
     _, text, _ = await board.get("/dashboard/items.csv?weeks=all", cookie)
     assert len(list(csv.DictReader(io.StringIO(text)))) == 55  # the export is every page
+
+
+async def test_an_export_too_big_says_so_instead_of_cutting_it_short(board: Board,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "EXPORT_LIMIT", 3)
+    cookie = await board.sign_in("local:leo")
+    status, body, _ = await board.get("/dashboard/items.csv?weeks=all", cookie)
+    assert status == 413 and "These filters select 5 items; an export holds at most 3." in body
+    status, text, _ = await board.get("/dashboard/items.csv?weeks=all&department=onboarding", cookie)
+    assert status == 200 and len(list(csv.DictReader(io.StringIO(text)))) == 2
