@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, true
 from handlers import access, notify
 from handlers.base import Command, Context, Outcome, Refusal, Reply
 from handlers.clock import humanise
+from handlers.digest import RESTRICTED
 from handlers.org import SEVERITIES
 from handlers.overdue import clause as overdue_now
 from handlers.views import STATUS, due_text, history_view, item_view
@@ -27,7 +28,6 @@ SESSION_LIFE = timedelta(hours=8)  # and the session it starts lasts a working d
 PERIODS = (4, 12, 52)  # weeks a page may look back
 PAGE = 50  # items per page of the list
 EXPORT_LIMIT = 50_000
-HIDDEN = "(a restricted item)"
 STATUSES = ("live", "overdue", *STATUS)  # what the list filters on: live is open or acknowledged
 
 
@@ -177,7 +177,7 @@ def row(ctx: Context, seen: Viewer, item: PainPoint, names: Mapping[str, str]) -
     """One item as a list shows it: a restricted one the viewer may not read says only whose it is."""
     readable = seen.reads(item)
     now = ctx.clock.now()
-    return {"ref": item.ref, "summary": item.summary if readable else HIDDEN, "readable": readable,
+    return {"ref": item.ref, "summary": item.summary if readable else RESTRICTED, "readable": readable,
             "department": item.department.name, "stage": item.stage, "severity": item.severity,
             "status": item.status, "status_text": STATUS[item.status],
             "customer": item.customer_ref if readable else None,
@@ -190,13 +190,18 @@ def row(ctx: Context, seen: Viewer, item: PainPoint, names: Mapping[str, str]) -
             "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None}
 
 
+async def rows(ctx: Context, seen: Viewer, items: list[PainPoint]) -> list[dict[str, Any]]:
+    """Items as a list shows them, their owners and reporters named (one read of the people)."""
+    names = await people.names(session=ctx.session, whos=[w for i in items for w in (i.owner, i.reporter) if w])
+    return [row(ctx, seen, i, names) for i in items]
+
+
 async def listing(ctx: Context, seen: Viewer, filters: Filters) -> dict[str, Any]:
     """A page of the filtered list, with what its filter form offers."""
     where = await narrowed(ctx, seen, filters)
     total, found = await board.items(session=ctx.session, where=where, limit=PAGE,
                                      offset=(filters.page - 1) * PAGE, with_affected=True)
-    names = await people.names(session=ctx.session, whos=[w for i in found for w in (i.owner, i.reporter) if w])
-    return {"items": [row(ctx, seen, i, names) for i in found], "total": total, "page": filters.page,
+    return {"items": await rows(ctx, seen, found), "total": total, "page": filters.page,
             "pages": max(1, -(-total // PAGE)), "filters": filters, "options": await options(ctx, seen)}
 
 
@@ -219,7 +224,7 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
         if not visible[0]:
             return None
     if not seen.reads(found):
-        return {"item": {"ref": found.ref, "summary": HIDDEN, "department": found.department.name,
+        return {"item": {"ref": found.ref, "summary": RESTRICTED, "department": found.department.name,
                          "status_text": STATUS[found.status], "restricted": True}, "history": [], "hidden": True}
     events = await pain_points.history(session=ctx.session, item=found)
     return {"item": await item_view(ctx, found, buttons=False), "history": await history_view(ctx, events),
@@ -239,5 +244,4 @@ async def export(ctx: Context, seen: Viewer, filters: Filters) -> list[dict[str,
         raise Refusal(f"These filters select {total:,} items; an export holds at most {EXPORT_LIMIT:,}. Narrow them "
                       "(a shorter period, a department, a status) and export again.")
     _, found = await board.items(session=ctx.session, where=where, limit=EXPORT_LIMIT, with_affected=True)
-    names = await people.names(session=ctx.session, whos=[w for i in found for w in (i.owner, i.reporter) if w])
-    return [{k: r[k] for k in EXPORT_COLUMNS} for r in (row(ctx, seen, i, names) for i in found)]
+    return [{k: r[k] for k in EXPORT_COLUMNS} for r in await rows(ctx, seen, found)]

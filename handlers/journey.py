@@ -14,16 +14,17 @@ from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.base import Context
-from handlers.dashboard import Viewer, row
+from handlers.dashboard import Viewer, rows
 from handlers.digest import MEANINGFUL, duration
 from handlers.overdue import clause as overdue_now
-from storage import board, departments, pain_points, people, reports
+from storage import board, departments, pain_points, reports
 from storage.models import PainPoint
 
 WEIGHTS = {"low": 1, "medium": 2, "high": 3, "critical": 5}  # how much more a severe pain point counts
 SYSTEMIC = (4, 3)  # a cause filed this many times at one stage within this many weeks is systemic
 SCORE_WEEKS = 12
 Result = TypeVar("Result")
+Listed = list[tuple[int, str, str]]  # departments as storage.departments.listed reads them: (id, key, name)
 
 
 class Beside(Generic[Result]):
@@ -63,9 +64,15 @@ def beside(ctx: Context, read: Callable[[AsyncSession], Awaitable[Result]]) -> B
     return Beside(ctx, read)
 
 
-def weeks_back(now: datetime, weeks: int) -> list[tuple[datetime, datetime]]:
-    """The last `weeks` weeks ending now, oldest first (the last one ends now)."""
-    return [(now - timedelta(weeks=weeks - n), now - timedelta(weeks=weeks - n - 1)) for n in range(weeks)]
+async def departments_seen(ctx: Context, seen: Viewer, listed: Listed | None = None) -> Listed:
+    """(id, key, name) of the departments whose figures the viewer sees: all for leaders and admins."""
+    listed = listed if listed is not None else await departments.listed(session=ctx.session)
+    return [d for d in listed if seen.everything or d[0] in seen.departments]
+
+
+def weeks_of(weekly: dict[tuple[int, int], reports.Weekly], department_id: int) -> list[reports.Weekly]:
+    """A department's figures for each of the SCORE_WEEKS weeks, oldest first (a week with nothing: zeros)."""
+    return [weekly.get((department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
 
 
 async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
@@ -73,20 +80,21 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     now = ctx.clock.now()
     start = now - timedelta(weeks=weeks)
     where = seen.where()
-    known = {i: (key, name) for i, key, name in await departments.listed(session=ctx.session)}
+    listed = await departments.listed(session=ctx.session)
+    known = {i: (key, name) for i, key, name in listed}
 
     def cells(session: AsyncSession) -> Awaitable[list[board.Cell]]:
         return board.journey(session=session, start=start, end=now, where=where, weights=WEIGHTS)
 
     async with beside(ctx, cells) as reading:  # the heaviest figure: a year's medians
         trend = await board.weekly(session=ctx.session, start=start, end=now, where=where, by=PainPoint.stage)
-        why = await causes(ctx, seen, weeks)
-        won = await wins(ctx, seen, start, now, why["resolved"])
+        why = await causes(ctx, seen, weeks, listed)
+        won = await wins(ctx, seen, start, now, why["resolved"], listed)
     found = reading.result()
     stages = ctx.org.journey_stages + sorted({c.stage for c in found} - set(ctx.org.journey_stages))
     used = sorted({c.department_id for c in found}, key=lambda d: known[d][1].lower() if d in known else "")
     heaviest = max((c.weight for c in found), default=0)
-    grid = {(c.stage, c.department_id): {
+    grid = {f"{c.stage}|{c.department_id}": {
         "count": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
         "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id][0]
         if c.department_id in known else ""} for c in found}
@@ -94,36 +102,36 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
         "weeks": weeks, "wins": won,
         "stages": stages,
         "departments": [{"id": d, "key": known[d][0], "name": known[d][1]} for d in used if d in known],
-        "grid": {f"{stage}|{dep}": cell for (stage, dep), cell in grid.items()},
+        "grid": grid,
         "stage_totals": {s: sum(c.items for c in found if c.stage == s) for s in stages},
         "trend": [{"stage": s, "weeks": [trend.get((s, n), 0) for n in range(weeks)]} for s in stages],
-        "week_starts": [f"{s.astimezone(ctx.org.zone):%d %b}" for s, _ in weeks_back(now, weeks)],
+        "week_starts": [f"{(start + timedelta(weeks=n)).astimezone(ctx.org.zone):%d %b}" for n in range(weeks)],
         "causes": why,
         "total": sum(c.items for c in found),
     }
 
 
-async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resolved_total: int) -> dict[str, Any]:
+async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resolved_total: int,
+               listed: Listed) -> dict[str, Any]:
     """"You said, we did": what was resolved (with what was done), the fixes people confirmed, the
     departments that acknowledged everything in time over 12 weeks, and their streaks of weeks doing so."""
     where = seen.where()
     resolved = await board.wins(session=ctx.session, start=start, end=end, where=where)
     confirmed_total, confirmed = await board.confirmed(session=ctx.session, start=start, end=end, where=where)
-    names = await people.names(session=ctx.session, whos=[w for i in resolved + confirmed
-                                                          for w in (i.owner, i.reporter) if w])
-    records = await sla_records(ctx, seen) if seen.scorecards else []
-    return {"resolved_total": resolved_total, "resolved": [row(ctx, seen, i, names) for i in resolved],
-            "confirmed_total": confirmed_total, "confirmed": [row(ctx, seen, i, names) for i in confirmed],
+    shown = await rows(ctx, seen, resolved + confirmed)
+    records = await sla_records(ctx, seen, listed) if seen.scorecards else []
+    return {"resolved_total": resolved_total, "resolved": shown[:len(resolved)],
+            "confirmed_total": confirmed_total, "confirmed": shown[len(resolved):],
             "met_sla": [r for r in records if r["met_sla"]],
             "streaks": sorted((r for r in records if r["streak"] >= 2), key=lambda r: -r["streak"])}
 
 
-async def causes(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
+async def causes(ctx: Context, seen: Viewer, weeks: int, listed: Listed) -> dict[str, Any]:
     """Root causes of what was resolved in the period, by stage and department; a cause filed again and again at
     one stage lately is flagged systemic ("billing / product defect: 9 in 4 weeks"). One count of the period's
     resolutions gives the causes, the unfiled ones and the total."""
     now = ctx.clock.now()
-    known = {i: name for i, _, name in await departments.listed(session=ctx.session)}
+    known = {i: name for i, _, name in listed}
     found = await board.causes(session=ctx.session, start=now - timedelta(weeks=weeks), end=now, where=seen.where())
     recent_weeks, threshold = SYSTEMIC
     recent = found if recent_weeks == weeks else await board.causes(
@@ -165,17 +173,15 @@ def in_time(by_week: list[reports.Weekly]) -> tuple[list[int | None], int]:
     return sla, streak
 
 
-async def sla_records(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
+async def sla_records(ctx: Context, seen: Viewer, listed: Listed) -> list[dict[str, Any]]:
     """Per department the viewer may see: whether it acknowledged everything in time over 12 weeks (enough of
     them to mean something), and its streak (from the weekly acknowledgements only)."""
     now = ctx.clock.now()
     weekly = await reports.weekly(session=ctx.session, start=now - timedelta(weeks=SCORE_WEEKS), weeks=SCORE_WEEKS,
                                   overdue_now=None)
     records = []
-    for department_id, _, name in await departments.listed(session=ctx.session):
-        if not (seen.everything or department_id in seen.departments):
-            continue
-        by_week = [weekly.get((department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+    for department_id, _, name in await departments_seen(ctx, seen, listed):
+        by_week = weeks_of(weekly, department_id)
         acked, in_sla = sum(w.acknowledged for w in by_week), sum(w.acknowledged_in_sla for w in by_week)
         records.append({"department": name, "streak": in_time(by_week)[1],
                         "met_sla": acked >= MEANINGFUL and in_sla == acked})
@@ -196,16 +202,14 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
     async with beside(ctx, period_medians) as reading:  # the weeks' figures add up to the period's
         weekly = await reports.weekly(session=ctx.session, start=start, weeks=SCORE_WEEKS, overdue_now=rule)
     ack, resolve = reading.result()
-    rows = []
-    for department_id, key, name in await departments.listed(session=ctx.session):
-        if not (seen.everything or department_id in seen.departments):
-            continue
-        by_week = [weekly.get((department_id, n), reports.Weekly()) for n in range(SCORE_WEEKS)]
+    cards = []
+    for department_id, key, name in await departments_seen(ctx, seen):
+        by_week = weeks_of(weekly, department_id)
         total = reports.Weekly(**{f: sum(getattr(w, f) for w in by_week) for f in (
             "new", "acknowledged", "acknowledged_in_sla", "resolved", "declined", "open")},
             overdue=by_week[-1].overdue, median_ack=ack.get(department_id), median_resolve=resolve.get(department_id))
         sla, streak = in_time(by_week)
-        rows.append({
+        cards.append({
             "department_id": department_id, "department": name, "key": key, "in": total.new,
             "acknowledged": total.acknowledged,
             "in_sla": round(100 * total.acknowledged_in_sla / total.acknowledged) if total.acknowledged else None,
@@ -216,7 +220,7 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
                       "median_ack": [hours(r.median_ack) for r in by_week],
                       "median_resolve": [hours(r.median_resolve) for r in by_week]},
             "streak": streak})
-    return rows
+    return cards
 
 
 async def twelve_week_medians(session: AsyncSession, start: datetime, end: datetime
@@ -231,11 +235,10 @@ async def twelve_week_medians(session: AsyncSession, start: datetime, end: datet
 
 async def scorecards(ctx: Context, seen: Viewer) -> dict[str, Any]:
     now = ctx.clock.now()
-    rows = [r for r in await scorecard_rows(ctx, seen) if r["in"] or r["acknowledged"] or r["resolved"] or r["open"]]
+    cards = [r for r in await scorecard_rows(ctx, seen) if r["in"] or r["acknowledged"] or r["resolved"] or r["open"]]
     late = await board.with_affected(session=ctx.session, items=await pain_points.overdue(
         session=ctx.session, overdue=and_(overdue_now(now), seen.where()), limit=25))
-    names = await people.names(session=ctx.session, whos=[w for i in late for w in (i.owner, i.reporter) if w])
-    return {"rows": rows, "weeks": SCORE_WEEKS, "overdue": [row(ctx, seen, i, names) for i in late]}
+    return {"rows": cards, "weeks": SCORE_WEEKS, "overdue": await rows(ctx, seen, late)}
 
 
 SCORE_COLUMNS = ("department", "in", "acknowledged", "in_sla", "resolved", "declined", "open", "overdue",
