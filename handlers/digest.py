@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import ColumnElement, true
 
 from handlers import access
 from handlers import overdue as late
@@ -91,7 +91,7 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
         entry["late_by"] = humanise(as_of - due)
         if item.restricted:  # the digest is read in channels: who owns it and how late, not what it is about
             entry["summary"] = RESTRICTED
-    won = await reports.wins(session=session, start=start, end=end, department_id=department_id)
+    won = await reports.wins(session=session, start=start, end=end, where=of_department(department_id))
     # the best SLA record: a department that acknowledged enough to mean something, and resolved something
     scored = [r for r in rows if r.acknowledged >= MEANINGFUL and r.resolved and r.acknowledged_in_sla]
     best = max(scored, key=lambda r: (r.acknowledged_in_sla / r.acknowledged, r.resolved), default=None)
@@ -117,12 +117,17 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
     }
 
 
+def of_department(department_id: int | None) -> ColumnElement[bool]:
+    """The items of one department's digest (None: leadership's, every item)."""
+    return true() if department_id is None else PainPoint.department_id == department_id
+
+
 async def top_causes(ctx: Context, start: datetime, end: datetime, department_id: int | None,
                      limit: int = 3) -> list[dict[str, Any]]:
     """The root causes filed most often on what was resolved in the week (the dashboard's own count)."""
-    where = true() if department_id is None else PainPoint.department_id == department_id
     counted: Counter[str] = Counter()
-    for _, _, n, category in await board.causes(session=ctx.session, start=start, end=end, where=where):
+    for _, _, n, category in await board.causes(session=ctx.session, start=start, end=end,
+                                                where=of_department(department_id)):
         if category is not None:
             counted[category] += n
     return [{"cause": c, "count": n} for c, n in counted.most_common(limit)]

@@ -116,7 +116,8 @@ async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resol
     """"You said, we did": what was resolved (with what was done), the fixes people confirmed, the
     departments that acknowledged everything in time over 12 weeks, and their streaks of weeks doing so."""
     where = seen.where()
-    resolved = await board.wins(session=ctx.session, start=start, end=end, where=where)
+    resolved = await reports.wins(session=ctx.session, start=start, end=end, where=where, limit=10,
+                                  with_affected=True)
     confirmed_total, confirmed = await board.confirmed(session=ctx.session, start=start, end=end, where=where)
     shown = await rows(ctx, seen, resolved + confirmed)
     records = await sla_records(ctx, seen, listed) if seen.scorecards else []

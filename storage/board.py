@@ -120,15 +120,6 @@ async def confirmed(*, session: AsyncSession, start: datetime, end: datetime, wh
     return int(total or 0), list(latest)
 
 
-async def wins(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
-               limit: int = 10) -> list[PainPoint]:
-    """The latest resolved in the period, with what was done (how many in all: `causes` counts them)."""
-    p = PainPoint
-    resolved = and_(unindexed(p.status) == "resolved", within(p.resolved_at, start, end), where)
-    return list(await session.scalars(select(p).where(resolved).options(selectinload(p.affected_rows))
-                                      .order_by(p.resolved_at.desc(), p.id.desc()).limit(limit)))
-
-
 async def items(*, session: AsyncSession, where: ColumnElement[bool], limit: int, offset: int = 0,
                 with_affected: bool = False) -> tuple[int, list[PainPoint]]:
     """The items `where` selects, newest first: how many in all, and one page of them."""

@@ -10,6 +10,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import selectinload
 
 from storage.models import Department, Event, PainPoint
 
@@ -69,18 +70,12 @@ async def medians(*, session: AsyncSession, moment: Any, since: Any, start: date
                   department_id: int | None) -> dict[int, float]:
     """Median seconds from `since` to `moment`, per department, for items whose `moment` fell in the week, to the
     second (SQLite's julianday arithmetic and PostgreSQL's epoch differ below it)."""
-    dialect = session.get_bind().dialect.name
-    value = seconds(moment, since, dialect)
-    ranked = (select(PainPoint.department_id.label("dep"), value.label("v"),
-                     func.row_number().over(partition_by=PainPoint.department_id, order_by=value).label("rn"),
-                     func.count().over(partition_by=PainPoint.department_id).label("n"))
-              .where(within(moment, start, end)))
+    where = within(moment, start, end)
     if department_id is not None:
-        ranked = ranked.where(PainPoint.department_id == department_id)
-    r = ranked.subquery()
-    middle = or_(r.c.rn == (r.c.n + 1) // 2, r.c.rn == (r.c.n + 2) // 2)  # one middle row, or two
-    rows = await session.execute(select(r.c.dep, func.avg(r.c.v)).where(middle).group_by(r.c.dep))
-    return {dep: float(round(v)) for dep, v in rows.all()}
+        where = and_(where, PainPoint.department_id == department_id)
+    found = await medians_by(session=session, value=seconds(moment, since, session.get_bind().dialect.name),
+                             where=where, by=[PainPoint.department_id])
+    return {dep: value for (dep,), value in found.items()}
 
 
 async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[bool],
@@ -243,12 +238,11 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
     for (dep, n), count in (await _late_at_ends(session, start, weeks, overdue_now)).items():
         if count:
             counts.setdefault((dep, n), {})["overdue"] = count
-    medians: dict[str, dict[tuple[Any, ...], float]] = {}
     for name, moment in (("median_ack", p.acknowledged_at), ("median_resolve", p.resolved_at)):
-        medians[name] = await medians_by(session=session, value=seconds(moment, p.created_at, dialect),
-                                         where=within(moment, start, end),
-                                         by=[p.department_id, week_of(moment, start, weeks, dialect)])
-        for (dep, n), value in medians[name].items():
+        found = await medians_by(session=session, value=seconds(moment, p.created_at, dialect),
+                                 where=within(moment, start, end),
+                                 by=[p.department_id, week_of(moment, start, weeks, dialect)])
+        for (dep, n), value in found.items():
             counts.setdefault((dep, int(n)), {})[name] = value  # type: ignore[assignment]
     return {key: Weekly(**got) for key, got in counts.items()}
 
@@ -308,14 +302,15 @@ async def stages(*, session: AsyncSession, start: datetime, end: datetime, depar
     return [(stage, int(count)) for stage, count in (await session.execute(query)).all()]
 
 
-async def wins(*, session: AsyncSession, start: datetime, end: datetime, department_id: int | None = None,
-               limit: int = 5) -> list[PainPoint]:
-    """Resolved this week, newest first: "you said, we did"."""
+async def wins(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
+               limit: int = 5, with_affected: bool = False) -> list[PainPoint]:
+    """Resolved in the period, newest first, of the items `where` selects: "you said, we did" (`with_affected`:
+    with the people who said "me too" on each)."""
     query = (select(PainPoint).where(unindexed(PainPoint.status) == "resolved",
-                                     within(PainPoint.resolved_at, start, end))
+                                     within(PainPoint.resolved_at, start, end), where)
              .order_by(PainPoint.resolved_at.desc(), PainPoint.id.desc()).limit(limit))
-    if department_id is not None:
-        query = query.where(PainPoint.department_id == department_id)
+    if with_affected:
+        query = query.options(selectinload(PainPoint.affected_rows))
     return list(await session.scalars(query))
 
 
