@@ -64,7 +64,7 @@ async def _dashboard(app: App) -> web.AppRunner | None:
     if app.links is None:
         return None
     web_app = web.Application()
-    dashboard.mount(web_app, app, app.links)
+    dashboard.mount(web_app, app)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:

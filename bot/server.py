@@ -117,7 +117,7 @@ def build(app: App, *, run_scheduler: bool = True) -> web.Application:
         if platform is not None:
             platform.mount(web_app)
     if app.links is not None:
-        dashboard.mount(web_app, app, app.links)
+        dashboard.mount(web_app, app)
     slack = app.slack
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     outbox_interval: float = Field(5.0, validation_alias="CX_OUTBOX_INTERVAL_SECONDS")
     # how long a process may hold a message it is sending before another may take it over
     outbox_lease: float = Field(120.0, validation_alias="CX_OUTBOX_LEASE_SECONDS")
-    # recipients one process sends to at once (each one's messages stay in order)
+    # recipients one process sends to at once on each platform (each one's messages stay in order)
     outbox_concurrency: int = Field(8, ge=1, le=64, validation_alias="CX_OUTBOX_CONCURRENCY")
     # how long a request written down on arrival may wait for its process before another finishes it
     inbox_lease: float = Field(30.0, validation_alias="CX_INBOX_LEASE_SECONDS")

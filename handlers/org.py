@@ -13,6 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SEVERITIES = ("low", "medium", "high", "critical")
 # why things went wrong, as a resolver files it: the dashboard counts each per stage and department
 DEFAULT_CAUSES = ["process", "product defect", "policy", "training", "communication", "third party", "other"]
+
+
+def cause_name(text: str) -> str:
+    """A root cause as the org file and a resolver write it, compared: lower case, single spaces."""
+    return " ".join(text.split()).lower()
+
+
 DEFAULT_STAGES = ["marketing", "sales", "onboarding", "delivery", "use", "support", "billing", "other"]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 IDENTITY = re.compile(r"^(slack:[A-Z0-9]+|teams:[\w\-:.]+|local:[\w\-.]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
@@ -238,7 +245,7 @@ class Org(Strict):
     @field_validator("root_causes", mode="after")
     @classmethod
     def _causes(cls, value: list[str]) -> list[str]:
-        causes = list(dict.fromkeys(" ".join(c.split()).lower() for c in value if c.strip()))
+        causes = list(dict.fromkeys(cause_name(c) for c in value if c.strip()))
         if not causes:
             raise ValueError("name at least one root cause (or leave root_causes out for the defaults)")
         if len(causes) > 25 or any(len(c) > 60 for c in causes):

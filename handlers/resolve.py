@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from handlers import act, notify, text
 from handlers.base import Command, Context, Notice, Outcome, Refusal
+from handlers.org import cause_name
 from handlers.views import item_view
 from storage import pain_points
 
@@ -45,7 +46,7 @@ def categorise(causes: list[str], category: str | None, cause: str | None) -> tu
     its name or the start of it ("product" is "product defect"); words that begin with one ("policy: refunds
     take 30 days") file it there too. An unknown category is refused, naming the ones there are."""
     if category and category.strip():
-        wanted = " ".join(category.split()).lower()
+        wanted = cause_name(category)
         found = [c for c in causes if c == wanted] or [c for c in causes if c.startswith(wanted)]
         if len(found) != 1:
             raise Refusal(f"{category.strip()[:60]!r} is not one of the root causes here: {', '.join(causes)}. "
@@ -53,7 +54,7 @@ def categorise(causes: list[str], category: str | None, cause: str | None) -> tu
         return found[0], cause
     if cause:
         head, _, rest = cause.partition(":")
-        named = " ".join(head.split()).lower()
+        named = cause_name(head)
         if named in causes:
             return named, rest.strip() or None
     return None, cause

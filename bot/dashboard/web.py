@@ -22,6 +22,7 @@ from messages.web import csv_text, pages
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
 HOW = "Ask the bot for a link: /cx dashboard in Slack, or dashboard in Teams."
+ONCE = f"Each sign-in link works once, within {int(dashboard.LINK_LIFE.total_seconds() // 60)} minutes."
 TITLES = {"ref": "Ref", "summary": "Summary", "department": "Department", "stage": "Stage", "severity": "Severity",
           "status": "Status", "customer": "Customer", "owner_name": "Owner", "reporter_name": "Reported by",
           "created_at": "Logged (UTC)", "resolved_at": "Resolved (UTC)", "affected": "Me too",
@@ -101,7 +102,7 @@ def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], A
                 return message(request, 403, "Scorecards are for departments",
                                "Department scorecards are for CX leaders, admins and each department's owners, "
                                "reps and lead. The overview and the items you raised are yours to see.",
-                               viewer=seen, csrf=session.csrf, here="")
+                               **common(ctx, seen, session, ""))
             return await page(request, ctx, seen, session)
     return handle
 
@@ -158,7 +159,7 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
     GET that spent the link would sign the previewer in instead of the person."""
     token = request.query.get("t", "")
     if request.app[BOARD].keys.nonce(token) is None:
-        return message(request, 403, "This link has expired", "Sign-in links work once, for ten minutes.", HOW)
+        return message(request, 403, "This link has expired", ONCE, HOW)
     return message(request, 200, "Sign in to the cxbot dashboard", "This link is yours, and works once.",
                    form={"action": "/dashboard/sign-in", "fields": {"t": token}, "button": "Open the dashboard"})
 
@@ -168,14 +169,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     nonce = board.keys.nonce(str(form.get("t", "")))
     if not same_site(request) or nonce is None:
-        return message(request, 403, "This link has expired", "Sign-in links work once, for ten minutes.", HOW)
+        return message(request, 403, "This link has expired", ONCE, HOW)
     app = board.app
     async with app.db.transaction() as db:
         who = await dashboard.signed_in(Context(session=db, clock=app.clock, org=app.org), nonce)
     if who is None:
         return message(request, 403, "This link was used already, or has expired",
-                       "Each sign-in link works once, within ten minutes. If you did not use it, tell your CX admin.",
-                       HOW)
+                       ONCE + " If you did not use it, tell your CX admin.", HOW)
     response = web.Response(status=303, headers={"Location": "/dashboard"})
     response.set_cookie(COOKIE, board.keys.cookie(who, nonce), max_age=int(dashboard.SESSION_LIFE.total_seconds()),
                         path="/dashboard", httponly=True, samesite="Lax", secure=board.keys.secure or request.secure)
@@ -210,8 +210,10 @@ async def static(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(TEMPLATES / "web" / name, headers={"Content-Type": STATIC[name]})
 
 
-def mount(web_app: web.Application, app: App, keys: Keys) -> None:
-    web_app[BOARD] = Board(app, keys, pages())
+def mount(web_app: web.Application, app: App) -> None:
+    """The dashboard's routes, where `app` makes links to it (`app.links`)."""
+    assert app.links is not None
+    web_app[BOARD] = Board(app, app.links, pages())
     web_app.on_response_prepare.append(guard)
     routes = web_app.router
     routes.add_get("/dashboard", signed(overview))
