@@ -3,6 +3,7 @@ reads who is signed in and what they may see in its own read-only transaction (h
 this door renders). No script anywhere: the Content-Security-Policy forbids it."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ from handlers.base import Context, Refusal
 from handlers.dashboard import Filters, Viewer
 from messages.render import TEMPLATES
 from messages.web import csv_text, pages
+from storage.db import UNAVAILABLE
+
+log = logging.getLogger(__name__)
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
@@ -69,6 +73,22 @@ async def guard(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
+
+
+@web.middleware
+async def reachable(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                    ) -> web.StreamResponse:
+    """A dashboard request the ledger cannot answer (down, or slower than CX_DATABASE_TIMEOUT_SECONDS): the
+    person gets a page saying so, the operator one log line with the cause; nothing was changed."""
+    if not request.path.startswith("/dashboard"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except UNAVAILABLE:
+        log.exception("dashboard: the database did not answer %s %s", request.method, request.path)
+        return message(request, 503, "The ledger can't be reached",
+                       "The dashboard couldn't reach the pain-point ledger just now, so nothing was shown or changed. "
+                       "Please try again in a minute.")
 
 
 def same_site(request: web.Request) -> bool:
@@ -215,6 +235,7 @@ def mount(web_app: web.Application, app: App) -> None:
     assert app.links is not None
     web_app[BOARD] = Board(app, app.links, pages())
     web_app.on_response_prepare.append(guard)
+    web_app.middlewares.append(reachable)
     routes = web_app.router
     routes.add_get("/dashboard", signed(overview))
     routes.add_get("/dashboard/items", signed(items))

@@ -256,3 +256,18 @@ async def test_an_export_too_big_says_so_instead_of_cutting_it_short(board: Boar
     assert status == 413 and "These filters select 5 items; an export holds at most 3." in body
     status, text, _ = await board.get("/dashboard/items.csv?weeks=all&department=onboarding", cookie)
     assert status == 200 and len(list(csv.DictReader(io.StringIO(text)))) == 2
+
+
+async def test_a_ledger_that_does_not_answer_gets_a_page_saying_so(board: Board, monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    cookie = await board.sign_in("local:leo")
+
+    def down(*_: object, **__: object) -> object:
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr(board.app.db, "transaction", down)
+    status, body, headers = await board.get("/dashboard/items", cookie)
+    assert status == 503 and "reach the pain-point ledger just now, so nothing was shown or changed" in body
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert [r.message for r in caplog.records if "did not answer" in r.message] == [
+        "dashboard: the database did not answer GET /dashboard/items"]
