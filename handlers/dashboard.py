@@ -8,10 +8,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, Row, and_, exists, or_, true
 
 from handlers import access, notify
 from handlers.base import Command, Context, Outcome, Refusal, Reply
@@ -21,7 +21,7 @@ from handlers.org import SEVERITIES
 from handlers.overdue import clause as overdue_now
 from handlers.views import STATUS, due_text, history_view, item_view
 from storage import board, departments, pain_points, people, sign_ins
-from storage.models import LIVE, PainPoint, Person
+from storage.models import LIVE, Affected, PainPoint, Person
 
 LINK_LIFE = timedelta(minutes=10)  # a sign-in link works once, within this
 SESSION_LIFE = timedelta(hours=8)  # and the session it starts lasts a working day
@@ -52,9 +52,19 @@ class Viewer:
         return board.scope(everything=self.everything, departments=list(self.departments), handles=self.handles)
 
     def reads(self, item: PainPoint) -> bool:
-        """May read a restricted item's words: an admin, its department, its owner, the people who raised it."""
+        """May read a restricted item's words: an admin, its department, its owner, the people who raised it.
+        (`readable` is the same rule in SQL, for lists.)"""
         return (not item.restricted or self.person.is_admin or item.department_id in self.departments
                 or bool(self.handles & ({item.reporter, item.owner} | {a.person for a in item.affected_rows})))
+
+    def readable(self) -> ColumnElement[bool]:
+        """`reads`, as a column of a list's query."""
+        if self.person.is_admin:
+            return true()
+        p, handles = PainPoint, list(self.handles)
+        raised = exists().where(Affected.pain_point_id == p.id, Affected.person.in_(handles))
+        return or_(p.restricted.is_(False), p.department_id.in_(list(self.departments)), p.reporter.in_(handles),
+                   p.owner.in_(handles), raised)
 
     @property
     def scorecards(self) -> bool:
@@ -68,14 +78,16 @@ async def viewer(ctx: Context, identity: str, nonce: str | None = None) -> Viewe
     signed out or SESSION_LIFE has passed. None: no such person, or no such session."""
     if nonce is None:
         person = await people.get(session=ctx.session, who=identity)
+        if person is None:
+            return None
+        mine = await departments.served_by(session=ctx.session, handles=access.handles(person))
     else:
-        person = await sign_ins.signed_in(session=ctx.session, nonce=nonce, identity=identity,
-                                          since=ctx.clock.now() - SESSION_LIFE)
-    if person is None:
-        return None
-    handles = frozenset(access.handles(person))
-    mine = await departments.served_by(session=ctx.session, handles=handles)
-    return Viewer(person, person.is_admin or person.is_leader, {d.id: d.name for d in mine}, handles)
+        found = await sign_ins.signed_in(session=ctx.session, nonce=nonce, identity=identity,
+                                         since=ctx.clock.now() - SESSION_LIFE)
+        if found is None:
+            return None
+        person, mine = found
+    return Viewer(person, person.is_admin or person.is_leader, mine, frozenset(access.handles(person)))
 
 
 async def sign_in(cmd: Command, ctx: Context) -> Outcome:
@@ -173,35 +185,41 @@ async def narrowed(ctx: Context, seen: Viewer, filters: Filters) -> ColumnElemen
     return and_(true(), *where)
 
 
-def row(ctx: Context, seen: Viewer, item: PainPoint, names: Mapping[str, str]) -> dict[str, Any]:
-    """One item as a list shows it: a restricted one the viewer may not read says only whose it is."""
-    readable = seen.reads(item)
-    now = ctx.clock.now()
-    return {"ref": item.ref, "summary": item.summary if readable else RESTRICTED, "readable": readable,
-            "department": item.department.name, "stage": item.stage, "severity": item.severity,
+def row(now: datetime, item: Row[Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """One item as a list shows it (`board.listed`): a restricted one the viewer may not read says only whose
+    it is."""
+    readable = bool(item.readable)
+    return {"ref": f"CX-{item.id}", "summary": item.summary if readable else RESTRICTED, "readable": readable,
+            "department": item.department, "stage": item.stage, "severity": item.severity,
             "status": item.status, "status_text": STATUS[item.status],
             "customer": item.customer_ref if readable else None,
             "owner_name": names.get(item.owner) if item.owner else None,
             "reporter_name": names.get(item.reporter) if readable else None,
             "created_at": item.created_at.isoformat(), "age": humanise(now - item.created_at),
-            "due": due_text(item, now), "affected": len(item.affected_rows),
+            "due": due_text(item, now), "affected": int(item.affected),
             "resolution_note": item.resolution_note if readable else None,
             "cause": ": ".join(c for c in (item.cause_category, item.root_cause if readable else None) if c) or None,
             "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None}
 
 
-async def rows(ctx: Context, seen: Viewer, items: list[PainPoint]) -> list[dict[str, Any]]:
+async def rows(ctx: Context, items: list[Row[Any]]) -> list[dict[str, Any]]:
     """Items as a list shows them, their owners and reporters named (one read of the people)."""
     names = await people.names(session=ctx.session, whos=[w for i in items for w in (i.owner, i.reporter) if w])
-    return [row(ctx, seen, i, names) for i in items]
+    now = ctx.clock.now()
+    return [row(now, i, names) for i in items]
+
+
+async def these(ctx: Context, seen: Viewer, ids: list[int]) -> list[dict[str, Any]]:
+    """These items, in this order, as a list shows them to this viewer."""
+    return await rows(ctx, await board.these(session=ctx.session, ids=ids, readable=seen.readable()))
 
 
 async def listing(ctx: Context, seen: Viewer, filters: Filters) -> dict[str, Any]:
     """A page of the filtered list, with what its filter form offers."""
     where = await narrowed(ctx, seen, filters)
-    total, found = await board.items(session=ctx.session, where=where, limit=PAGE,
-                                     offset=(filters.page - 1) * PAGE, with_affected=True)
-    return {"items": await rows(ctx, seen, found), "total": total, "page": filters.page,
+    total, found = await board.items(session=ctx.session, where=where, readable=seen.readable(), limit=PAGE,
+                                     offset=(filters.page - 1) * PAGE)
+    return {"items": await rows(ctx, found), "total": total, "page": filters.page,
             "pages": max(1, -(-total // PAGE)), "filters": filters, "options": await options(ctx, seen)}
 
 
@@ -219,16 +237,16 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
     found = await pain_points.get(session=ctx.session, ref=ref)
     if found is None:
         return None
-    if not seen.everything:
-        visible = await board.items(session=ctx.session, where=and_(PainPoint.id == found.id, seen.where()), limit=0)
-        if not visible[0]:
-            return None
+    if not seen.everything and not await board.count(session=ctx.session,
+                                                     where=and_(PainPoint.id == found.id, seen.where())):
+        return None
     if not seen.reads(found):
         return {"item": {"ref": found.ref, "summary": RESTRICTED, "department": found.department.name,
                          "status_text": STATUS[found.status], "restricted": True}, "history": [], "hidden": True}
     events = await pain_points.history(session=ctx.session, item=found)
-    return {"item": await item_view(ctx, found, buttons=False), "history": await history_view(ctx, events),
-            "hidden": False}
+    names = await people.names(session=ctx.session, whos=[found.reporter, found.owner, *(e.actor for e in events)])
+    return {"item": await item_view(ctx, found, buttons=False, names=names),
+            "history": await history_view(ctx, events, names), "hidden": False}
 
 
 EXPORT_COLUMNS = ("ref", "summary", "department", "stage", "severity", "status", "customer", "owner_name",
@@ -239,9 +257,9 @@ async def export(ctx: Context, seen: Viewer, filters: Filters) -> list[dict[str,
     """Every item the filters select that the viewer may see, one row each. More than EXPORT_LIMIT is refused
     (with how many, and what to do), never cut short without a word."""
     where = await narrowed(ctx, seen, filters)
-    total, _ = await board.items(session=ctx.session, where=where, limit=0)  # counted before anything is loaded
+    total = await board.count(session=ctx.session, where=where)  # counted before anything is loaded
     if total > EXPORT_LIMIT:
         raise Refusal(f"These filters select {total:,} items; an export holds at most {EXPORT_LIMIT:,}. Narrow them "
                       "(a shorter period, a department, a status) and export again.")
-    _, found = await board.items(session=ctx.session, where=where, limit=EXPORT_LIMIT, with_affected=True)
-    return [{k: r[k] for k in EXPORT_COLUMNS} for r in await rows(ctx, seen, found)]
+    _, found = await board.items(session=ctx.session, where=where, readable=seen.readable(), limit=EXPORT_LIMIT)
+    return [{k: r[k] for k in EXPORT_COLUMNS} for r in await rows(ctx, found)]

@@ -14,7 +14,7 @@ from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.base import Context
-from handlers.dashboard import Viewer, rows
+from handlers.dashboard import Viewer, these
 from handlers.digest import MEANINGFUL, duration
 from handlers.overdue import clause as overdue_now
 from storage import board, departments, pain_points, reports
@@ -116,10 +116,9 @@ async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resol
     """"You said, we did": what was resolved (with what was done), the fixes people confirmed, the
     departments that acknowledged everything in time over 12 weeks, and their streaks of weeks doing so."""
     where = seen.where()
-    resolved = await reports.wins(session=ctx.session, start=start, end=end, where=where, limit=10,
-                                  with_affected=True)
+    resolved = await reports.wins(session=ctx.session, start=start, end=end, where=where, limit=10)
     confirmed_total, confirmed = await board.confirmed(session=ctx.session, start=start, end=end, where=where)
-    shown = await rows(ctx, seen, resolved + confirmed)
+    shown = await these(ctx, seen, [i.id for i in resolved] + confirmed)
     records = await sla_records(ctx, seen, listed) if seen.scorecards else []
     return {"resolved_total": resolved_total, "resolved": shown[:len(resolved)],
             "confirmed_total": confirmed_total, "confirmed": shown[len(resolved):],
@@ -237,9 +236,8 @@ async def twelve_week_medians(session: AsyncSession, start: datetime, end: datet
 async def scorecards(ctx: Context, seen: Viewer) -> dict[str, Any]:
     now = ctx.clock.now()
     cards = [r for r in await scorecard_rows(ctx, seen) if r["in"] or r["acknowledged"] or r["resolved"] or r["open"]]
-    late = await board.with_affected(session=ctx.session, items=await pain_points.overdue(
-        session=ctx.session, overdue=and_(overdue_now(now), seen.where()), limit=25))
-    return {"rows": cards, "weeks": SCORE_WEEKS, "overdue": await rows(ctx, seen, late)}
+    late = await pain_points.overdue(session=ctx.session, overdue=and_(overdue_now(now), seen.where()), limit=25)
+    return {"rows": cards, "weeks": SCORE_WEEKS, "overdue": await these(ctx, seen, [i.id for i in late])}
 
 
 SCORE_COLUMNS = ("department", "in", "acknowledged", "in_sla", "resolved", "declined", "open", "overdue",

@@ -1,6 +1,7 @@
 """View-models: the plain data every surface's templates render a pain point from."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,11 +47,13 @@ def due_text(item: Clocked, now: datetime) -> str | None:
     return f"{kind} due in {humanise(due - now)}"
 
 
-async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = None, buttons: bool = True
-                    ) -> dict[str, Any]:
-    """`buttons`: with the actions a card offers (a web page acts in chat, and leaves them out)."""
+async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = None, buttons: bool = True,
+                    names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`buttons`: with the actions a card offers (a web page acts in chat, and leaves them out); `names`: the
+    people's names, when read already."""
     now = ctx.clock.now()
-    names = await people.names(session=ctx.session, whos=[item.reporter, item.owner])
+    if names is None:
+        names = await people.names(session=ctx.session, whos=[item.reporter, item.owner])
     if affected is None:
         affected = len(await pain_points.affected(session=ctx.session, item=item))
     duplicate_of = f"CX-{item.duplicate_of_id}" if item.duplicate_of_id else None
@@ -96,8 +99,10 @@ async def list_view(ctx: Context, items: list[PainPoint]) -> list[dict[str, Any]
              "due": due_text(i, now), **due_at(i, now), "overdue": is_overdue(i, now)} for i in items]
 
 
-async def history_view(ctx: Context, events: list[Event]) -> list[dict[str, Any]]:
-    names = await people.names(session=ctx.session, whos=[e.actor for e in events])
+async def history_view(ctx: Context, events: list[Event], names: Mapping[str, str] | None = None
+                       ) -> list[dict[str, Any]]:
+    if names is None:
+        names = await people.names(session=ctx.session, whos=[e.actor for e in events])
     return [{"action": event_words(e.action), "actor_name": names[e.actor], "at": e.at.isoformat(),
              "until": (e.data or {}).get("until") if e.action == "snooze" else None,
              "note": None if e.action == "snooze" else e.note} for e in events]

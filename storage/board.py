@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, text, true
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from storage.models import Affected, Event, PainPoint
+from storage.models import Affected, Department, Event, PainPoint
 from storage.reports import WEEK, medians_by, seconds, unindexed, week_of, within
 
 
@@ -108,29 +107,50 @@ async def causes(*, session: AsyncSession, start: datetime, end: datetime, where
 
 
 async def confirmed(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
-                    limit: int = 10) -> tuple[int, list[PainPoint]]:
-    """Fixes the people who raised them confirmed in the period: how many, and the latest."""
+                    limit: int = 10) -> tuple[int, list[int]]:
+    """Fixes the people who raised them confirmed in the period: how many, and the latest (their ids)."""
     confirms = (select(Event.pain_point_id, func.max(Event.at).label("at"))
                 .where(Event.action == "confirm", within(Event.at, start, end)).group_by(Event.pain_point_id)
                 .subquery())
-    base = select(PainPoint).join(confirms, confirms.c.pain_point_id == PainPoint.id).where(where)
+    base = select(PainPoint.id).join(confirms, confirms.c.pain_point_id == PainPoint.id).where(where)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    latest = await session.scalars(base.options(selectinload(PainPoint.affected_rows))
-                                   .order_by(confirms.c.at.desc(), PainPoint.id.desc()).limit(limit))
+    latest = await session.scalars(base.order_by(confirms.c.at.desc(), PainPoint.id.desc()).limit(limit))
     return int(total or 0), list(latest)
 
 
-async def items(*, session: AsyncSession, where: ColumnElement[bool], limit: int, offset: int = 0,
-                with_affected: bool = False) -> tuple[int, list[PainPoint]]:
-    """The items `where` selects, newest first: how many in all, and one page of them."""
-    total = await session.scalar(select(func.count()).select_from(PainPoint).where(where))
-    if not limit:
-        return int(total or 0), []
-    query = select(PainPoint).where(where).order_by(PainPoint.created_at.desc(), PainPoint.id.desc())
-    if with_affected:
-        query = query.options(selectinload(PainPoint.affected_rows))
-    found = await session.scalars(query.limit(limit).offset(offset))
-    return int(total or 0), list(found)
+def listed(readable: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """An item as a list shows it, in plain columns (no ORM objects: an export reads 50,000): its department's
+    name, how many said "me too", and `readable`, whether this viewer may read its words."""
+    p = PainPoint
+    affected = select(func.count()).where(Affected.pain_point_id == p.id).scalar_subquery()
+    return (select(p.id, p.summary, p.stage, p.severity, p.status, p.customer_ref, p.owner, p.reporter,
+                   p.created_at, p.resolved_at, p.ack_due_at, p.resolve_due_at, p.resolution_note, p.cause_category,
+                   p.root_cause, Department.name.label("department"), affected.label("affected"),
+                   readable.label("readable"))
+            .join(Department, Department.id == p.department_id))
+
+
+async def count(*, session: AsyncSession, where: ColumnElement[bool]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(PainPoint).where(where)) or 0)
+
+
+async def items(*, session: AsyncSession, where: ColumnElement[bool], readable: ColumnElement[bool], limit: int,
+                offset: int = 0) -> tuple[int, list[Row[Any]]]:
+    """The items `where` selects, newest first: how many in all, and one page of them (`listed`)."""
+    total = await count(session=session, where=where)
+    if not limit or not total:
+        return total, []
+    newest = (PainPoint.created_at.desc(), PainPoint.id.desc())
+    found = await session.execute(listed(readable).where(where).order_by(*newest).limit(limit).offset(offset))
+    return total, list(found.all())
+
+
+async def these(*, session: AsyncSession, ids: list[int], readable: ColumnElement[bool]) -> list[Row[Any]]:
+    """These items as `listed`, in this order."""
+    if not ids:
+        return []
+    found = {r.id: r for r in (await session.execute(listed(readable).where(PainPoint.id.in_(ids)))).all()}
+    return [found[i] for i in ids if i in found]
 
 
 def customer_is(text: str) -> ColumnElement[bool]:
@@ -149,13 +169,3 @@ def text_is(text: str) -> ColumnElement[bool]:
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-async def with_affected(*, session: AsyncSession, items: list[PainPoint]) -> list[PainPoint]:
-    """These items again, with the people who said "me too" on each (two statements), in the same order."""
-    if not items:
-        return []
-    found = {i.id: i for i in await session.scalars(
-        select(PainPoint).where(PainPoint.id.in_([i.id for i in items]))
-        .options(selectinload(PainPoint.affected_rows)).execution_options(populate_existing=True))}
-    return [found[i.id] for i in items]

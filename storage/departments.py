@@ -95,10 +95,11 @@ async def listed(*, session: AsyncSession) -> list[tuple[int, str, str]]:
     return [(i, k, n) for i, k, n in rows.all()]
 
 
-async def served_by(*, session: AsyncSession, handles: Iterable[str]) -> list[Department]:
-    """The departments these handles own, serve (rep) or lead, in one statement."""
+async def served_by(*, session: AsyncSession, handles: Iterable[str]) -> dict[int, str]:
+    """The departments (id -> name) these handles own, serve (rep) or lead, in one statement."""
     wanted = list(handles)
     memberships = select(Member.department_id).where(Member.person.in_(wanted), Member.role.in_(("owner", "rep")))
-    return list(await session.scalars(select(Department).where(
+    rows = await session.execute(select(Department.id, Department.name).where(
         or_(Department.id.in_(memberships), Department.lead.in_(wanted)), Department.retired_at.is_(None))
-        .order_by(Department.id)))
+        .order_by(Department.id))
+    return {i: n for i, n in rows.all()}

@@ -10,7 +10,6 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import selectinload
 
 from storage.models import Department, Event, PainPoint
 
@@ -303,14 +302,11 @@ async def stages(*, session: AsyncSession, start: datetime, end: datetime, depar
 
 
 async def wins(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
-               limit: int = 5, with_affected: bool = False) -> list[PainPoint]:
-    """Resolved in the period, newest first, of the items `where` selects: "you said, we did" (`with_affected`:
-    with the people who said "me too" on each)."""
+               limit: int = 5) -> list[PainPoint]:
+    """Resolved in the period, newest first, of the items `where` selects: "you said, we did"."""
     query = (select(PainPoint).where(unindexed(PainPoint.status) == "resolved",
                                      within(PainPoint.resolved_at, start, end), where)
              .order_by(PainPoint.resolved_at.desc(), PainPoint.id.desc()).limit(limit))
-    if with_affected:
-        query = query.options(selectinload(PainPoint.affected_rows))
     return list(await session.scalars(query))
 
 

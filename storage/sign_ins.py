@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import people
 from storage.claims import insert_ignore
-from storage.models import Person, ServerSecret, SignIn
+from storage.models import Department, Member, Person, ServerSecret, SignIn
 
 
 async def shared_secret(*, session: AsyncSession, name: str, generated: str) -> str:
@@ -33,13 +33,23 @@ async def use(*, session: AsyncSession, nonce: str, now: datetime) -> str | None
     return await session.scalar(select(SignIn.identity).where(SignIn.nonce == nonce))
 
 
-async def signed_in(*, session: AsyncSession, nonce: str, identity: str, since: datetime) -> Person | None:
-    """The person of the session this link started, if it is on: used (after `since`) and not signed out. One
-    statement."""
-    person = (await session.scalars(select(Person).join(SignIn, SignIn.identity == Person.identity).where(
-        SignIn.nonce == nonce, SignIn.identity == identity, SignIn.used_at > since,
-        SignIn.ended_at.is_(None)))).first()
-    return people.keep(session, person)
+async def signed_in(*, session: AsyncSession, nonce: str, identity: str, since: datetime
+                    ) -> tuple[Person, dict[int, str]] | None:
+    """The person of the session this link started, if it is on (used after `since`, not signed out), with the
+    departments (id -> name) they own, serve or lead (`departments.served_by`): one statement."""
+    handles = (Person.identity, Person.email)
+    memberships = select(Member.department_id).where(Member.person.in_(handles), Member.role.in_(("owner", "rep")))
+    serves = and_(Department.retired_at.is_(None), or_(Department.id.in_(memberships), Department.lead.in_(handles)))
+    found = (await session.execute(
+        select(Person, Department.id, Department.name).join(SignIn, SignIn.identity == Person.identity)
+        .outerjoin(Department, serves)
+        .where(SignIn.nonce == nonce, SignIn.identity == identity, SignIn.used_at > since, SignIn.ended_at.is_(None))
+        .order_by(Department.id))).all()
+    if not found:
+        return None
+    person: Person = found[0][0]
+    people.keep(session, person)
+    return person, {d: name for _, d, name in found if d is not None}
 
 
 async def end(*, session: AsyncSession, nonce: str, at: datetime) -> None:

@@ -16,7 +16,10 @@ from bot.app import App, create_app
 from bot.dashboard import COOKIE
 from bot.settings import Settings
 from handlers import dashboard
+from handlers.base import Context
 from handlers.clock import FixedClock
+from storage import board as board_rows
+from storage import pain_points
 from storage.models import SignIn
 from tests.bot.dashboard_harness import FORMULA, HOSTILE, Board, link, seed, token
 from tests.ledger import ORG, Database, message, say, snapshot
@@ -271,3 +274,33 @@ async def test_a_ledger_that_does_not_answer_gets_a_page_saying_so(board: Board,
     assert "default-src 'none'" in headers["Content-Security-Policy"]
     assert [r.message for r in caplog.records if "did not answer" in r.message] == [
         "dashboard: the database did not answer GET /dashboard/items"]
+
+
+async def test_a_list_reads_restricted_words_by_the_same_rule_as_an_item_page(board: Board) -> None:
+    """Lists read `readable` in SQL (an export reads 50,000 rows), an item's page `reads` in Python: for every
+    role and every item, restricted ones included (one raised by a "me too", one whose owner is outside its
+    department), they agree."""
+    assert (await say(board.app, "local:sam", "log Refund letters name the wrong account stage=billing")).ok
+    assert (await say(board.app, "local:rob", "metoo CX-6")).ok
+    assert (await say(board.app, "local:sam", "restrict CX-6")).ok
+    assert (await say(board.app, "local:sam", "log Payroll export shows salaries stage=billing")).ok
+    assert (await say(board.app, "local:sam", "restrict CX-7")).ok
+    assert (await say(board.app, "local:cora", "assign CX-7 local:lee")).ok
+    refs = [f"CX-{n}" for n in range(1, 8)]
+    readers: dict[str, set[str]] = {}
+    for who in ("local:leo", "local:cora", "local:dana", "local:bea", "local:lee", "local:sam", "local:rob",
+                "local:ana"):
+        async with board.app.db.transaction(read_only=True) as session:
+            ctx = Context(session=session, clock=board.app.clock, org=board.app.org)
+            seen = await dashboard.viewer(ctx, who)
+            assert seen is not None
+            listed = {f"CX-{r.id}": bool(r.readable) for r in await board_rows.these(
+                session=session, ids=list(range(1, 8)), readable=seen.readable())}
+            one_by_one = {ref: seen.reads(item) for ref in refs
+                          if (item := await pain_points.get(session=session, ref=ref)) is not None}
+        assert listed == one_by_one, who
+        readers[who] = {ref for ref, reads in listed.items() if not reads}
+    assert readers["local:cora"] == set()  # the admin reads everything
+    assert readers["local:rob"] == {"CX-4", "CX-7"}  # his "me too" lets him read CX-6
+    assert "CX-7" not in readers["local:lee"]  # he owns it
+    assert {"CX-4", "CX-6", "CX-7"} <= readers["local:leo"]  # a leader sees they exist, not their words
