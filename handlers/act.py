@@ -18,7 +18,7 @@ def action(action_id: str) -> Action:
 
 async def may(ctx: Context, who: Person, item: PainPoint, taken: Action) -> None:
     """Refuse unless the catalogue lets this person take this action on this item."""
-    if taken.who == "anyone" or (taken.who != "raisers" and access.may_act(who, item)):
+    if taken.who in ("anyone", "tellers") or (taken.who != "raisers" and access.may_act(who, item)):
         return
     if taken.who != "department" and await access.raised_by(ctx, who, item):
         return

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Command, Context], Awaitable[Outcome]]
 
-Who = Literal["department", "raisers", "department or raisers", "anyone"]
+# tellers: whoever raised the item for a customer, asked to tell that customer (handlers.follow_up checks it)
+Who = Literal["department", "raisers", "department or raisers", "anyone", "tellers"]
 OPTION = re.compile(
     r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|category|until)="
     r"(?:\"([^\"]*)\"|(\S+))", re.IGNORECASE)
@@ -121,6 +122,8 @@ class Action:
     def offered(self, status: str, audience: Who = "department") -> bool:
         """Shown on a card about an item in `status` to this audience."""
         label = self.label if audience == "department" else self.raiser_label
+        if audience == "tellers" or self.who == "tellers":  # a follow-up's own buttons, and only there
+            return status in self.statuses and label is not None and self.who == audience
         return status in self.statuses and label is not None and (
             self.who == audience or self.who == "department or raisers" or self.who == "anyone")
 
@@ -189,6 +192,17 @@ CATALOGUE: list[Action] = [
     Action(id="fixed", words=("fixed", "confirm", "yes"), usage="fixed {ref}", what="confirm that a fix worked",
            handler="reopen:confirm", raiser_label="Yes", statuses=("resolved",), who="raisers", primary=True,
            done="Thanks, {by}: {ref} is confirmed fixed.", past="confirmed the fix for"),
+    Action(id="told", usage="told {ref}", who="tellers", statuses=CLOSED, primary=True,
+           what="you told your customer what was done", handler="follow_up:told", raiser_label="Customer told",
+           verb="record telling the customer about", past="marked customer told"),
+    Action(id="notneeded", words=("notneeded", "not-needed"), usage="notneeded {ref} <why>", who="tellers",
+           statuses=CLOSED, what="your customer needs no word (say why)", handler="follow_up:not_needed",
+           raiser_label="Not needed", verb="mark no word needed for", past="marked no word needed",
+           note_label="Why not",
+           fields=(Input(name="reason", label="Why does the customer need no word?", kind="long", required=True),)),
+    Action(id="remind", words=("remind", "later"), usage="remind {ref}", who="tellers", statuses=CLOSED,
+           what="remind you tomorrow to tell your customer", handler="follow_up:later",
+           raiser_label="Remind me tomorrow", verb="be reminded about", past="will be reminded about"),
     Action(id="reopen", usage="reopen {ref} <why>", what="reopen a resolved or declined one (or a wrong duplicate)",
            label="Reopen", raiser_label="No, reopen", statuses=(*CLOSED, "duplicate"), who="department or raisers",
            fields=(Input(name="reason", label="What is still wrong?", kind="long", required=True),)),

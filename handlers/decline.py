@@ -1,7 +1,7 @@
 """Decline: not ours to fix, with a reason the reporter reads."""
 from __future__ import annotations
 
-from handlers import act, notify, text
+from handlers import act, follow_up, notify, text
 from handlers.base import Command, Context, Outcome
 from handlers.views import item_view
 from storage import pain_points
@@ -21,4 +21,5 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     audience = [item.reporter] + [a.person for a in await pain_points.affected(session=ctx.session, item=item)]
     notices = await notify.send(ctx, audience, "declined",
                                 {"item": view, "by": who.display_name, "note": reason}, skip=[who.identity])
+    notices += (await follow_up.open_for(ctx, item, view))[0]  # the customers they raised it for are to hear
     return await act.done(ctx, item, who, taken, notices, reason)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import access, overdue
+from handlers import access, follow_up, overdue
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.log import from_text
 from handlers.org import SEVERITIES
@@ -18,7 +18,8 @@ async def mine(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     owned = await pain_points.owned(session=ctx.session, handles=handles, overdue=overdue.clause(now))
     reported = await pain_points.reported(session=ctx.session, handles=handles, limit=20)
-    return Outcome.reply("mine", owned=await list_view(ctx, owned), reported=await list_view(ctx, reported))
+    return Outcome.reply("mine", owned=await list_view(ctx, owned), reported=await list_view(ctx, reported),
+                         waiting=await follow_up.waiting(ctx, who))
 
 
 async def queue(cmd: Command, ctx: Context) -> Outcome:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import access, actions, overdue
+from handlers import access, actions, follow_up, overdue
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import add_working_time, hours_of, humanise, is_working_time, zone_of
 from handlers.overdue import is_overdue, running
@@ -143,6 +143,15 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if dry_run:
         queued = []
     await outbox.enqueue_many(session=ctx.session, messages=queued, at=now)
+    notices = [Notice(q["recipient"], q["template"], q["payload"]) for q in queued]
+    if not dry_run:  # the follow-ups whose reminder is due: each once, in the person's working hours
+        async def moment(who: str) -> datetime:
+            return next_working_moment(ctx, who, await people.get(session=ctx.session, who=who), now)
+
+        reminders = await follow_up.remind(ctx, now, moment)
+        notices += reminders
+        report += [{"recipient": n.recipient, "name": n.recipient, "template": n.template,
+                    "refs": [n.data["item"]["ref"]]} for n in reminders]
     return Outcome(replies=[Reply("nudge_report", {"at": now.isoformat(), "dry_run": dry_run, "sent": report,
                                                    "overdue": len(found), "claimed": len(won)})],
-                   notices=[Notice(q["recipient"], q["template"], q["payload"]) for q in queued])
+                   notices=notices)

@@ -1,7 +1,7 @@
 """Resolve: the loop closes. The reporter, everyone affected and the duplicates' reporters hear what was done."""
 from __future__ import annotations
 
-from handlers import act, notify, text
+from handlers import act, follow_up, notify, text
 from handlers.base import Command, Context, Notice, Outcome, Refusal
 from handlers.org import cause_name
 from handlers.views import item_view
@@ -38,6 +38,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         notices += await tell([duplicate.reporter], "duplicate", own)
         notices += await tell([a.person for a in await pain_points.affected(session=ctx.session, item=duplicate)],
                               "affected")
+    notices += (await follow_up.open_for(ctx, item, view))[0]  # the customers they raised it for are to hear
     return await act.done(ctx, item, who, taken, notices, note)
 
 

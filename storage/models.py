@@ -282,3 +282,25 @@ class SignIn(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+
+
+class FollowUp(Base):
+    """Someone who raised an item for a customer owes that customer word of what was done: opened when the item
+    is resolved or declined (again on each later resolution), answered "told" or "not needed" (with a reason),
+    reminded once, at `remind_at` (their next working day, or when they asked to be reminded)."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("pain_point_id", "person"),
+                      Index("ix_follow_ups_due", "status", "remind_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pain_point_id: Mapped[int] = mapped_column(ForeignKey("pain_points.id"), index=True)
+    person: Mapped[str] = mapped_column(String(320), index=True)
+    customer: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))  # what the customer is to hear: resolved | declined
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | told | not_needed
+    note: Mapped[str | None] = mapped_column(Text)  # what they told the customer, or why it was not needed
+    opened_at: Mapped[datetime]
+    remind_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]

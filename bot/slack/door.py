@@ -186,7 +186,7 @@ class SlackDoor:
             if outcome.repeated:
                 return
             # a one-item card shows its new state in place; a combined nudge keeps its other items
-            single = action.get("block_id", "") in ("cx_item_actions", "cx_fix_check")
+            single = action.get("block_id", "") in ("cx_item_actions", "cx_fix_check", "cx_follow_up")
             in_place = outcome.ok and outcome.replies[0].template == "updated" and channel and ts and single
             if in_place and await self.update(str(channel), str(ts), outcome, actor.identity, container):
                 return  # else the person hears the new state below
