@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, exists, or_, true
+from sqlalchemy import ColumnElement, Row, and_, exists, or_, select, true
 
-from handlers import access, notify
+from handlers import access, follow_up, notify
 from handlers.base import Command, Context, Outcome, Refusal, Reply
 from handlers.clock import humanise
 from handlers.digest import RESTRICTED
@@ -21,14 +21,16 @@ from handlers.org import SEVERITIES
 from handlers.overdue import clause as overdue_now
 from handlers.views import STATUS, due_text, history_view, item_view
 from storage import board, departments, pain_points, people, sign_ins
-from storage.models import LIVE, Affected, PainPoint, Person
+from storage.models import LIVE, Affected, FollowUp, PainPoint, Person
 
 LINK_LIFE = timedelta(minutes=10)  # a sign-in link works once, within this
 SESSION_LIFE = timedelta(hours=8)  # and the session it starts lasts a working day
 PERIODS = (4, 12, 52)  # weeks a page may look back
 PAGE = 50  # items per page of the list
 EXPORT_LIMIT = 50_000
-STATUSES = ("live", "overdue", *STATUS)  # what the list filters on: live is open or acknowledged
+# what the list filters on: live is open or acknowledged; untold, a customer still to hear what was done
+STATUSES = ("live", "overdue", "untold", *STATUS)
+TITLES = {**STATUS, "untold": "customer not told yet"}
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ async def narrowed(ctx: Context, seen: Viewer, filters: Filters) -> ColumnElemen
         where.append(p.status.in_(LIVE))
     elif filters.status == "overdue":
         where.append(overdue_now(now))
+    elif filters.status == "untold":
+        where.append(PainPoint.id.in_(select(FollowUp.pain_point_id).where(FollowUp.status == "pending")))
     elif filters.status:
         where.append(p.status == filters.status)
     if filters.customer:
@@ -227,7 +231,7 @@ async def options(ctx: Context, seen: Viewer) -> dict[str, Any]:
     known = await departments.listed(session=ctx.session)
     shown = [d for d in known if seen.everything or d[0] in seen.departments] or known
     return {"departments": [{"key": key, "name": name} for _, key, name in shown], "stages": ctx.org.journey_stages,
-            "severities": list(SEVERITIES), "statuses": [{"value": s, "title": STATUS.get(s, s)} for s in STATUSES],
+            "severities": list(SEVERITIES), "statuses": [{"value": s, "title": TITLES.get(s, s)} for s in STATUSES],
             "periods": PERIODS}
 
 
@@ -246,7 +250,8 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
     events = await pain_points.history(session=ctx.session, item=found)
     names = await people.names(session=ctx.session, whos=[found.reporter, found.owner, *(e.actor for e in events)])
     return {"item": await item_view(ctx, found, buttons=False, names=names),
-            "history": await history_view(ctx, events, names), "hidden": False}
+            "history": await history_view(ctx, events, names), "follow_ups": await follow_up.state(ctx, found),
+            "hidden": False}
 
 
 EXPORT_COLUMNS = ("ref", "summary", "department", "stage", "severity", "status", "customer", "owner_name",

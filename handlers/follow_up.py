@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 
 from handlers import access, act, actions, notify, text
 from handlers.base import Command, Context, Notice, Outcome, Refusal
@@ -158,6 +158,23 @@ async def waiting(ctx: Context, who: Person) -> list[dict[str, Any]]:
     now = ctx.clock.now()
     return [{"ref": f"CX-{r.id}", "summary": r.summary, "customer": r.customer, "person_name": names[r.person],
              "yours": r.person in handles, "since": humanise(now - r.opened_at)} for r in rows]
+
+
+def share(told: follow_ups.Told) -> dict[str, Any] | None:
+    """"14 of 16 (88%)": customers told of those who were to hear (the "not needed" aside); None: none owed."""
+    if not told.owed:
+        return None
+    return {"told": told.told, "owed": told.owed, "percent": round(100 * told.told / told.owed),
+            "not_needed": told.not_needed}
+
+
+async def told_by_department(ctx: Context, start: datetime, end: datetime, as_of: datetime,
+                             where: ColumnElement[bool]) -> tuple[dict[int, dict[str, Any] | None],
+                                                                  dict[str, Any] | None]:
+    """Customers told of the follow-ups opened in the period (as of `as_of`): per department, and in all."""
+    found = await follow_ups.told(session=ctx.session, start=start, end=end, as_of=as_of, where=where,
+                                  by=PainPoint.department_id)
+    return {d: share(t) for d, t in found.items()}, share(sum(found.values(), follow_ups.Told()))
 
 
 async def withdraw(ctx: Context, item: PainPoint) -> None:

@@ -105,16 +105,21 @@ class Told:
         return Told(self.told + other.told, self.not_needed + other.not_needed, self.pending + other.pending)
 
 
-async def told(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool], by: Any = None
-               ) -> dict[Any, Told]:
-    """Per value of `by` (a department, say; None: all together), the follow-ups opened in the period."""
+async def told(*, session: AsyncSession, start: datetime, end: datetime, as_of: datetime,
+               where: ColumnElement[bool], by: Any = None) -> dict[Any, Told]:
+    """Per value of `by` (a department, say; None: all together), the follow-ups opened in the period, as they
+    stood at `as_of`: told or "not needed" by then, else pending. Those withdrawn (the item was reopened) were
+    owed to nobody."""
     def counted(status: str) -> Any:
-        return func.sum(case((FollowUp.status == status, 1), else_=0))
+        return func.sum(case((and_(FollowUp.status == status, FollowUp.answered_at <= as_of), 1), else_=0))
 
     keys = [by] if by is not None else []
     rows = await session.execute(
-        select(*keys, counted("told"), counted("not_needed"), counted("pending"))
+        select(*keys, counted("told"), counted("not_needed"), func.count())
         .join(PainPoint, PainPoint.id == FollowUp.pain_point_id)
-        .where(within(FollowUp.opened_at, start, end), and_(where)).group_by(*keys))
-    return {(r[0] if by is not None else None): Told(int(r[-3] or 0), int(r[-2] or 0), int(r[-1] or 0))
-            for r in rows.all()}
+        .where(within(FollowUp.opened_at, start, end), FollowUp.status != "withdrawn", where).group_by(*keys))
+    found = {}
+    for row in rows.all():
+        told_, not_needed, every = (int(v or 0) for v in row[-3:])
+        found[row[0] if by is not None else None] = Told(told_, not_needed, every - told_ - not_needed)
+    return found

@@ -139,7 +139,13 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     assert isinstance(clock, FixedClock)
     for _ in range(3):  # three working days overdue: the owner, then the lead too
         clock.advance(timedelta(days=1))
-        await run("system:scheduler", "nudge")
+        await run("system:scheduler", "nudge")  # and the follow-ups' reminders
+    for who in ("local:sam", "local:dana"):  # customers still waiting: Sam's to tell, and on Dana's items
+        await run(who, "mine")
+    await run("local:dana", "check", "CX-1", verb="notneeded")
+    await run("local:lee", "notneeded", "CX-1", reason=details[:2000])
+    await run("local:sam", "told", "CX-1")
+    await run("local:sam", "show", "CX-1")  # each customer's state
     await run("local:sam", "log", summary=summary, details=details, department="billing")
     await run("local:dana", "resolve", "CX-4", note=details, category="policy")  # the digest's top causes
     await run("system:scheduler", "digest", week="2026-W48")

@@ -32,7 +32,8 @@ TITLES = {"ref": "Ref", "summary": "Summary", "department": "Department", "stage
           "created_at": "Logged (UTC)", "resolved_at": "Resolved (UTC)", "affected": "Me too",
           "resolution_note": "What was done", "cause": "Root cause", "in": "In", "acknowledged": "Acknowledged",
           "in_sla": "Acknowledged within SLA (%)", "resolved": "Resolved", "declined": "Declined", "open": "Open",
-          "overdue": "Overdue now", "median_ack": "Median to acknowledge", "median_resolve": "Median to resolve"}
+          "overdue": "Overdue now", "median_ack": "Median to acknowledge", "median_resolve": "Median to resolve",
+          "customers_told": "Customers told", "customers_owed": "Customers to tell"}
 Page = Callable[[web.Request, Context, Viewer, Session], Awaitable[web.StreamResponse]]
 
 

@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import App
+from handlers import dashboard, journey
+from handlers.base import Context
 from handlers.clock import FixedClock
 from storage.models import FollowUp, OutboxMessage
+from tests.handlers.test_digest import digest
 from tests.handlers.test_nudges import sweep
 from tests.ledger import message, outbox_for, say, snapshot
 
@@ -125,3 +128,35 @@ async def test_a_customer_named_on_a_duplicate_is_owed_word_too(app: App) -> Non
     assert (await say(app, "local:dana", "duplicate CX-2 of CX-1")).ok
     assert (await say(app, "local:dana", "resolve CX-1 Refunded")).ok
     assert await loop(app) == [("local:lee", "Umbrella", "pending")]
+
+
+async def test_the_digest_and_the_scorecards_count_customers_told(app: App, clock: FixedClock) -> None:
+    """Customers told of those who were to hear ("not needed" aside), for the week and per department, as the
+    week stood at its end; the scorecards over 12 weeks, with the dashboard's item page and list."""
+    await resolved_for_customers(app)  # Monday 23 Nov: Sam owes ACME, Lee owes Globex
+    assert (await say(app, "local:sam", "log Setup wizard loops stage=onboarding customer=Initech")).ok
+    assert (await say(app, "local:lee", "resolve CX-2 The wizard remembers each step now")).ok
+    assert (await say(app, "local:sam", "told CX-1")).ok
+    assert (await say(app, "local:lee", "notneeded CX-1 Globex saw the fix themselves")).ok
+    clock.set(datetime(2026, 11, 30, 8, tzinfo=UTC))  # the next Monday, before anyone tells Initech
+    data = (await digest(app, week="2026-W48")).replies[0].data
+    assert data["told"] == {"told": 1, "owed": 2, "percent": 50, "not_needed": 1}
+    assert [(t["department"], t["told"], t["owed"]) for t in data["told_by_department"]] == [
+        ("Billing", 1, 1), ("Onboarding", 0, 1)]
+    assert "Customers told: 1 of 2 (50%) · Billing 1 of 1 · Onboarding 0 of 1" in app.renderer.render("digest", data)
+    assert (await say(app, "local:sam", "told CX-2")).ok
+    again = (await digest(app, week="2026-W48")).replies[0].data
+    assert again["told"]["told"] == 1  # told after the week ended: the week's figure stands as at its end
+    async with app.db.transaction(read_only=True) as session:
+        ctx = Context(session=session, clock=clock, org=app.org)
+        seen = await dashboard.viewer(ctx, "local:leo")
+        assert seen is not None
+        cards = {r["department"]: r for r in (await journey.scorecards(ctx, seen))["rows"]}
+        assert cards["Billing"]["told"] == {"told": 1, "owed": 1, "percent": 100, "not_needed": 1}
+        assert cards["Onboarding"]["told"]["percent"] == 100  # as it stands now
+        page = await dashboard.page(ctx, seen, "CX-1")
+        assert page is not None
+        assert [(f["customer"], f["status"]) for f in page["follow_ups"]] == [("ACME", "told"),
+                                                                             ("Globex", "not_needed")]
+        untold = await dashboard.listing(ctx, seen, dashboard.Filters(status="untold", weeks=0))
+        assert untold["total"] == 0
