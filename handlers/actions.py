@@ -226,6 +226,9 @@ CATALOGUE: list[Action] = [
     # -- not on one item ------------------------------------------------------------------------------------
     Action(id="queue", usage="queue [department]", what="a department's open items", handler="lists:queue",
            fields=(Input(name="department", label="Department"),)),
+    Action(id="customer", words=("customer", "account"), usage="customer <name>",
+           what="every pain point one customer hit, with what was done", handler="customers:handle",
+           fields=(Input(name="name", label="Customer", required=True, limit=200),)),
     Action(id="overdue", usage="overdue", what="everything past its due time", handler="lists:late"),
     Action(id="stats", usage="stats", what="counts per department"),
     Action(id="digest", usage="digest [2026-W48]", what="the weekly accountability digest (leaders and admins)",

@@ -33,6 +33,13 @@ async def of_item(*, session: AsyncSession, item_id: int) -> list[FollowUp]:
                                       .order_by(FollowUp.id).execution_options(populate_existing=True)))
 
 
+async def of_items(*, session: AsyncSession, item_ids: Sequence[int]) -> list[FollowUp]:
+    if not item_ids:
+        return []
+    return list(await session.scalars(select(FollowUp).where(FollowUp.pain_point_id.in_(list(item_ids)))
+                                      .order_by(FollowUp.id)))
+
+
 async def answer(*, session: AsyncSession, item_id: int, handles: Sequence[str], status: str, note: str | None,
                  at: datetime) -> FollowUp | None:
     """Answer this person's pending follow-up on the item: the one answered, or None (none pending)."""

@@ -141,6 +141,13 @@ async def reported(*, session: AsyncSession, handles: Iterable[str], limit: int 
     return list(await session.scalars(query))
 
 
+async def matching(*, session: AsyncSession, where: ColumnElement[bool], limit: int = 50) -> list[PainPoint]:
+    """The items `where` selects, live ones first, then newest first."""
+    live = case((PainPoint.status.in_(LIVE), 0), else_=1)
+    return list(await session.scalars(select(PainPoint).where(where).order_by(live, PainPoint.id.desc())
+                                      .limit(limit)))
+
+
 async def in_department(*, session: AsyncSession, department_id: int, overdue: ColumnElement[bool],
                         limit: int = 50) -> list[PainPoint]:
     query = (select(PainPoint).where(PainPoint.department_id == department_id, PainPoint.status.in_(LIVE))

@@ -160,3 +160,29 @@ async def test_the_digest_and_the_scorecards_count_customers_told(app: App, cloc
                                                                              ("Globex", "not_needed")]
         untold = await dashboard.listing(ctx, seen, dashboard.Filters(status="untold", weeks=0))
         assert untold["total"] == 0
+
+
+async def test_customer_lists_every_pain_point_that_customer_hit(app: App) -> None:
+    """The account view: as the item's customer or a "me too"'s, open first, with what was done and whether they
+    were told; restricted items only for those who may see them; nothing for a customer nobody named."""
+    await resolved_for_customers(app)  # CX-1 for ACME (Sam) and Globex (Lee), resolved
+    assert (await say(app, "local:sam", "told CX-1")).ok
+    assert (await say(app, "local:lee", "log Export to CSV drops accents stage=use customer=Globex")).ok  # CX-2
+    assert (await say(app, "local:sam", "log Salary data visible in invoice notes customer=acme corp")).ok  # CX-3
+    assert (await say(app, "local:sam", "restrict CX-3")).ok
+    outcome = await say(app, "local:lee", "customer acme")
+    data = outcome.replies[0].data
+    assert outcome.ok and [i["ref"] for i in data["items"]] == ["CX-1"]  # CX-3 is restricted: not Lee's
+    assert data["items"][0]["done"] == "Refunded the second charge; the retry bug is fixed"
+    assert data["items"][0]["told"] == "told" and data["items"][0]["customers"] == ["ACME"]
+    sam = (await say(app, "local:sam", "customer ACME")).replies[0].data
+    assert [i["ref"] for i in sam["items"]] == ["CX-3", "CX-1"] and sam["open"] == 1  # open first
+    globex = (await say(app, "local:cora", "account globex")).replies[0].data
+    assert [(i["ref"], i["told"]) for i in globex["items"]] == [("CX-2", None), ("CX-1", "not told yet")]
+    said = app.renderer.render("customer", globex)
+    assert said.startswith("Globex: 2 pain points, 1 open.")
+    assert "Done: Refunded the second charge; the retry bug is fixed · customer not told yet" in said
+    nobody = await say(app, "local:sam", "customer Initech")
+    assert nobody.ok and 'No pain point names a customer like "Initech"' in app.renderer.render(
+        "customer", nobody.replies[0].data)
+    assert not (await say(app, "local:sam", "customer")).ok
