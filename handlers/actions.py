@@ -87,6 +87,7 @@ class Action:
     split: bool = False  # the first field is one word, the rest goes to the second
     primary: bool = False  # the button to press first
     overflow: bool = False  # a less used button: where a card is narrow (Teams), it goes into the "..." menu
+    on_cards: bool = True  # offered on an item's cards (False: only where a reply offers it by name)
 
     def __post_init__(self) -> None:  # the defaults that derive from the id
         past = self.past or self.id + ("d" if self.id.endswith("e") else "ed")
@@ -122,6 +123,8 @@ class Action:
     def offered(self, status: str, audience: Who = "department") -> bool:
         """Shown on a card about an item in `status` to this audience."""
         label = self.label if audience == "department" else self.raiser_label
+        if not self.on_cards:
+            return False
         if audience == "tellers" or self.who == "tellers":  # a follow-up's own buttons, and only there
             return status in self.statuses and label is not None and self.who == audience
         return status in self.statuses and label is not None and (
@@ -192,6 +195,16 @@ CATALOGUE: list[Action] = [
     Action(id="fixed", words=("fixed", "confirm", "yes"), usage="fixed {ref}", what="confirm that a fix worked",
            handler="reopen:confirm", raiser_label="Yes", statuses=("resolved",), who="raisers", primary=True,
            done="Thanks, {by}: {ref} is confirmed fixed.", past="confirmed the fix for"),
+    Action(id="rate", usage="rate {ref} <1-5> [comment]", what="rate how well a fix worked, 1 to 5",
+           handler="ratings:rate", raiser_label="Rate it", statuses=("resolved",), who="raisers", split=True,
+           verb="rate", past="rated",
+           fields=(Input(name="rating", label="How well did it fix it?", kind="choice", required=True,
+                         choices=(("5", "5: fixed"), ("4", "4: mostly"), ("3", "3: partly"), ("2", "2: barely"),
+                                  ("1", "1: not at all")), default="5"),
+                   Input(name="comment", label="A comment (optional)", kind="long"))),
+    Action(id="unfixed", usage="unfixed {ref}", what="reopen it with your low rating's comment as the reason",
+           handler="ratings:unfixed", raiser_label="Reopen with my comment", statuses=("resolved",), who="raisers",
+           verb="reopen", past="reopened", on_cards=False),
     Action(id="told", usage="told {ref}", who="tellers", statuses=CLOSED, primary=True,
            what="you told your customer what was done", handler="follow_up:told", raiser_label="Customer told",
            verb="record telling the customer about", past="marked customer told"),

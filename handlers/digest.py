@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, true
 
-from handlers import access, follow_up
+from handlers import access, follow_up, ratings
 from handlers import overdue as late
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import humanise
@@ -94,6 +94,7 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
     won = await reports.wins(session=session, start=start, end=end, where=of_department(department_id))
     told, told_total = await follow_up.told_by_department(ctx, start, end, as_of, of_department(department_id))
     names = {r.department_id: r.department for r in rows}
+    _, rated = await ratings.by_department(ctx, start, end, of_department(department_id))
     # the best SLA record: a department that acknowledged enough to mean something, and resolved something
     scored = [r for r in rows if r.acknowledged >= MEANINGFUL and r.resolved and r.acknowledged_in_sla]
     best = max(scored, key=lambda r: (r.acknowledged_in_sla / r.acknowledged, r.resolved), default=None)
@@ -115,6 +116,7 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
                  "resolved": best.resolved} if best else None,
         "department": rows[0].department if department_id is not None and rows else None,
         "causes": await top_causes(ctx, start, end, department_id),
+        "rated": rated,  # how well the fixes worked, by the ratings given in the week
         "told": told_total,  # customers told of what was done, of those resolved or declined in the week
         "told_by_department": [{"department": names.get(d, "?"), **t} for d, t in sorted(
             told.items(), key=lambda dt: names.get(dt[0], "")) if t] if department_id is None else [],

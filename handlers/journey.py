@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import follow_up
+from handlers import follow_up, ratings
 from handlers.base import Context
 from handlers.dashboard import Viewer, these
 from handlers.digest import MEANINGFUL, duration
@@ -204,6 +204,7 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
         weekly = await reports.weekly(session=ctx.session, start=start, weeks=SCORE_WEEKS, overdue_now=rule)
     ack, resolve = reading.result()
     told, _ = await follow_up.told_by_department(ctx, start, now, now, seen.where())
+    rated, _ = await ratings.by_department(ctx, start, now, seen.where())
     cards = []
     for department_id, key, name in await departments_seen(ctx, seen):
         by_week = weeks_of(weekly, department_id)
@@ -221,7 +222,8 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
                       "overdue": [r.overdue for r in by_week],
                       "median_ack": [hours(r.median_ack) for r in by_week],
                       "median_resolve": [hours(r.median_resolve) for r in by_week]},
-            "streak": streak, "told": told.get(department_id),
+            "streak": streak, "told": told.get(department_id), "rated": rated.get(department_id),
+            "rating": (rated.get(department_id) or {}).get("average"),
             "customers_told": (told.get(department_id) or {}).get("told", 0),
             "customers_owed": (told.get(department_id) or {}).get("owed", 0)})
     return cards
@@ -240,10 +242,10 @@ async def twelve_week_medians(session: AsyncSession, start: datetime, end: datet
 async def scorecards(ctx: Context, seen: Viewer) -> dict[str, Any]:
     now = ctx.clock.now()
     cards = [r for r in await scorecard_rows(ctx, seen)
-             if r["in"] or r["acknowledged"] or r["resolved"] or r["open"] or r["customers_owed"]]
+             if r["in"] or r["acknowledged"] or r["resolved"] or r["open"] or r["customers_owed"] or r["rated"]]
     late = await pain_points.overdue(session=ctx.session, overdue=and_(overdue_now(now), seen.where()), limit=25)
     return {"rows": cards, "weeks": SCORE_WEEKS, "overdue": await these(ctx, seen, [i.id for i in late])}
 
 
 SCORE_COLUMNS = ("department", "in", "acknowledged", "in_sla", "resolved", "declined", "open", "overdue",
-                 "median_ack", "median_resolve", "customers_told", "customers_owed")
+                 "median_ack", "median_resolve", "customers_told", "customers_owed", "rating")

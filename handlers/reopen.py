@@ -6,7 +6,7 @@ from handlers import access, act, follow_up, notify, text
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import add_working_time
 from handlers.views import item_view
-from storage import pain_points
+from storage import pain_points, ratings
 from storage.models import PainPoint
 
 
@@ -44,6 +44,9 @@ async def confirm(cmd: Command, ctx: Context) -> Outcome:
         return await act.current_state(ctx, item, taken.verb)
     now = ctx.clock.now()
     await pain_points.record(session=ctx.session, item=item, action="confirm", actor=who.identity or "", at=now)
+    assert item.resolved_at is not None
+    await ratings.give(session=ctx.session, item_id=item.id, person=who.identity or "", resolved_at=item.resolved_at,
+                       rating=5, comment=None, at=now)  # "Yes" is the common answer's one click: a 5
     view = await item_view(ctx, item)
     notices = await notify.send(ctx, await notify.owners_of(ctx, item), "confirmed",
                                 {"item": view, "by": who.display_name}, skip=[who.identity])

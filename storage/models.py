@@ -304,3 +304,19 @@ class FollowUp(Base):
     remind_at: Mapped[datetime]
     reminded_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+
+
+class Rating(Base):
+    """How well a fix worked, 1-5, from someone who raised the item: one per person per resolution (a second
+    answer changes it)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("pain_point_id", "person", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pain_point_id: Mapped[int] = mapped_column(ForeignKey("pain_points.id"), index=True)
+    person: Mapped[str] = mapped_column(String(320))
+    resolved_at: Mapped[datetime]  # the resolution it rates
+    rating: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)

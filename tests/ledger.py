@@ -149,6 +149,8 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:dana", "customer", name=customer)  # the account view
     await run("local:sam", "log", summary=summary, details=details, department="billing")
     await run("local:dana", "resolve", "CX-4", note=details, category="policy")  # the digest's top causes
+    await run("local:sam", "check", "CX-4", verb="rate")
+    await run("local:sam", "rate", "CX-4", rating="2", comment=details[:2000])  # a low rating offers to reopen
     await run("system:scheduler", "digest", week="2026-W48")
     await run("system:scheduler", "digest_send", week="2026-W47")  # only complete weeks are sent
     return rendered

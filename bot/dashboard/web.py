@@ -33,7 +33,7 @@ TITLES = {"ref": "Ref", "summary": "Summary", "department": "Department", "stage
           "resolution_note": "What was done", "cause": "Root cause", "in": "In", "acknowledged": "Acknowledged",
           "in_sla": "Acknowledged within SLA (%)", "resolved": "Resolved", "declined": "Declined", "open": "Open",
           "overdue": "Overdue now", "median_ack": "Median to acknowledge", "median_resolve": "Median to resolve",
-          "customers_told": "Customers told", "customers_owed": "Customers to tell"}
+          "customers_told": "Customers told", "customers_owed": "Customers to tell", "rating": "Fix rating (1-5)"}
 Page = Callable[[web.Request, Context, Viewer, Session], Awaitable[web.StreamResponse]]
 
 

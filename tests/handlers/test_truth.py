@@ -62,7 +62,7 @@ async def test_reopen_needs_a_reason_on_every_surface(app: App) -> None:
     assert field["block_id"] == "reason" and not field.get("optional")
     card = TeamsRenderer().card("resolved", {"item": item, "by": "Dana", "department": "Billing", "role": "reporter",
                                              "own": None})
-    [show] = [a for a in card["actions"] if a["type"] == "Action.ShowCard"]
+    [show] = [a for a in card["actions"] if a["type"] == "Action.ShowCard" and a["title"] == "No, reopen"]
     assert show["card"]["body"][0]["isRequired"] is True
 
 

@@ -85,7 +85,7 @@ class Slack:
                 state[block] = {"value": value}
             elif block == "person":
                 state[block] = {"value": {"type": "users_select", "selected_user": value}}
-            elif block in ("stage", "severity", "department", "until", "category"):
+            elif block in ("stage", "severity", "department", "until", "category", "rating"):
                 state[block] = {"value": {"type": "static_select", "selected_option": {
                     "text": {"type": "plain_text", "text": value}, "value": value}}}
             else:

@@ -73,7 +73,7 @@ async def test_log_acknowledge_resolve_and_the_reporter_hears_back(slack: Slack)
     assert [("acknowledged" in c["text"], "resolved" in c["text"]) for c in to_sam] == [(True, False),
                                                                                          (False, True)]
     assert "Refunded the duplicate charge" in texts(to_sam[-1]["blocks"])
-    assert [e["action_id"] for e in to_sam[-1]["blocks"][-1]["elements"]] == ["cx_fixed", "cx_reopen"]
+    assert [e["action_id"] for e in to_sam[-1]["blocks"][-1]["elements"]] == ["cx_fixed", "cx_rate", "cx_reopen"]
 
 
 async def test_profiles_are_learnt_once_with_time_zone(slack: Slack) -> None:

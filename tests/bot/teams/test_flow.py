@@ -41,7 +41,7 @@ async def test_log_ack_resolve_and_the_reporter_hears_back(teams: Teams) -> None
     await teams.app.outbox.run_once()
     to_sam = [b for b in connector.sent("send") if "personal-sam" in str(b.get("conversation"))]
     assert "Refunded the duplicate charge" in str(to_sam[-1])
-    assert [a["title"] for a in cards(to_sam[-1])[0]["actions"]] == ["Yes", "No, reopen"]
+    assert [a["title"] for a in cards(to_sam[-1])[0]["actions"]] == ["Yes", "Rate it", "No, reopen"]
 
 
 async def test_bare_log_answers_with_the_form_and_errors_sit_beside_the_field(teams: Teams) -> None:
