@@ -2,7 +2,7 @@
 requests with the current state, and say what was done."""
 from __future__ import annotations
 
-from handlers import access, actions
+from handlers import access, actions, pause
 from handlers.actions import Action
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.views import event_words, item_view
@@ -33,6 +33,7 @@ async def prepare(cmd: Command, ctx: Context, action_id: str) -> tuple[Person, P
     who = await access.register(ctx, cmd.actor)
     item = await access.item(ctx, cmd.ref, who)
     await may(ctx, who, item, taken)
+    await pause.ended_by_acting(ctx, item, taken.id, who)  # acting on a waiting item ends its wait
     return who, item, taken
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -82,6 +82,26 @@ def add_working_time(start: datetime, duration: timedelta, hours: WorkingHours, 
                 return (begin + remaining).replace(tzinfo=zone).astimezone(UTC)
             remaining -= available
         local = datetime.combine(local.date() + timedelta(days=1), hours.start)
+
+
+def working_between(start: datetime, end: datetime, hours: WorkingHours, zone: ZoneInfo) -> timedelta:
+    """The working time from `start` to `end` (nothing when `end` is not later)."""
+    total = timedelta()
+    local, stop = start.astimezone(zone).replace(tzinfo=None), end.astimezone(zone).replace(tzinfo=None)
+    off = hours.days_off
+    while local < stop:
+        if local.weekday() in hours.weekdays and local.date() not in off:
+            begin = max(local, datetime.combine(local.date(), hours.start))
+            finish = min(stop, datetime.combine(local.date(), hours.end))
+            total += max(finish - begin, timedelta())
+        local = datetime.combine(local.date() + timedelta(days=1), time(0))
+    return total
+
+
+def after_working(start: datetime, working: timedelta, hours: WorkingHours, zone: ZoneInfo) -> datetime:
+    """The moment this much working time (as `working_between` counts it, hour by hour) after `start`."""
+    days, rest = divmod(working, hours.length)  # add_working_time counts whole 24h days as working days
+    return add_working_time(start, timedelta(days=days) + rest, hours, zone)
 
 
 def is_working_time(moment: datetime, hours: WorkingHours, zone: ZoneInfo) -> bool:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import access, actions, follow_up, overdue
+from handlers import access, actions, follow_up, overdue, waiting
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import add_working_time, hours_of, humanise, is_working_time, zone_of
 from handlers.overdue import is_overdue, running
@@ -67,6 +67,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     dry_run = cmd.fields.get("dry_run") == "yes"
     settings = ctx.org.nudges
+    # waits whose date has passed end first: their clocks run again, with the time that was left
+    ended = [] if dry_run else await waiting.sweep(ctx, now)
     found = await nudges.candidates(session=ctx.session, now=now, overdue=overdue.clause(now),
                                    late=overdue.late_clock(now))
     leaders = await people.identities(session=ctx.session, leaders=True)
@@ -143,7 +145,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if dry_run:
         queued = []
     await outbox.enqueue_many(session=ctx.session, messages=queued, at=now)
-    notices = [Notice(q["recipient"], q["template"], q["payload"]) for q in queued]
+    notices = ended + [Notice(q["recipient"], q["template"], q["payload"]) for q in queued]
     if not dry_run:  # the follow-ups whose reminder is due: each once, in the person's working hours
         async def moment(who: str) -> datetime:
             return next_working_moment(ctx, who, await people.get(session=ctx.session, who=who), now)

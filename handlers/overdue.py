@@ -31,14 +31,15 @@ def running(item: Clocked) -> tuple[str, datetime] | None:
 
 
 def is_overdue(item: PainPoint, now: datetime) -> bool:
-    if item.status not in LIVE or (item.snoozed_until and item.snoozed_until > now):
+    """Past a due time, and neither snoozed nor waiting (a wait pauses the clock: handlers.waiting)."""
+    if item.status not in LIVE or (item.snoozed_until and item.snoozed_until > now) or item.waiting_on:
         return False
     return (item.status == "open" and item.ack_due_at < now) or item.resolve_due_at < now
 
 
 def clause(now: datetime) -> ColumnElement[bool]:
     """is_overdue, as a condition on the pain_points table."""
-    return and_(PainPoint.status.in_(LIVE),
+    return and_(PainPoint.status.in_(LIVE), PainPoint.waiting_on.is_(None),
                 or_(PainPoint.snoozed_until.is_(None), PainPoint.snoozed_until <= now),
                 or_(and_(PainPoint.status == "open", PainPoint.ack_due_at < now), PainPoint.resolve_due_at < now))
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import actions
+from handlers import actions, pause
 from handlers.base import Context
 from handlers.clock import humanise
 from handlers.overdue import Clocked, is_overdue, running
@@ -73,8 +73,9 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "owner_name": names.get(item.owner) if item.owner else None,
         "reporter": item.reporter,
         "reporter_name": names[item.reporter],
-        "due": due_text(item, now),
+        "due": None if item.waiting_on else due_text(item, now),  # a wait pauses the clock
         **due_at(item, now),
+        **pause.view(item, now),
         "overdue": is_overdue(item, now),
         "snoozed_until": item.snoozed_until.isoformat() if item.snoozed_until and item.snoozed_until > now else None,
         "affected": affected,
@@ -86,7 +87,8 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "restricted": item.restricted,
         "created_at": item.created_at.isoformat(),
         # what its department's people can do now, and what the people who raised it can
-        "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes)) if buttons else [],
+        "actions": [a for a in actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes))
+                    if a["id"] != ("wait" if item.waiting_on else "resume")] if buttons else [],
         "asks": actions.buttons(item.ref, item.status, "raisers") if buttons else [],
     }
 

@@ -122,6 +122,13 @@ class PainPoint(Base):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     # only its reporter (and those who said "me too"), its department and admins see it (handlers.access.sees)
     restricted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # its SLA clock is paused while it waits: on "customer", or on another team (named); until a date, or until
+    # someone ends the wait; `waited_seconds`: the working time spent waiting so far, in all
+    waiting_on: Mapped[str | None] = mapped_column(String(200))
+    waiting_since: Mapped[datetime | None]
+    waiting_until: Mapped[datetime | None]
+    waiting_note: Mapped[str | None] = mapped_column(Text)
+    waited_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
 
     department: Mapped[Department] = relationship(lazy="joined")
     # the people who said "me too"; read with the item where it is acted on (storage.pain_points.affected)

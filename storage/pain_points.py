@@ -148,6 +148,13 @@ async def matching(*, session: AsyncSession, where: ColumnElement[bool], limit: 
                                       .limit(limit)))
 
 
+async def waits_over(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[PainPoint]:
+    """Live items whose wait was until a moment now past."""
+    return list(await session.scalars(select(PainPoint).where(
+        PainPoint.status.in_(LIVE), PainPoint.waiting_on.is_not(None), PainPoint.waiting_until <= now)
+        .order_by(PainPoint.waiting_until, PainPoint.id).limit(limit)))
+
+
 async def in_department(*, session: AsyncSession, department_id: int, overdue: ColumnElement[bool],
                         limit: int = 50) -> list[PainPoint]:
     query = (select(PainPoint).where(PainPoint.department_id == department_id, PainPoint.status.in_(LIVE))

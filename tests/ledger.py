@@ -123,6 +123,9 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:dana", "ack", "CX-1")
     await run("local:lee", "comment", "CX-1", text=details)
     await run("local:dana", "snooze", "CX-1", until="2d")
+    await run("local:dana", "wait", "CX-1", on=customer[:100], note=details[:2000], until="2d")  # the clock paused
+    await run("local:dana", "show", "CX-1")
+    await run("local:dana", "check", "CX-1", verb="wait")
     await run("local:dana", "assign", "CX-1", to="onboarding", note=details[:2000])
     await run("local:cora", "assign", "CX-1", to="billing")
     await run("local:dana", "duplicate", "CX-2", of="CX-1")

@@ -42,7 +42,7 @@ async def test_log_routes_by_keyword_and_tells_the_owner(app: App) -> None:
     assert [n.template for n in notices] == ["assignment"]
     assert notices[0].payload["item"]["summary"] == "Customer charged twice on invoice 8812"
     assert [a["id"] for a in notices[0].payload["item"]["actions"]] == [
-        "acknowledge", "reassign", "snooze", "resolve", "decline"]
+        "acknowledge", "reassign", "snooze", "resolve", "decline", "wait"]
 
 
 async def test_no_keyword_match_goes_to_triage(app: App) -> None:

@@ -46,7 +46,7 @@ async def test_log_acknowledge_resolve_and_the_reporter_hears_back(slack: Slack)
     [dm] = fake.called("chat.postMessage")
     assert dm["channel"] == "U0DANA"
     assert [e["action_id"] for e in dm["blocks"][-1]["elements"]] == [
-        "cx_acknowledge", "cx_reassign", "cx_snooze", "cx_resolve", "cx_decline"]
+        "cx_acknowledge", "cx_reassign", "cx_snooze", "cx_resolve", "cx_decline", "cx_wait"]
     # Dana acknowledges from the DM: the message is updated in place
     response = await slack.click("U0DANA", "cx_acknowledge", "CX-1", channel="D0DANA", ts="1700.000100")
     assert response.status == 200

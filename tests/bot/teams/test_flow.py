@@ -27,7 +27,8 @@ async def test_log_ack_resolve_and_the_reporter_hears_back(teams: Teams) -> None
     [owner_card] = [b for b in connector.sent("send") if "personal-dana" in str(b.get("conversation"))]
     card = cards(owner_card)[0]
     valid_card(card)
-    assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Reassign", "Snooze", "Resolve", "Decline"]
+    assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Reassign", "Snooze", "Resolve", "Decline",
+                                                    "Waiting on…"]
     # Dana acknowledges from the card: it is updated in place
     await teams.submit("dana", {"cx": "ack", "ref": "CX-1"}, reply_to="card-42")
     [update] = connector.sent("update")

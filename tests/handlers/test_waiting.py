@@ -1,0 +1,87 @@
+"""A fair clock: waiting on the customer or another team pauses the SLA; nudges stop; the clock resumes with
+the time that was left when the wait ends (by hand, by acting on the item, or when its date passes); the time
+spent waiting is kept and shown."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.app import App
+from handlers.clock import FixedClock, working_between
+from handlers.org import WorkingHours
+from storage import pain_points
+from tests.handlers.test_nudges import sent, sweep
+from tests.ledger import message, outbox_for, say, snapshot
+
+
+async def item(app: App, ref: str = "CX-1") -> object:
+    async with app.db.transaction() as session:
+        found = await pain_points.get(session=session, ref=ref)
+        assert found is not None
+        return found
+
+
+def test_working_time_between_two_moments_skips_nights_weekends_and_holidays() -> None:
+    london, hours = ZoneInfo("Europe/London"), WorkingHours()
+    friday_four = datetime(2026, 11, 27, 16, tzinfo=UTC)
+    assert working_between(friday_four, datetime(2026, 11, 30, 10, tzinfo=UTC), hours, london) == timedelta(hours=2)
+    assert working_between(friday_four, friday_four - timedelta(hours=1), hours, london) == timedelta(0)
+    assert working_between(datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 30, 9, tzinfo=UTC), hours,
+                           london) == timedelta(hours=40)
+
+
+async def test_a_wait_pauses_the_clock_and_resumes_it_with_the_time_that_was_left(app: App,
+                                                                                  clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong severity=high")).ok  # Mon 09:00, ack due 13:00
+    clock.set(datetime(2026, 11, 23, 11, tzinfo=UTC))  # two hours left
+    waited = await say(app, "local:dana", "wait CX-1 customer asked for the invoice number")
+    assert waited.ok and waited.replies[0].data["headline"].startswith(
+        "CX-1 is waiting on the customer (Dana). Its clock is paused")
+    clock.set(datetime(2026, 11, 24, 15, tzinfo=UTC))  # long past the old due time: no nudge while waiting
+    await sweep(app)
+    assert await sent(app) == []
+    shown = (await say(app, "local:dana", "show CX-1")).replies[0].data["item"]
+    assert shown["due"] is None and shown["waiting"]["on"] == "the customer" and not shown["overdue"]
+    assert [a["id"] for a in shown["actions"]][:2] == ["acknowledge", "reassign"]
+    assert "resume" in [a["id"] for a in shown["actions"]] and "wait" not in [a["id"] for a in shown["actions"]]
+    resumed = await say(app, "local:dana", "resume CX-1")
+    assert resumed.ok and "it waited 12h" in resumed.replies[0].data["headline"]  # Mon 11-17 and Tue 9-15
+    after = await item(app)
+    assert after.ack_due_at == datetime(2026, 11, 24, 17, tzinfo=UTC)  # the two hours left, from Tue 15:00
+    assert after.waited_seconds == 12 * 3600 and after.waiting_on is None
+    text = app.renderer.render("item", (await say(app, "local:dana", "show CX-1")).replies[0].data)
+    assert "Time spent waiting: 12h" in text
+
+
+async def test_acting_on_a_waiting_item_ends_the_wait(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Refund form loses the amount severity=high")).ok
+    assert (await say(app, "local:dana", "ack CX-1")).ok  # resolve due Thu 09:00 (3 working days)
+    assert (await say(app, "local:dana", "wait CX-1 finance the refund rules are theirs")).ok
+    clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC))  # one working day (8h) later
+    assert (await say(app, "local:dana", "resolve CX-1 Finance fixed the form")).ok
+    after = await item(app)
+    assert after.status == "resolved" and after.waiting_on is None and after.waited_seconds == 8 * 3600
+
+
+async def test_a_wait_with_a_date_ends_by_itself_and_the_owner_hears(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong severity=high")).ok
+    assert (await say(app, "local:dana", "wait CX-1 finance until=2026-11-25 they close the month first")).ok
+    clock.set(datetime(2026, 11, 25, 9, 5, tzinfo=UTC))
+    await sweep(app)
+    after = await item(app)
+    assert after.waiting_on is None and after.ack_due_at == datetime(2026, 11, 25, 13, 5, tzinfo=UTC)
+    [over] = [m for m in await outbox_for(app, "local:dana") if m.template == "wait_over"]
+    said = app.renderer.render("wait_over", over.payload)
+    assert "is no longer waiting on finance: its date has passed, after 16h of waiting" in said
+
+
+async def test_bad_waits_are_refused_and_change_nothing(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong")).ok
+    before = await snapshot(app)
+    for line, words in (("wait CX-1", "Waiting on whom?"), ("wait CX-1 customer until=2026-01-01", "has passed"),
+                        ("wait CX-1 customer until=someday", "can't read")):
+        refused = await say(app, "local:dana", line)
+        assert not refused.ok and words in message(refused), line
+    stranger = await say(app, "local:sam", "wait CX-1 customer")
+    assert not stranger.ok
+    assert await snapshot(app) == before
