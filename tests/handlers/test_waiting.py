@@ -10,11 +10,12 @@ from bot.app import App
 from handlers.clock import FixedClock, working_between
 from handlers.org import WorkingHours
 from storage import pain_points
+from storage.models import PainPoint
 from tests.handlers.test_nudges import sent, sweep
 from tests.ledger import message, outbox_for, say, snapshot
 
 
-async def item(app: App, ref: str = "CX-1") -> object:
+async def item(app: App, ref: str = "CX-1") -> PainPoint:
     async with app.db.transaction() as session:
         found = await pain_points.get(session=session, ref=ref)
         assert found is not None
