@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import access, actions, follow_up, overdue, waiting
+from handlers import access, actions, follow_up, overdue, waiting, warn
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import add_working_time, hours_of, humanise, is_working_time, zone_of
 from handlers.overdue import is_overdue, running
@@ -69,6 +69,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     settings = ctx.org.nudges
     # waits whose date has passed end first: their clocks run again, with the time that was left
     ended = [] if dry_run else await waiting.sweep(ctx, now)
+    ended += [] if dry_run else await warn.sweep(ctx, now)  # and owners hear of what is about to breach
     found = await nudges.candidates(session=ctx.session, now=now, overdue=overdue.clause(now),
                                    late=overdue.late_clock(now))
     leaders = await people.identities(session=ctx.session, leaders=True)

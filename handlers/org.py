@@ -142,6 +142,8 @@ class Nudges(Strict):
     cadence: timedelta = timedelta(days=1)  # working time between reminders about one item ("1d": daily)
     lead_after: int = Field(2, ge=1)  # unanswered reminders before the department lead hears too
     leaders_after: int = Field(4, ge=1)  # ... and before the CX leaders do
+    # the owner is told once when this share of an item's SLA has run (0: never), before any nudge
+    warn_at: float = Field(0.8, ge=0, lt=1)
 
     @field_validator("every", "cadence", mode="before")
     @classmethod

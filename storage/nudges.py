@@ -50,6 +50,7 @@ async def candidates(*, session: AsyncSession, now: datetime, overdue: ColumnEle
     p = PainPoint
     sent = (select(Nudge.pain_point_id, Nudge.kind, Nudge.due_at, func.count().label("n"),
                    func.max(Nudge.at).label("last_at"))
+            .where(Nudge.slot > 0)  # slot 0: the warning before the breach, no reminder
             .group_by(Nudge.pain_point_id, Nudge.kind, Nudge.due_at).subquery())
     query = (select(p.id, p.summary, p.severity, p.status, p.owner, p.department_id, p.created_at, p.ack_due_at,
                     p.resolve_due_at, kind.label("kind"), due.label("due_at"), sent.c.n, sent.c.last_at)

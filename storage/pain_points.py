@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, inspect, select, update
+from sqlalchemy import ColumnElement, case, exists, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -146,6 +146,19 @@ async def matching(*, session: AsyncSession, where: ColumnElement[bool], limit: 
     live = case((PainPoint.status.in_(LIVE), 0), else_=1)
     return list(await session.scalars(select(PainPoint).where(where).order_by(live, PainPoint.id.desc())
                                       .limit(limit)))
+
+
+async def due_soon(*, session: AsyncSession, now: datetime, until: datetime, limit: int = 2000) -> list[PainPoint]:
+    """Live items whose running clock falls due after `now` and by `until`, neither waiting nor snoozed: the
+    ones an owner may be warned about."""
+    p = PainPoint
+    quiet = or_(p.snoozed_until.is_(None), p.snoozed_until <= now)
+    parts = [select(p.id).where(p.status == "open", p.ack_due_at > now, p.ack_due_at <= until),
+             select(p.id).where(p.status == "acknowledged", p.resolve_due_at > now, p.resolve_due_at <= until)]
+    ids = [i for part in parts for i in await session.scalars(part.where(p.waiting_on.is_(None), quiet).limit(limit))]
+    if not ids:
+        return []
+    return list(await session.scalars(select(p).where(p.id.in_(ids)).order_by(p.id)))
 
 
 async def waits_over(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[PainPoint]:

@@ -140,6 +140,8 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:sam", "log", summary=summary, details=details, department="billing", severity="critical")
     clock = app.clock
     assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(minutes=50))  # the critical one: most of its hour to acknowledge has run
+    await run("system:scheduler", "nudge")
     for _ in range(3):  # three working days overdue: the owner, then the lead too
         clock.advance(timedelta(days=1))
         await run("system:scheduler", "nudge")  # and the follow-ups' reminders
