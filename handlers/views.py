@@ -16,7 +16,8 @@ EVENTS = {  # what each history event is called where people read it
     "create": "logged", "acknowledge": "acknowledged", "reassign": "reassigned", "snooze": "snoozed",
     "resolve": "resolved", "decline": "declined", "reopen": "reopened", "confirm": "fix confirmed",
     "comment": "comment", "me_too": "\"me too\"", "duplicate": "marked a duplicate",
-    "restrict": "restricted", "unrestrict": "made visible to everyone",
+    "restrict": "restricted", "unrestrict": "made visible to everyone", "wait": "paused the clock, waiting",
+    "resume": "ended the wait", "told": "told the customer", "notneeded": "no word needed for the customer",
 }
 STATUS = {"open": "open, awaiting acknowledgement", "acknowledged": "acknowledged", "resolved": "resolved",
           "declined": "declined", "duplicate": "a duplicate"}
@@ -105,6 +106,18 @@ async def history_view(ctx: Context, events: list[Event], names: Mapping[str, st
                        ) -> list[dict[str, Any]]:
     if names is None:
         names = await people.names(session=ctx.session, whos=[e.actor for e in events])
-    return [{"action": event_words(e.action), "actor_name": names[e.actor], "at": e.at.isoformat(),
-             "until": (e.data or {}).get("until") if e.action == "snooze" else None,
+    return [{"action": said(e), "actor_name": names[e.actor], "at": e.at.isoformat(),
+             "until": (e.data or {}).get("until") if e.action in ("snooze", "wait") else None,
              "note": None if e.action == "snooze" else e.note} for e in events]
+
+
+def said(event: Event) -> str | None:
+    """An event's words, with what it carries that a reader needs: a rating's figure, what a wait is on."""
+    data = event.data or {}
+    if event.action == "rate":
+        return f"rated the fix {data.get('rating')} of 5"
+    if event.action == "wait":
+        return f"paused the clock, waiting on {'the customer' if data.get('on') == 'customer' else data.get('on')}"
+    if event.action in ("told", "notneeded") and data.get("customer"):
+        return f"{event_words(event.action)} ({data['customer']})"
+    return event_words(event.action)
