@@ -99,7 +99,10 @@ def working_between(start: datetime, end: datetime, hours: WorkingHours, zone: Z
 
 
 def after_working(start: datetime, working: timedelta, hours: WorkingHours, zone: ZoneInfo) -> datetime:
-    """The moment this much working time (as `working_between` counts it, hour by hour) after `start`."""
+    """The moment this much working time (as `working_between` counts it, hour by hour) after `start`; none
+    leaves it where it is (add_working_time would carry a moment at a day's end to the next day's start)."""
+    if working <= timedelta(0):
+        return start
     days, rest = divmod(working, hours.length)  # add_working_time counts whole 24h days as working days
     return add_working_time(start, timedelta(days=days) + rest, hours, zone)
 

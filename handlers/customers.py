@@ -2,7 +2,6 @@
 hit (as the item's customer or a "me too"'s), open first, with what was done and whether they were told."""
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +32,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                      "done": item.resolution_note if item.status == "resolved" else item.decline_reason,
                      "told": follow_up.STATUS.get(loop.status) if loop else None})
     link = ctx.links.page("/items?" + "&".join((f"customer={quote(name)}", "weeks=all"))) if ctx.links else None
-    spelled = Counter(c for r in rows for c in r["customers"]).most_common(1)  # as the ledger writes it
-    return Outcome.reply("customer", name=spelled[0][0] if spelled else name, items=rows, more=len(found) > SHOWN,
+    spelled = sorted({c for r in rows for c in r["customers"]})  # as the ledger writes it
+    heading = spelled[0] if len(spelled) == 1 else f"{name} ({', '.join(spelled)})" if spelled else name
+    return Outcome.reply("customer", name=heading, items=rows, more=len(found) > SHOWN,
                          open=sum(1 for r in rows if r["status"] in ("open", "acknowledged")), dashboard=link)

@@ -54,6 +54,16 @@ async def test_a_wait_pauses_the_clock_and_resumes_it_with_the_time_that_was_lef
     assert "Time spent waiting: 12h" in text
 
 
+async def test_a_wait_outside_working_hours_leaves_the_due_time_where_it_was(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong")).ok  # medium: ack due Mon 17:00
+    before = (await item(app)).ack_due_at
+    clock.set(datetime(2026, 11, 23, 22, tzinfo=UTC))
+    assert (await say(app, "local:dana", "wait CX-1 customer")).ok
+    clock.set(datetime(2026, 11, 23, 23, tzinfo=UTC))
+    assert (await say(app, "local:dana", "resume CX-1")).ok
+    assert (await item(app)).ack_due_at == before  # no working time waited: not carried to Tuesday
+
+
 async def test_acting_on_a_waiting_item_ends_the_wait(app: App, clock: FixedClock) -> None:
     assert (await say(app, "local:sam", "log Refund form loses the amount severity=high")).ok
     assert (await say(app, "local:dana", "ack CX-1")).ok  # resolve due Thu 09:00 (3 working days)
