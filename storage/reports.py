@@ -301,6 +301,18 @@ async def stages(*, session: AsyncSession, start: datetime, end: datetime, depar
     return [(stage, int(count)) for stage, count in (await session.execute(query)).all()]
 
 
+async def waiting(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool]
+                  ) -> tuple[int, int, int]:
+    """(live items waiting now on a customer, on another team; the working seconds waited by the items closed
+    in the period), of the items `where` selects."""
+    p = PainPoint
+    now = (select(func.sum(case((p.waiting_on == "customer", 1), else_=0)), func.count())
+           .where(p.status.in_(("open", "acknowledged")), p.waiting_on.is_not(None), where))
+    on_customer, every = (await session.execute(now)).one()
+    waited = await session.scalar(select(func.sum(p.waited_seconds)).where(within(p.closed_at, start, end), where))
+    return int(on_customer or 0), int(every or 0) - int(on_customer or 0), int(waited or 0)
+
+
 async def wins(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
                limit: int = 5) -> list[PainPoint]:
     """Resolved in the period, newest first, of the items `where` selects: "you said, we did"."""

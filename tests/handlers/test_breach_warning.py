@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from bot.app import App
 from handlers.clock import FixedClock
+from storage import people
 from storage.models import OutboxMessage
 from tests.handlers.test_nudges import sent, sweep
 from tests.ledger import outbox_for, say
@@ -61,3 +62,19 @@ async def test_warn_at_zero_turns_warnings_off(app: App, clock: FixedClock) -> N
     clock.set(datetime(2026, 11, 23, 12, 30, tzinfo=UTC))
     await sweep(app)
     assert await warnings(app) == []
+
+
+async def test_the_warning_waits_for_the_owner_s_own_hours(app: App, clock: FixedClock) -> None:
+    """Dana works in New York (09:00-17:00 there is 14:00-22:00 in London): a critical item's hour runs out while
+    she sleeps, so nobody warns her at 04:50 her time; once it is overdue, the nudge in her hours is the news."""
+    async with app.db.transaction() as session:
+        dana = await people.get(session=session, who="local:dana")
+        assert dana is not None
+        dana.timezone = "America/New_York"
+    assert (await say(app, "local:sam", "log Invoice total wrong severity=critical")).ok  # ack due Mon 10:00
+    clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))  # 10m left: 04:50 in New York
+    await sweep(app)
+    assert await warnings(app) == []
+    clock.set(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 09:00 in New York: overdue by now
+    await sweep(app)
+    assert await warnings(app) == [] and [m.recipient for m in await sent(app, "nudge")] == ["local:dana"]

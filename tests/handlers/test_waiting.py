@@ -11,6 +11,7 @@ from handlers.clock import FixedClock, working_between
 from handlers.org import WorkingHours
 from storage import pain_points
 from storage.models import PainPoint
+from tests.handlers.test_digest import digest
 from tests.handlers.test_nudges import sent, sweep
 from tests.ledger import message, outbox_for, say, snapshot
 
@@ -96,3 +97,36 @@ async def test_bad_waits_are_refused_and_change_nothing(app: App, clock: FixedCl
     stranger = await say(app, "local:sam", "wait CX-1 customer")
     assert not stranger.ok
     assert await snapshot(app) == before
+
+
+async def test_a_wait_across_the_clock_change_counts_working_hours_not_wall_hours(app: App,
+                                                                                 clock: FixedClock) -> None:
+    """London's clocks go back on Sunday 25 October 2026: a wait from Friday 16:00 to Monday 10:00 is two working
+    hours (Friday 16-17, Monday 9-10), and the due time moves on by those two hours, at the same wall-clock time."""
+    clock.set(datetime(2026, 10, 23, 14, 0, tzinfo=UTC))  # Friday 15:00 BST
+    assert (await say(app, "local:sam", "log Invoice total wrong severity=high")).ok  # ack due Mon 11:00 GMT
+    before = (await item(app)).ack_due_at
+    assert before == datetime(2026, 10, 26, 11, 0, tzinfo=UTC)
+    clock.set(datetime(2026, 10, 23, 15, 0, tzinfo=UTC))  # Friday 16:00 BST
+    assert (await say(app, "local:dana", "wait CX-1 customer")).ok
+    clock.set(datetime(2026, 10, 26, 10, 0, tzinfo=UTC))  # Monday 10:00 GMT
+    resumed = await say(app, "local:dana", "resume CX-1")
+    assert "it waited 2h" in resumed.replies[0].data["headline"]
+    assert (await item(app)).ack_due_at == datetime(2026, 10, 26, 13, 0, tzinfo=UTC)
+
+
+async def test_the_digest_reports_what_waits_and_how_long_the_week_s_items_waited(app: App,
+                                                                                 clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong")).ok
+    assert (await say(app, "local:sam", "log Refund form is slow")).ok
+    assert (await say(app, "local:sam", "log Refund email missing")).ok
+    assert (await say(app, "local:dana", "wait CX-1 customer")).ok
+    assert (await say(app, "local:dana", "wait CX-2 finance")).ok
+    assert (await say(app, "local:dana", "wait CX-3 customer")).ok
+    clock.set(datetime(2026, 11, 23, 13, 0, tzinfo=UTC))
+    assert (await say(app, "local:dana", "resolve CX-3 Sent the email again")).ok  # waited 4h, then closed
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    data = (await digest(app, week="2026-W48")).replies[0].data
+    assert data["waiting"] == {"customers": 1, "teams": 1, "waited": "4h"}
+    assert ("Waiting, clock paused: 1 on customers, 1 on other teams · the week's closed items waited 4h in all"
+            in app.renderer.render("digest", data))
