@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import App
+from handlers import dashboard
+from handlers.base import Context
 from handlers.clock import FixedClock, working_between
 from handlers.org import WorkingHours
+from messages.web import pages
 from storage import pain_points
 from storage.models import PainPoint
 from tests.handlers.test_digest import digest
@@ -130,3 +133,17 @@ async def test_the_digest_reports_what_waits_and_how_long_the_week_s_items_waite
     assert data["waiting"] == {"customers": 1, "teams": 1, "waited": "4h"}
     assert ("Waiting, clock paused: 1 on customers, 1 on other teams · the week's closed items waited 4h in all"
             in app.renderer.render("digest", data))
+
+
+async def test_the_dashboard_item_page_shows_the_wait(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong")).ok
+    assert (await say(app, "local:dana", "wait CX-1 finance until=2026-11-27 month end first")).ok
+    async with app.db.transaction(read_only=True) as session:
+        ctx = Context(session=session, clock=clock, org=app.org)
+        seen = await dashboard.viewer(ctx, "local:dana")
+        assert seen is not None
+        found = await dashboard.page(ctx, seen, "CX-1")
+    assert found is not None
+    html = pages().get_template("item.html").render(title="CX-1", **found, viewer=seen, csrf="x", here="items",
+                                                     tz="Europe/London")
+    assert "waiting on finance since" in html and "clock paused: month end first" in html
