@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handlers import notify, overdue
-from handlers.base import Context, Notice
-from handlers.clock import hours_of, humanise, is_working_time, working_between, zone_of
-from handlers.org import Org, WorkingHours
-from handlers.views import item_view
-from storage import nudges, pain_points, people
-from storage.models import PainPoint
+from sqlalchemy import ColumnElement, and_, or_
 
-AHEAD = timedelta(days=21)  # the furthest due time a warning could concern (any SLA's last fifth, with weekends)
+from handlers import notify
+from handlers.base import Context, Notice
+from handlers.clock import after_working, hours_of, humanise, is_working_time, working_between, zone_of
+from handlers.org import SEVERITIES, Org, WorkingHours
+from handlers.views import item_view
+from storage import departments, nudges, pain_points, people
+from storage.models import PainPoint
 
 
 def working(length: timedelta, hours: WorkingHours) -> timedelta:
@@ -22,46 +22,71 @@ def working(length: timedelta, hours: WorkingHours) -> timedelta:
     return days * hours.length + rest
 
 
-def left(org: Org, item: PainPoint, now: datetime) -> tuple[str, datetime, timedelta, timedelta] | None:
-    """(clock, due, working time left, the SLA's working length) of the clock running on the item."""
-    clock = overdue.running(item)
-    if clock is None:
-        return None
-    kind, due = clock
-    hours = org.department_hours(item.department.key)
-    sla = org.sla_for(item.severity)
-    length = working(sla.acknowledge if kind == "ack" else sla.resolve, hours)
-    return kind, due, working_between(now, due, hours, org.zone), length
+def near(org: Org, now: datetime, share: float, groups: list[tuple[WorkingHours, list[int] | None]]
+         ) -> ColumnElement[bool]:
+    """Items whose running clock has no more than (1 - share) of its SLA's working time left: due by the moment
+    that much working time after now, worked out once per department hours, severity and clock (a few moments,
+    whatever the number of items), never item by item."""
+    p, parts = PainPoint, []
+    for hours, department_ids in groups:
+        for severity in SEVERITIES:
+            sla = org.sla_for(severity)
+            for status, length, due in (("open", sla.acknowledge, p.ack_due_at),
+                                        ("acknowledged", sla.resolve, p.resolve_due_at)):
+                by = after_working(now, working(length, hours) * (1 - share), hours, org.zone)
+                part = and_(p.status == status, p.severity == severity, due <= by)
+                parts.append(part if department_ids is None else and_(part, p.department_id.in_(department_ids)))
+    return or_(*parts)
 
 
 async def sweep(ctx: Context, now: datetime) -> list[Notice]:
     share = ctx.org.nudges.warn_at
     if not share:
         return []
-    due: list[tuple[PainPoint, str, datetime, timedelta, str]] = []
-    for item in await pain_points.due_soon(session=ctx.session, now=now, until=now + AHEAD):
-        found = left(ctx.org, item, now)
-        if found is None:
-            continue
-        kind, at, remaining, length = found
-        if remaining > length * (1 - share):
-            continue
-        owner = item.owner or next(iter(item.department.named("owner") or item.department.named("rep")), None)
+    own = {d.key: ctx.org.department_hours(d.key) for d in ctx.org.departments if d.holidays}
+    ids = {key: i for i, key, _ in await departments.listed(session=ctx.session)} if own else {}
+    special = [ids[k] for k in own if k in ids]
+    groups: list[tuple[WorkingHours, list[int] | None]] = [(own[k], [ids[k]]) for k in own if k in ids]
+    default = ctx.org.department_hours(None)
+    rows = await pain_points.about_to_breach(session=ctx.session, now=now, where=or_(
+        *(near(ctx.org, now, share, [group]) for group in groups),
+        and_(PainPoint.department_id.not_in(special), near(ctx.org, now, share, [(default, None)]))))
+    if not rows:
+        return []
+    homes = {d.id: d for d in await departments.all(session=ctx.session)}
+    owners = {r.id: r.owner or next(iter(homes[r.department_id].named("owner") or homes[r.department_id].named(
+        "rep")), None) for r in rows if r.department_id in homes}
+    known = {h: p for p in await people.many(session=ctx.session, whos={o for o in owners.values() if o})
+             for h in (p.identity, p.email) if h}
+    due = []
+    for row in rows:
+        owner = owners.get(row.id)
         if owner is None:
             continue
-        person = await people.get(session=ctx.session, who=owner)
+        person = known.get(owner)
         if not is_working_time(now, hours_of(ctx.org, owner, person), zone_of(ctx.org, person)):
             continue  # inside their hours: the next sweep in them tells them, if there is time left
-        due.append((item, kind, at, remaining, owner))
+        due.append((row, owner))
     won = await nudges.claim(session=ctx.session, rows=[
-        {"pain_point_id": item.id, "kind": kind, "due_at": at, "slot": 0, "level": 0, "owner": owner, "at": now}
-        for item, kind, at, _, owner in due])
+        {"pain_point_id": row.id, "kind": row.kind, "due_at": _aware(row.due_at, now), "slot": 0, "level": 0, "owner": owner,
+         "at": now} for row, owner in due])
     notices: list[Notice] = []
-    for item, kind, _, remaining, owner in due:
-        if (item.id, 0) not in won:
+    for row, owner in due:
+        if (row.id, 0) not in won:
             continue
+        item = await pain_points.get(session=ctx.session, ref=f"CX-{row.id}")
+        if item is None:
+            continue
+        hours = ctx.org.department_hours(item.department.key)
         view = await item_view(ctx, item)
         notices += await notify.send(ctx, [owner], "breach_warning", {
-            "item": view, "kind": kind, "left": humanise(remaining),
-            "verb": "acknowledged" if kind == "ack" else "resolved"})
+            "item": view, "kind": row.kind, "left": humanise(working_between(now, _aware(row.due_at, now), hours,
+                                                                             ctx.org.zone)),
+            "verb": "acknowledged" if row.kind == "ack" else "resolved"})
     return notices
+
+
+def _aware(value: datetime | str, now: datetime) -> datetime:
+    """A CASE of datetime columns comes back from SQLite as its stored text."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)

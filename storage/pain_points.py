@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
 from storage import people
-from storage.models import LIVE, Affected, Department, Event, PainPoint
+from storage.models import LIVE, Affected, Department, Event, Nudge, PainPoint
 
 REF = re.compile(r"^\s*(?:cx-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
 DUPLICATE = aliased(PainPoint)  # one alias for every read: a fresh one per call is adapted afresh (~1 ms)
@@ -148,17 +148,19 @@ async def matching(*, session: AsyncSession, where: ColumnElement[bool], limit: 
                                       .limit(limit)))
 
 
-async def due_soon(*, session: AsyncSession, now: datetime, until: datetime, limit: int = 2000) -> list[PainPoint]:
-    """Live items whose running clock falls due after `now` and by `until`, neither waiting nor snoozed: the
-    ones an owner may be warned about."""
+async def about_to_breach(*, session: AsyncSession, now: datetime, where: ColumnElement[bool]) -> list[Any]:
+    """Live items `where` selects (the handlers' bounds of "near its due time"), neither waiting nor snoozed, whose
+    running clock is not yet due and was not yet warned about (a slot-0 claim of that clock's cycle): (id, kind,
+    due_at, owner, department_id) rows, the fewest columns, however many live items there are."""
     p = PainPoint
-    quiet = or_(p.snoozed_until.is_(None), p.snoozed_until <= now)
-    parts = [select(p.id).where(p.status == "open", p.ack_due_at > now, p.ack_due_at <= until),
-             select(p.id).where(p.status == "acknowledged", p.resolve_due_at > now, p.resolve_due_at <= until)]
-    ids = [i for part in parts for i in await session.scalars(part.where(p.waiting_on.is_(None), quiet).limit(limit))]
-    if not ids:
-        return []
-    return list(await session.scalars(select(p).where(p.id.in_(ids)).order_by(p.id)))
+    kind = case((p.status == "open", "ack"), else_="resolve")
+    due = case((p.status == "open", p.ack_due_at), else_=p.resolve_due_at)
+    warned = exists().where(Nudge.pain_point_id == p.id, Nudge.slot == 0, Nudge.kind == kind, Nudge.due_at == due)
+    rows = await session.execute(
+        select(p.id, kind.label("kind"), due.label("due_at"), p.owner, p.department_id)
+        .where(p.status.in_(LIVE), p.waiting_on.is_(None), or_(p.snoozed_until.is_(None), p.snoozed_until <= now),
+               due > now, where, ~warned).order_by(p.id))
+    return list(rows.all())
 
 
 async def waits_over(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[PainPoint]:
