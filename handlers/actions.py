@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # tellers: whoever raised the item for a customer, asked to tell that customer (handlers.follow_up checks it)
 Who = Literal["department", "raisers", "department or raisers", "anyone", "tellers"]
 OPTION = re.compile(
-    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|category|until)="
+    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|category|until|status)="
     r"(?:\"([^\"]*)\"|(\S+))", re.IGNORECASE)
 CAUSES = tuple(DEFAULT_CAUSES)
 ALIASES = {"sev": "severity", "dept": "department", "cust": "customer"}
@@ -251,6 +251,13 @@ CATALOGUE: list[Action] = [
     # -- not on one item ------------------------------------------------------------------------------------
     Action(id="queue", usage="queue [department]", what="a department's open items", handler="lists:queue",
            fields=(Input(name="department", label="Department"),)),
+    Action(id="find", words=("find", "search"), usage="find <words> [customer=ACME] [dept=billing] [status=live]",
+           what="the pain points that match, best first: see whether yours is logged already",
+           handler="find:handle", keys=("customer", "department", "status"),
+           fields=(Input(name="words", label="Words", required=True, limit=300),
+                   Input(name="customer", label="Customer", limit=200),
+                   Input(name="department", label="Department", limit=64),
+                   Input(name="status", label="Status (live, open, resolved, closed...)", limit=20))),
     Action(id="customer", words=("customer", "account"), usage="customer <name>",
            what="every pain point one customer hit, with what was done", handler="customers:handle",
            fields=(Input(name="name", label="Customer", required=True, limit=200),)),

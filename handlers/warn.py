@@ -68,8 +68,8 @@ async def sweep(ctx: Context, now: datetime) -> list[Notice]:
             continue  # inside their hours: the next sweep in them tells them, if there is time left
         due.append((row, owner))
     won = await nudges.claim(session=ctx.session, rows=[
-        {"pain_point_id": row.id, "kind": row.kind, "due_at": _aware(row.due_at, now), "slot": 0, "level": 0, "owner": owner,
-         "at": now} for row, owner in due])
+        {"pain_point_id": row.id, "kind": row.kind, "due_at": _aware(row.due_at, now), "slot": 0, "level": 0,
+         "owner": owner, "at": now} for row, owner in due])
     notices: list[Notice] = []
     for row, owner in due:
         if (row.id, 0) not in won:

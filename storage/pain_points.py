@@ -141,6 +141,14 @@ async def reported(*, session: AsyncSession, handles: Iterable[str], limit: int 
     return list(await session.scalars(query))
 
 
+async def these(*, session: AsyncSession, ids: list[int]) -> list[PainPoint]:
+    """These items, in this order (those that exist)."""
+    if not ids:
+        return []
+    found = {i.id: i for i in await session.scalars(select(PainPoint).where(PainPoint.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 async def matching(*, session: AsyncSession, where: ColumnElement[bool], limit: int = 50) -> list[PainPoint]:
     """The items `where` selects, live ones first, then newest first."""
     live = case((PainPoint.status.in_(LIVE), 0), else_=1)

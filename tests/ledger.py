@@ -152,6 +152,8 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:sam", "told", "CX-1")
     await run("local:sam", "show", "CX-1")  # each customer's state
     await run("local:dana", "customer", name=customer)  # the account view
+    await run("local:dana", "find", words=summary)  # search: found
+    await run("local:dana", "find", words="teleport")  # and nothing
     await run("local:sam", "log", summary=summary, details=details, department="billing")
     await run("local:dana", "resolve", "CX-4", note=details, category="policy")  # the digest's top causes
     await run("local:sam", "check", "CX-4", verb="rate")

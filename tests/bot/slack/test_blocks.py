@@ -39,7 +39,7 @@ async def test_every_message_is_valid_block_kit(app: App, kind: str) -> None:
     assert {"logged", "assignment", "updated", "current_state", "resolved", "declined", "reopened", "item",
             "merged", "affected", "commented", "acknowledged", "moved", "confirmed", "problem", "nudge",
             "escalation", "nudge_report", "digest", "digest_report", "dashboard_sent", "dashboard_link",
-            "follow_up", "customer", "rated", "breach_warning"} <= templates
+            "follow_up", "customer", "rated", "breach_warning", "found"} <= templates
     assert any(data.get("waiting") for name, data in rendered if name == "mine")
     assert any(data["item"].get("follow_ups") for name, data in rendered if name == "item")
     digest = next(data for name, data in rendered if name == "digest")
