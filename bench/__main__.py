@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import os
 
-from bench import dashboard, handlers, memory, schedule, slack, teams
+from bench import dashboard, handlers, memory, schedule, similar, slack, teams
 
 parser = argparse.ArgumentParser(prog="python -m bench")
 parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
@@ -21,10 +21,12 @@ rows += asyncio.run(teams.main(activities, postgres))
 rows += asyncio.run(memory.main(1 if args.quick else memory.ROUNDS, requests, postgres))
 rows += asyncio.run(schedule.main(items, postgres, open_items, due, big=not args.quick))
 rows += asyncio.run(dashboard.main(items, postgres, big=not args.quick, runs=5 if args.quick else dashboard.RUNS))
+rows += asyncio.run(similar.main(postgres, items))
 print(f"Benchmarks{' (quick)' if args.quick else ''}: {count} items through the handlers, {requests} Slack requests "
       f"at concurrency {slack.CONCURRENCY}, {activities} Teams activities, digest over {items} items")
 print("baselines: raw INSERTs; a bare Bolt app that only acks; a bare botbuilder echo bot; the server's RSS once"
       " serving (its own process); the bare GROUP BY; selecting the due items and inserting their claims; the"
       " sweep's query count at a fifth as many due; a log+resolve's statements against a raw insert's; the bare"
-      " driver's inserts; each dashboard page's own statements run bare")
+      " driver's inserts; each dashboard page's own statements run bare; similar items: plain word overlap (Jaccard"
+      " at its best threshold), and a full-text search")
 print(handlers.table(rows))

@@ -38,3 +38,17 @@ async def find(*, session: AsyncSession, phrase: str, where: ColumnElement[bool]
         found = (select(p.id).join(matched, matched.c.id == p.id).where(where)
                  .order_by(matched.c.rank, p.id.desc()).limit(limit)).params(match=match)
     return list(await session.scalars(found))
+
+
+async def candidates(*, session: AsyncSession, phrase: str, where: ColumnElement[bool], limit: int = 20
+                     ) -> list[Any]:
+    """The items `find` ranks first for `phrase`, with what a similarity score reads of them: (id, summary,
+    details, customer_ref, stage, department_id, status, created_at) rows, best first."""
+    ids = await find(session=session, phrase=phrase, where=where, limit=limit)
+    if not ids:
+        return []
+    p = PainPoint
+    rows = {r.id: r for r in (await session.execute(select(
+        p.id, p.summary, p.details, p.customer_ref, p.stage, p.department_id, p.status, p.created_at)
+        .where(p.id.in_(ids)))).all()}
+    return [rows[i] for i in ids if i in rows]
