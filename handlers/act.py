@@ -33,7 +33,8 @@ async def prepare(cmd: Command, ctx: Context, action_id: str) -> tuple[Person, P
     who = await access.register(ctx, cmd.actor)
     item = await access.item(ctx, cmd.ref, who)
     await may(ctx, who, item, taken)
-    await pause.ended_by_acting(ctx, item, taken.id, who)  # acting on a waiting item ends its wait
+    if applies(taken, item):  # acting on a waiting item ends its wait (a stale button changes nothing)
+        await pause.ended_by_acting(ctx, item, taken.id, who)
     return who, item, taken
 
 

@@ -78,6 +78,15 @@ async def test_acting_on_a_waiting_item_ends_the_wait(app: App, clock: FixedCloc
     assert after.status == "resolved" and after.waiting_on is None and after.waited_seconds == 8 * 3600
 
 
+async def test_a_stale_button_on_a_waiting_item_leaves_the_wait(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Refund form loses the amount severity=high")).ok
+    assert (await say(app, "local:dana", "ack CX-1")).ok
+    assert (await say(app, "local:dana", "wait CX-1 finance")).ok
+    stale = await say(app, "local:dana", "ack CX-1")  # an old card's Acknowledge
+    assert stale.ok and stale.replies[0].template == "current_state"
+    assert (await item(app)).waiting_on == "finance"
+
+
 async def test_a_wait_with_a_date_ends_by_itself_and_the_owner_hears(app: App, clock: FixedClock) -> None:
     assert (await say(app, "local:sam", "log Invoice total wrong severity=high")).ok
     assert (await say(app, "local:dana", "wait CX-1 finance until=2026-11-25 they close the month first")).ok
