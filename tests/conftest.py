@@ -72,7 +72,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pa
     assert PG_URL and pg_schema
 
     async def truncate() -> None:
-        engine = db.create_engine(PG_URL, schema=pg_schema)
+        # a test's setup, not the bot: on a loaded machine emptying every table may take longer than the bot's
+        # own statement timeout (CI once ran beside a benchmark filling a million rows, and timed out here)
+        engine = db.create_engine(PG_URL, schema=pg_schema, timeout=60)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
