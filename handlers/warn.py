@@ -23,20 +23,21 @@ def working(length: timedelta, hours: WorkingHours) -> timedelta:
 
 
 def near(org: Org, now: datetime, share: float, groups: list[tuple[WorkingHours, list[int] | None]]
-         ) -> ColumnElement[bool]:
+         ) -> tuple[ColumnElement[bool], datetime]:
     """Items whose running clock has no more than (1 - share) of its SLA's working time left: due by the moment
     that much working time after now, worked out once per department hours, severity and clock (a few moments,
     whatever the number of items), never item by item."""
-    p, parts = PainPoint, []
+    p, parts, latest = PainPoint, [], now
     for hours, department_ids in groups:
         for severity in SEVERITIES:
             sla = org.sla_for(severity)
             for status, length, due in (("open", sla.acknowledge, p.ack_due_at),
                                         ("acknowledged", sla.resolve, p.resolve_due_at)):
                 by = after_working(now, working(length, hours) * (1 - share), hours, org.zone)
+                latest = max(latest, by)
                 part = and_(p.status == status, p.severity == severity, due <= by)
                 parts.append(part if department_ids is None else and_(part, p.department_id.in_(department_ids)))
-    return or_(*parts)
+    return or_(*parts), latest
 
 
 async def sweep(ctx: Context, now: datetime) -> list[Notice]:
@@ -48,9 +49,11 @@ async def sweep(ctx: Context, now: datetime) -> list[Notice]:
     special = [ids[k] for k in own if k in ids]
     groups: list[tuple[WorkingHours, list[int] | None]] = [(own[k], [ids[k]]) for k in own if k in ids]
     default = ctx.org.department_hours(None)
-    rows = await pain_points.about_to_breach(session=ctx.session, now=now, where=or_(
-        *(near(ctx.org, now, share, [group]) for group in groups),
-        and_(PainPoint.department_id.not_in(special), near(ctx.org, now, share, [(default, None)]))))
+    bounds = [near(ctx.org, now, share, [group]) for group in groups]
+    rest, latest = near(ctx.org, now, share, [(default, None)])
+    rows = await pain_points.about_to_breach(
+        session=ctx.session, now=now, until=max([latest, *(b for _, b in bounds)]),
+        where=or_(*(clause for clause, _ in bounds), and_(PainPoint.department_id.not_in(special), rest)))
     if not rows:
         return []
     homes = {d.id: d for d in await departments.all(session=ctx.session)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -94,6 +94,9 @@ class PainPoint(Base):
         Index("ix_pain_points_resolved", "resolved_at"),
         Index("ix_pain_points_closed", "closed_at"),
         Index("ix_pain_points_source_url", "source_url"),  # a chat message is logged once
+        # the few items waiting (the digest's count, the sweep's ended waits), never a pass over the live ones
+        Index("ix_pain_points_waiting", "waiting_on", "waiting_until", sqlite_where=text("waiting_on IS NOT NULL"),
+              postgresql_where=text("waiting_on IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -307,7 +310,7 @@ class FollowUp(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # what the customer is to hear: resolved | declined
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | told | not_needed
     note: Mapped[str | None] = mapped_column(Text)  # what they told the customer, or why it was not needed
-    opened_at: Mapped[datetime]
+    opened_at: Mapped[datetime] = mapped_column(index=True)  # the digest's and scorecards' periods
     remind_at: Mapped[datetime]
     reminded_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]

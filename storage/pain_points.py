@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -156,7 +156,8 @@ async def matching(*, session: AsyncSession, where: ColumnElement[bool], limit: 
                                       .limit(limit)))
 
 
-async def about_to_breach(*, session: AsyncSession, now: datetime, where: ColumnElement[bool]) -> list[Any]:
+async def about_to_breach(*, session: AsyncSession, now: datetime, until: datetime, where: ColumnElement[bool]
+                          ) -> list[Any]:
     """Live items `where` selects (the handlers' bounds of "near its due time"), neither waiting nor snoozed, whose
     running clock is not yet due and was not yet warned about (a slot-0 claim of that clock's cycle): (id, kind,
     due_at, owner, department_id) rows, the fewest columns, however many live items there are."""
@@ -164,10 +165,13 @@ async def about_to_breach(*, session: AsyncSession, now: datetime, where: Column
     kind = case((p.status == "open", "ack"), else_="resolve")
     due = case((p.status == "open", p.ack_due_at), else_=p.resolve_due_at)
     warned = exists().where(Nudge.pain_point_id == p.id, Nudge.slot == 0, Nudge.kind == kind, Nudge.due_at == due)
+    # each status read along its own (status, due) index, from now to the latest moment `where` could accept
+    ranges = or_(and_(p.status == "open", p.ack_due_at > now, p.ack_due_at <= until),
+                 and_(p.status == "acknowledged", p.resolve_due_at > now, p.resolve_due_at <= until))
     rows = await session.execute(
         select(p.id, kind.label("kind"), due.label("due_at"), p.owner, p.department_id)
-        .where(p.status.in_(LIVE), p.waiting_on.is_(None), or_(p.snoozed_until.is_(None), p.snoozed_until <= now),
-               due > now, where, ~warned).order_by(p.id))
+        .where(ranges, p.waiting_on.is_(None), or_(p.snoozed_until.is_(None), p.snoozed_until <= now), where,
+               ~warned).order_by(p.id))
     return list(rows.all())
 
 
