@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import App
 from handlers import dashboard, journey
@@ -186,3 +186,27 @@ async def test_customer_lists_every_pain_point_that_customer_hit(app: App) -> No
     assert nobody.ok and 'No pain point names a customer like "Initech"' in app.renderer.render(
         "customer", nobody.replies[0].data)
     assert not (await say(app, "local:sam", "customer")).ok
+
+
+async def test_the_account_view_reads_a_fixed_number_of_statements(app: App) -> None:
+    """However many pain points a customer hit, `customer` reads them (and their "me too"s) in the same few
+    statements: a rep opens it before every call."""
+    counted: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        counted.append(statement)
+
+    async def statements(items: int) -> int:
+        for n in range(items):
+            assert (await say(app, "local:sam", f"log Case {n} for the account customer=Umbrella")).ok
+            assert (await say(app, "local:lee", f"metoo CX-{n + 1} customer=Umbrella")).ok
+        counted.clear()
+        event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            assert (await say(app, "local:dana", "customer umbrella")).ok
+        finally:
+            event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
+        return len(counted)
+
+    few = await statements(2)
+    assert await statements(10) == few
