@@ -71,7 +71,7 @@ async def sweep(ctx: Context, now: datetime) -> list[Notice]:
             continue  # inside their hours: the next sweep in them tells them, if there is time left
         due.append((row, owner))
     won = await nudges.claim(session=ctx.session, rows=[
-        {"pain_point_id": row.id, "kind": row.kind, "due_at": _aware(row.due_at, now), "slot": 0, "level": 0,
+        {"pain_point_id": row.id, "kind": row.kind, "due_at": nudges.aware(row.due_at, now), "slot": 0, "level": 0,
          "owner": owner, "at": now} for row, owner in due])
     notices: list[Notice] = []
     for row, owner in due:
@@ -83,13 +83,8 @@ async def sweep(ctx: Context, now: datetime) -> list[Notice]:
         hours = ctx.org.department_hours(item.department.key)
         view = await item_view(ctx, item)
         notices += await notify.send(ctx, [owner], "breach_warning", {
-            "item": view, "kind": row.kind, "left": humanise(working_between(now, _aware(row.due_at, now), hours,
+            "item": view, "kind": row.kind, "left": humanise(working_between(now, nudges.aware(row.due_at, now), hours,
                                                                              ctx.org.zone)),
             "verb": "acknowledged" if row.kind == "ack" else "resolved"})
     return notices
 
-
-def _aware(value: datetime | str, now: datetime) -> datetime:
-    """A CASE of datetime columns comes back from SQLite as its stored text."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)

@@ -21,6 +21,16 @@ async def insert_ignore(*, session: AsyncSession, table: Any, values: dict[str, 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def upsert(*, session: AsyncSession, table: Any, values: dict[str, Any], conflict: list[str]) -> None:
+    """Insert a row, or update the one with the same unique key to these values: one statement, and two
+    requests at once leave one row."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(**values)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=conflict, set_={k: v for k, v in values.items() if k not in conflict}))
+
+
 async def first_time(*, session: AsyncSession, key: str, at: datetime) -> bool:
     """Claim a key (a platform's delivery id, a message's link); False when another request (maybe still
     running) already claimed it."""

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.claims import insert_ignore
+from storage.claims import upsert
 from storage.models import FollowUp, PainPoint
 from storage.reports import within
 
@@ -22,9 +22,7 @@ async def open_for(*, session: AsyncSession, item_id: int, owed: Sequence[tuple[
         values = {"pain_point_id": item_id, "person": person, "customer": customer, "outcome": outcome,
                   "status": "pending", "note": None, "opened_at": at, "remind_at": remind_at,
                   "reminded_at": None, "answered_at": None}
-        await insert_ignore(session=session, table=FollowUp, values=values, conflict=["pain_point_id", "person"])
-        await session.execute(update(FollowUp).where(FollowUp.pain_point_id == item_id, FollowUp.person == person)
-                              .values(**{k: v for k, v in values.items() if k not in ("pain_point_id", "person")}))
+        await upsert(session=session, table=FollowUp, values=values, conflict=["pain_point_id", "person"])
     return await of_item(session=session, item_id=item_id)
 
 
@@ -40,11 +38,16 @@ async def of_items(*, session: AsyncSession, item_ids: Sequence[int]) -> list[Fo
                                       .order_by(FollowUp.id)))
 
 
+async def pending(*, session: AsyncSession, item_id: int, handles: Sequence[str]) -> FollowUp | None:
+    """This person's pending follow-up on the item, if any."""
+    return await session.scalar(select(FollowUp).where(
+        FollowUp.pain_point_id == item_id, FollowUp.person.in_(handles), FollowUp.status == "pending"))
+
+
 async def answer(*, session: AsyncSession, item_id: int, handles: Sequence[str], status: str, note: str | None,
                  at: datetime) -> FollowUp | None:
     """Answer this person's pending follow-up on the item: the one answered, or None (none pending)."""
-    found = await session.scalar(select(FollowUp).where(
-        FollowUp.pain_point_id == item_id, FollowUp.person.in_(handles), FollowUp.status == "pending"))
+    found = await pending(session=session, item_id=item_id, handles=handles)
     if found is not None:
         found.status, found.note, found.answered_at = status, note, at
         await session.flush()
@@ -54,8 +57,7 @@ async def answer(*, session: AsyncSession, item_id: int, handles: Sequence[str],
 async def postpone(*, session: AsyncSession, item_id: int, handles: Sequence[str], until: datetime
                    ) -> FollowUp | None:
     """Remind this person of their pending follow-up once more, at `until`."""
-    found = await session.scalar(select(FollowUp).where(
-        FollowUp.pain_point_id == item_id, FollowUp.person.in_(handles), FollowUp.status == "pending"))
+    found = await pending(session=session, item_id=item_id, handles=handles)
     if found is not None:
         found.remind_at, found.reminded_at = until, None
         await session.flush()

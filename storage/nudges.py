@@ -62,12 +62,13 @@ async def candidates(*, session: AsyncSession, now: datetime, overdue: ColumnEle
     for row in (await session.execute(query)).all():
         item = Late(row.id, row.summary, row.severity, row.status, row.owner, homes[row.department_id],
                     row.created_at, row.ack_due_at, row.resolve_due_at)
-        found.append(Candidate(item, row.kind, _aware(row.due_at, now), row.n or 0,
-                               _aware(row.last_at, now) if row.last_at else None))
+        found.append(Candidate(item, row.kind, aware(row.due_at, now), row.n or 0,
+                               aware(row.last_at, now) if row.last_at else None))
     return found
 
 
-def _aware(value: Any, now: datetime) -> datetime:
+def aware(value: Any, now: datetime) -> datetime:
+    """A datetime read from a CASE or an aggregate, in `now`'s zone where it came back without one."""
     if isinstance(value, str):  # SQLite hands back max() and CASE of a datetime column as its stored text
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)

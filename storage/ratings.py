@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.claims import insert_ignore
+from storage.claims import upsert
 from storage.models import PainPoint, Rating
 from storage.reports import within
 
@@ -18,11 +18,9 @@ async def give(*, session: AsyncSession, item_id: int, person: str, resolved_at:
     """Record this person's rating of this resolution, or change the one they gave: (rating, comment) as it was
     before (None: the first)."""
     before = await mine(session=session, item_id=item_id, person=person, resolved_at=resolved_at)
-    values = {"rating": rating, "comment": comment, "at": at}
-    await insert_ignore(session=session, table=Rating, conflict=["pain_point_id", "person", "resolved_at"],
-                        values={"pain_point_id": item_id, "person": person, "resolved_at": resolved_at, **values})
-    await session.execute(update(Rating).where(Rating.pain_point_id == item_id, Rating.person == person,
-                                               Rating.resolved_at == resolved_at).values(**values))
+    await upsert(session=session, table=Rating, conflict=["pain_point_id", "person", "resolved_at"],
+                 values={"pain_point_id": item_id, "person": person, "resolved_at": resolved_at, "rating": rating,
+                         "comment": comment, "at": at})
     return before
 
 
