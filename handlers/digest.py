@@ -91,12 +91,12 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
         entry["late_by"] = humanise(as_of - due)
         if item.restricted:  # the digest is read in channels: who owns it and how late, not what it is about
             entry["summary"] = RESTRICTED
-    won = await reports.wins(session=session, start=start, end=end, where=of_department(department_id))
-    told, told_total = await follow_up.told_by_department(ctx, start, end, as_of, of_department(department_id))
+    where = of_department(department_id)
+    won = await reports.wins(session=session, start=start, end=end, where=where)
+    told, told_total = await follow_up.told_by_department(ctx, start, end, as_of, where)
     names = {r.department_id: r.department for r in rows}
-    _, rated = await ratings.by_department(ctx, start, end, of_department(department_id))
-    on_customers, on_teams, waited = await reports.waiting(session=session, start=start, end=end,
-                                                           where=of_department(department_id))
+    _, rated = await ratings.by_department(ctx, start, end, where)
+    on_customers, on_teams, waited = await reports.waiting(session=session, start=start, end=end, where=where)
     # the best SLA record: a department that acknowledged enough to mean something, and resolved something
     scored = [r for r in rows if r.acknowledged >= MEANINGFUL and r.resolved and r.acknowledged_in_sla]
     best = max(scored, key=lambda r: (r.acknowledged_in_sla / r.acknowledged, r.resolved), default=None)
@@ -118,10 +118,10 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
                  "resolved": best.resolved} if best else None,
         "department": rows[0].department if department_id is not None and rows else None,
         "causes": await top_causes(ctx, start, end, department_id),
-        "rated": rated,
+        "rated": rated,  # how well the fixes worked, by the ratings given in the week
         # the fair clock: what waits now (its SLA paused), and the working time the week's closed items waited
         "waiting": {"customers": on_customers, "teams": on_teams, "waited": duration(waited) if waited else None}
-        if on_customers or on_teams or waited else None,  # how well the fixes worked, by the ratings given in the week
+        if on_customers or on_teams or waited else None,
         "told": told_total,  # customers told of what was done, of those resolved or declined in the week
         "told_by_department": [{"department": names.get(d, "?"), **t} for d, t in sorted(
             told.items(), key=lambda dt: names.get(dt[0], "")) if t] if department_id is None else [],

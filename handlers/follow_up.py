@@ -14,7 +14,7 @@ from handlers import access, act, actions, notify, text
 from handlers.base import Command, Context, Notice, Outcome, Refusal
 from handlers.clock import add_working_time, hours_of, humanise, zone_of
 from handlers.views import item_view
-from storage import follow_ups, outbox, pain_points, people
+from storage import follow_ups, pain_points, people
 from storage.models import FollowUp, PainPoint, Person
 
 STATUS = {"pending": "not told yet", "told": "told", "not_needed": "not needed", "withdrawn": "withdrawn (reopened)"}
@@ -78,10 +78,7 @@ async def task(ctx: Context, item: PainPoint, view: dict[str, Any], row: FollowU
     data = {"item": view, "customer": row.customer, "outcome": row.outcome, "reminder": reminder,
             "suggested": suggestion(item, row.customer, row.outcome),
             "asks": actions.buttons(item.ref, item.status, "tellers")}
-    recipient = await notify.address(ctx, row.person)
-    await outbox.enqueue(session=ctx.session, recipient=recipient, template="follow_up", payload=data,
-                         at=ctx.clock.now(), deliver_at=deliver_at)
-    return [Notice(recipient, "follow_up", data)]
+    return await notify.send(ctx, [row.person], "follow_up", data, deliver_at=deliver_at)
 
 
 def states(rows: Sequence[FollowUp], names: dict[str, str]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from handlers.base import Context, Notice
@@ -25,8 +26,9 @@ async def address(ctx: Context, who: str) -> str:
 
 
 async def send(ctx: Context, whos: Iterable[str | None], template: str, data: dict[str, Any], *,
-               skip: Iterable[str | None] = ()) -> list[Notice]:
-    """Queue one notice per distinct person, leaving out `skip` (usually the person acting)."""
+               skip: Iterable[str | None] = (), deliver_at: datetime | None = None) -> list[Notice]:
+    """Queue one notice per distinct person, leaving out `skip` (usually the person acting); held until
+    `deliver_at`, if given."""
     skipped = {await address(ctx, s) for s in skip if s}
     notices: list[Notice] = []
     seen: set[str] = set()
@@ -38,7 +40,7 @@ async def send(ctx: Context, whos: Iterable[str | None], template: str, data: di
             continue
         seen.add(recipient)
         await outbox.enqueue(session=ctx.session, recipient=recipient, template=template, payload=data,
-                             at=ctx.clock.now())
+                             at=ctx.clock.now(), deliver_at=deliver_at)
         notices.append(Notice(recipient, template, data))
     return notices
 

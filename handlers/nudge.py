@@ -68,8 +68,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     dry_run = cmd.fields.get("dry_run") == "yes"
     settings = ctx.org.nudges
     # waits whose date has passed end first: their clocks run again, with the time that was left
-    ended = [] if dry_run else await waiting.sweep(ctx, now)
-    ended += [] if dry_run else await warn.sweep(ctx, now)  # and owners hear of what is about to breach
+    early = [] if dry_run else await waiting.sweep(ctx, now)
+    early += [] if dry_run else await warn.sweep(ctx, now)  # and owners hear of what is about to breach
     found = await nudges.candidates(session=ctx.session, now=now, overdue=overdue.clause(now),
                                    late=overdue.late_clock(now))
     leaders = await people.identities(session=ctx.session, leaders=True)
@@ -146,7 +146,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     if dry_run:
         queued = []
     await outbox.enqueue_many(session=ctx.session, messages=queued, at=now)
-    notices = ended + [Notice(q["recipient"], q["template"], q["payload"]) for q in queued]
+    notices = early + [Notice(q["recipient"], q["template"], q["payload"]) for q in queued]
     if not dry_run:  # the follow-ups whose reminder is due: each once, in the person's working hours
         async def moment(who: str) -> datetime:
             return next_working_moment(ctx, who, await people.get(session=ctx.session, who=who), now)

@@ -2,7 +2,7 @@
 wrong duplicate (its department's owners and reps, or an admin), or confirm a fix (once per resolution)."""
 from __future__ import annotations
 
-from handlers import access, act, follow_up, notify, text
+from handlers import access, act, actions, follow_up, notify, text
 from handlers.base import Command, Context, Outcome, Refusal
 from handlers.clock import add_working_time
 from handlers.views import item_view
@@ -20,7 +20,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         raise Refusal(f"Why reopen {item.ref}? Say what is still wrong: reopen {item.ref} <why>.", field="reason")
     reason = text.block(cmd.fields.get("reason"), label="reason", field="reason", limit=2000, required=True)
     now = ctx.clock.now()
-    was_closed = item.status in ("resolved", "declined")
+    was_closed = item.status in actions.CLOSED
     item.duplicate_of_id = None
     sla = ctx.org.sla_for(item.severity)
     hours, zone = ctx.org.department_hours(item.department.key), ctx.org.zone

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from handlers import act, notify, text
 from handlers.base import Command, Context, Notice, Outcome, Refusal
-from handlers.clock import humanise
+from handlers.clock import humanise, zone_of
 from handlers.pause import end, on_words
 from handlers.snooze import until as moment_of
 from handlers.views import item_view
@@ -29,15 +29,14 @@ async def wait(cmd: Command, ctx: Context) -> Outcome:
     if until is not None and until <= now:
         raise Refusal("That date has passed: give a later one, or none.", field="until")
     if item.waiting_on:  # waiting already: what it waits on, or until when, changes; the time runs on
-        await end(ctx, item, now, shift=True)
+        await end(ctx, item, now, shift=True, by=who)
     item.waiting_on, item.waiting_since, item.waiting_until, item.waiting_note = on, now, until, note
     await pain_points.record(session=ctx.session, item=item, action="wait", actor=who.identity or "", at=now,
                              note=note, on=on, until=until.isoformat() if until else None)
     outcome = await act.done(ctx, item, who, taken, [], note)
-    outcome.replies[0].data["headline"] = (
-        f"{item.ref} is waiting on {on_words(on)}" + (f" until {until.astimezone(ctx.org.zone):%a %d %b}" if until
-                                                        else "") + f" ({who.display_name}). Its clock is paused: "
-        "no nudges until the wait ends.")
+    till = f" until {until.astimezone(zone_of(ctx.org, who)):%a %d %b}" if until else ""  # in the asker's zone
+    outcome.replies[0].data["headline"] = (f"{item.ref} is waiting on {on_words(on)}{till} ({who.display_name}). "
+                                           "Its clock is paused: no nudges until the wait ends.")
     return outcome
 
 

@@ -156,3 +156,18 @@ async def test_the_dashboard_item_page_shows_the_wait(app: App, clock: FixedCloc
     html = pages().get_template("item.html").render(title="CX-1", **found, viewer=seen, csrf="x", here="items",
                                                      tz="Europe/London")
     assert "waiting on finance since" in html and "clock paused: month end first" in html
+
+
+async def test_waiting_on_something_else_ends_the_first_wait_in_the_asker_s_name(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong")).ok
+    assert (await say(app, "local:dana", "wait CX-1 customer")).ok
+    clock.set(datetime(2026, 11, 23, 10, tzinfo=UTC))
+    again = await say(app, "local:dana", "wait CX-1 finance until=2026-11-26 the customer answered, finance next")
+    assert again.ok and "until Thu 26 Nov (Dana)" in again.replies[0].data["headline"]
+    async with app.db.transaction() as session:
+        found = await pain_points.get(session=session, ref="CX-1")
+        assert found is not None
+        events = await pain_points.history(session=session, item=found)
+    assert [(e.action, e.actor) for e in events][-3:] == [("wait", "local:dana"), ("resume", "local:dana"),
+                                                         ("wait", "local:dana")]
+    assert (await item(app)).waited_seconds == 3600
