@@ -62,6 +62,7 @@ async def test_customer_told_is_recorded_once_and_shows_on_the_item(app: App) ->
         ("ACME", "Sam", "told"), ("Globex", "Lee", "not needed")]
     text = app.renderer.render("item", shown.replies[0].data)
     assert "Customers: ACME told by Sam" in text and "Globex: not needed (Lee: Globex called us" in text
+    assert "History:" in text.splitlines()  # on a line of its own, after the customers' line
 
 
 async def test_not_needed_needs_a_reason_and_strangers_have_nothing_to_answer(app: App) -> None:
