@@ -24,7 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
-from bench.handlers import empty_schema, finished, serving
+from bench.handlers import empty_schema, finished, serving, unlike
 from bot import server
 from bot.app import App, create_app
 from bot.settings import Settings
@@ -41,7 +41,7 @@ Figures = tuple[float, float, float]  # requests/s, p50 ms, p99 ms
 
 def signed(n: int, response_url: str) -> tuple[bytes, dict[str, str]]:
     body = urlencode({"team_id": "T0ACME", "channel_id": "C0GENERAL", "user_id": "U0SAM", "user_name": "sam",
-                      "command": "/cx", "text": f"log Invoice {n} charged twice", "trigger_id": f"bench-{n}",
+                      "command": "/cx", "text": f"log {unlike(n)}", "trigger_id": f"bench-{n}",
                       "response_url": response_url})
     ts = str(int(time.time()))
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)

@@ -21,7 +21,7 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
-from bench.handlers import empty_schema, finished, serving
+from bench.handlers import empty_schema, finished, serving, unlike
 from bot import server
 from bot.app import create_app
 from bot.settings import Settings
@@ -35,7 +35,7 @@ ids = count(1)
 
 def activity(service_url: str, n: int) -> dict[str, Any]:
     return {"type": "message", "id": f"bench-{next(ids)}", "channelId": "msteams", "serviceUrl": service_url,
-            "from": {"id": "29:sam", "name": "Sam", "aadObjectId": "aad-sam"}, "text": f"log Invoice {n} wrong",
+            "from": {"id": "29:sam", "name": "Sam", "aadObjectId": "aad-sam"}, "text": f"log {unlike(n)}",
             "conversation": {"id": "a:personal-sam", "conversationType": "personal", "tenantId": "tenant-acme"},
             "recipient": {"id": "28:bot"}, "channelData": {"tenant": {"id": "tenant-acme"}}}
 

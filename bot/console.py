@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app import App
 from handlers import access, clock
@@ -27,11 +27,28 @@ def to_command(identity: str, line: str) -> Command | str:
     return Command(actor=Actor(identity=identity), action=parsed.action, ref=parsed.ref, fields=parsed.fields)
 
 
+def answer(offered: dict[str, Any], identity: str, line: str) -> Command | None:
+    """The answer to the numbered prompt of similar items: "2" says me too on the second, "anyway" logs what was
+    typed; anything else is a new command."""
+    if identity != offered["by"]:
+        return None
+    actor = Actor(identity=identity)
+    word = line.strip().lower()
+    if word in ("anyway", "log anyway", "log it anyway", "log mine anyway"):
+        return Command(actor=actor, action=offered["action"], fields=dict(offered["again"]))
+    if word.isdigit() and 1 <= int(word) <= len(offered["suggestions"]):
+        customer = offered.get("customer")
+        return Command(actor=actor, action="metoo", ref=offered["suggestions"][int(word) - 1]["ref"],
+                       fields={"customer": customer} if customer else {})
+    return None
+
+
 class Console:
     prefixes = ("local:",)
 
     def __init__(self, app: App, *, identity: str = "local:sam", out: TextIO | None = None) -> None:
         self.app, self.identity, self.out = app, identity, out or sys.stdout
+        self.offered: dict[str, Any] | None = None  # similar items just shown: a number or "anyway" answers them
         app.outbox.add(self)
 
     def say(self, text: str) -> None:
@@ -75,11 +92,15 @@ class Console:
         if line in ("/people", "/who"):
             await self.people()
             return True
-        cmd = to_command(self.identity, line)
+        offered, self.offered = self.offered, None
+        cmd = (answer(offered, self.identity, line) if offered else None) or to_command(self.identity, line)
         if isinstance(cmd, str):
             self.say(cmd)
             return True
-        await self.render(await self.app.run(cmd))
+        outcome = await self.app.run(cmd)
+        await self.render(outcome)
+        if outcome.ok and outcome.replies and outcome.replies[0].template == "similar":
+            self.offered = {**outcome.replies[0].data, "by": cmd.actor.identity}
         await self.app.outbox.run_once()
         return True
 

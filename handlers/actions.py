@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # tellers: whoever raised the item for a customer, asked to tell that customer (handlers.follow_up checks it)
 Who = Literal["department", "raisers", "department or raisers", "anyone", "tellers"]
 OPTION = re.compile(
-    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|category|until|status)="
+    r"(?<!\S)(stage|severity|sev|dept|department|customer|cust|source|details|cause|category|until|status|anyway)="
     r"(?:\"([^\"]*)\"|(\S+))", re.IGNORECASE)
 CAUSES = tuple(DEFAULT_CAUSES)
 ALIASES = {"sev": "severity", "dept": "department", "cust": "customer"}
@@ -104,6 +104,10 @@ class Action:
         """The words that name it in typed text (none for what only doors and the scheduler ask)."""
         return self.words or ((self.id,) if self.usage else ())
 
+    def complete(self, fields: dict[str, str]) -> bool:
+        """These fields are all its form would ask: a button that carries them acts in one click."""
+        return all(fields.get(f.name) for f in self.fields if f.required)
+
     def typed(self, ref: str) -> str:
         return self.usage.format(ref=ref)
 
@@ -159,7 +163,7 @@ CATALOGUE: list[Action] = [
     Action(id="log", words=("log", "new", "report"),
            usage="log <summary> [stage=billing] [severity=high] [dept=billing] [customer=ACME]",
            what="log a customer pain point",
-           keys=("stage", "severity", "department", "customer", "source", "details"),
+           keys=("stage", "severity", "department", "customer", "source", "details", "anyway"),
            fields=(Input(name="summary", label="Summary", required=True, limit=200),
                    Input(name="details", label="Details", kind="long", limit=4000),
                    Input(name="stage", label="Journey stage", kind="choice"),

@@ -5,7 +5,7 @@ import hashlib
 import re
 from dataclasses import replace
 
-from handlers import access, me_too, notify, text
+from handlers import access, me_too, notify, similar, text
 from handlers.base import Command, Context, Outcome, Refusal, Reply
 from handlers.clock import add_working_time
 from handlers.org import SEVERITIES
@@ -16,6 +16,22 @@ from storage.models import Department
 URL = re.compile(r"^https?://\S+$")
 SUMMARY = 200  # characters
 NO_TEXT = "A message without text (see the link)"
+ANYWAY = frozenset(("yes", "y", "true", "1", "anyway"))
+
+
+def anyway(fields: dict[str, str]) -> bool:
+    """The person has seen the similar items and logs theirs all the same."""
+    return (fields.get("anyway") or "").strip().lower() in ANYWAY
+
+
+def typed(fields: dict[str, str]) -> str:
+    """The typed command that logs these fields (its options quoted where they hold spaces)."""
+    words = [fields.get("summary", "")]
+    for key in ("stage", "severity", "department", "customer", "details", "source", "anyway"):
+        value = (fields.get(key) or "").replace('"', "'").replace("\n", " ")
+        if value:
+            words.append(f'{"dept" if key == "department" else key}=' + (f'"{value}"' if " " in value else value))
+    return "log " + " ".join(words)
 
 
 def keyword_pattern(keyword: str) -> str:
@@ -84,6 +100,16 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     owners = department.named("owner") or department.named("rep")
     await people.read(session=ctx.session, whos=[cmd.actor.identity, *owners[:1]])
     reporter = await access.register(ctx, cmd.actor)
+    alike = await similar.offer(ctx, reporter, summary or "", stage=fields.get("stage") and stage, customer=customer)
+    if alike and not anyway(fields):  # shown first: "me too" on one of them, or log it anyway
+        again = {"summary": summary or "", "details": details or "", "stage": (fields.get("stage") or "").strip(),
+                 "severity": severity, "department": (fields.get("department") or "").strip(),
+                 "customer": customer or "", "source": source or "", "anyway": "yes"}
+        again = {k: v for k, v in again.items() if v}
+        return Outcome(replies=[Reply("similar", {
+            "suggestions": alike, "summary": summary, "customer": customer, "action": "log",
+            "again": again,
+            "typed": typed(again)})])
     now = ctx.clock.now()
     sla = ctx.org.sla_for(severity)
     zone, hours = ctx.org.zone, ctx.org.department_hours(department.key)
@@ -97,6 +123,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     await pain_points.record(session=ctx.session, item=item, action="create", actor=reporter.identity or "",
                              at=now, note=summary, routed_by=routed_by, department=department.key)
     view = await item_view(ctx, item, affected=0)
+    if alike:  # logged all the same: its owner sees what it may repeat, and may mark it a duplicate in one click
+        view["similar"] = alike
     notices = await notify.send(ctx, [item.owner] if item.owner else [], "assignment",
                                 {"item": view, "by": reporter.display_name, "reason": "new"})
     if not item.owner:  # a department with nobody in it: the admins must find it a home
@@ -119,17 +147,19 @@ def from_text(text: str | None) -> dict[str, str]:
 async def from_message(cmd: Command, ctx: Context) -> Outcome:
     """Log a chat message (`text` and its permalink, `source`) once: whoever asks to log a message already
     logged is counted as affected on its item instead ("me too"), even when two ask at the same moment."""
-    cmd = replace(cmd, fields={**from_text(cmd.fields.get("text")), "source": cmd.fields.get("source", "")})
+    message = {k: cmd.fields[k] for k in ("text", "source", "anyway") if cmd.fields.get(k)}
+    cmd = replace(cmd, fields={**from_text(cmd.fields.get("text")), "source": cmd.fields.get("source", ""),
+                               "anyway": cmd.fields.get("anyway", "")})
     source = (cmd.fields.get("source") or "").strip()
-    if not source:
-        return await handle(cmd, ctx)
-    existing = await pain_points.from_source(session=ctx.session, source=source)
-    if existing is None:
+    existing = await pain_points.from_source(session=ctx.session, source=source) if source else None
+    if source and existing is None:
         key = "source:" + hashlib.sha256(source.encode()).hexdigest()  # one claim per message, in the ledger
-        if await claims.first_time(session=ctx.session, key=key, at=ctx.clock.now()):
-            return await handle(cmd, ctx)
-        # claimed by a request that committed while this one waited: its item is there now
-        existing = await pain_points.from_source(session=ctx.session, source=source)
-        if existing is None:
-            return await handle(cmd, ctx)
-    return await me_too.handle(replace(cmd, action="metoo", ref=existing.ref, fields={}), ctx)
+        if not await claims.first_time(session=ctx.session, key=key, at=ctx.clock.now()):
+            # claimed by a request that committed while this one waited (or one that was shown similar items)
+            existing = await pain_points.from_source(session=ctx.session, source=source)
+    if existing is not None:
+        return await me_too.handle(replace(cmd, action="metoo", ref=existing.ref, fields={}), ctx)
+    outcome = await handle(cmd, ctx)
+    if outcome.replies and outcome.replies[0].template == "similar":  # logged anyway, it is this message again
+        outcome.replies[0].data.update(action="log_message", again={**message, "anyway": "yes"})
+    return outcome

@@ -12,8 +12,12 @@ from typing import Any
 
 from sqlalchemy import and_, or_
 
-from storage import search
-from storage.models import LIVE, PainPoint
+from handlers import access
+from handlers.base import Context
+from handlers.clock import humanise
+from handlers.views import STATUS
+from storage import pain_points, search
+from storage.models import LIVE, PainPoint, Person
 
 THRESHOLD = 0.5
 RECENT = timedelta(days=30)  # resolved this recently, an item is still suggested (the fix may not have worked)
@@ -43,10 +47,13 @@ def alike(a: str, b: str) -> bool:
 
 
 def overlap(words: list[str], other: list[str]) -> float:
-    """How much two texts share, 0 to 1: matched words on both sides over all words (Dice)."""
+    """How much two texts share, 0 to 1: matched words on both sides over all words (Dice). One word in common
+    is not enough where both say more than one ("Invoice is late", "Refund is late")."""
     if not words or not other:
         return 0.0
     matched = sum(1 for w in words if any(alike(w, o) for o in other))
+    if matched < 2 and min(len(words), len(other)) > 1:
+        return 0.0
     return 2 * matched / (len(words) + len(other))
 
 
@@ -73,3 +80,18 @@ async def suggest(session: Any, now: datetime, text: str, *, stage: str | None =
     found = [Similar(r.id, score(text, stage, customer, r)) for r in await search.candidates(
         session=session, phrase=" ".join(tokens(text)), where=alive)]
     return sorted((s for s in found if s.score >= THRESHOLD), key=lambda s: -s.score)[:limit]
+
+
+async def offer(ctx: Context, who: Person, text: str, *, stage: str | None = None, customer: str | None = None,
+                leave_out: int | None = None) -> list[dict[str, Any]]:
+    """What a person is shown of the items like `text`: up to three they may see (a restricted item only to who
+    may), each with its department, status, age and how many people it hurts; `leave_out`: the item itself."""
+    found = [s.id for s in await suggest(ctx.session, ctx.clock.now(), text, stage=stage, customer=customer,
+                                         limit=4) if s.id != leave_out][:3]
+    if not found:
+        return []
+    rows = {i.id: i for i in await pain_points.matching(session=ctx.session, where=PainPoint.id.in_(found))}
+    items = await access.visible(ctx, who, [rows[i] for i in found if i in rows])
+    return [{"ref": i.ref, "summary": i.summary, "department": i.department.name, "status": i.status,
+             "status_text": STATUS[i.status], "age": humanise(ctx.clock.now() - i.created_at),
+             "people": 1 + len(i.affected_rows), "customer_ref": i.customer_ref} for i in items]

@@ -138,6 +138,22 @@ def cut(value: Any, limit: int) -> Any:
     return type(value)(shortened) if isinstance(value, Plain) else shortened
 
 
+def fitted(value: dict[str, Any], limit: int = 2000) -> Verbatim:
+    """What a button carries (Slack keeps at most 2,000 characters of it), as a JSON string literal: `value` as
+    JSON, its longest texts shortened with an ellipsis until it fits."""
+    data = json.loads(json.dumps(value, default=str))
+    for _ in range(20):
+        text = json.dumps(data, ensure_ascii=False)
+        if len(text) <= limit:
+            break
+        holder = data["fields"] if isinstance(data.get("fields"), dict) else data
+        longest = max((k for k, v in holder.items() if isinstance(v, str)), key=lambda k: len(holder[k]))
+        raw = holder[longest]
+        per_character = (len(json.dumps(raw, ensure_ascii=False)) - 2) / max(1, len(raw))  # escapes take two
+        holder[longest] = cut(raw, max(1, len(raw) - int((len(text) - limit) / per_character) - 2))
+    return Verbatim(json.dumps(json.dumps(data, ensure_ascii=False), ensure_ascii=False))
+
+
 def slack_url(value: str | None) -> Verbatim:
     """A URL inside <url|label>: escaped, and with '|' encoded so the label cannot be forged."""
     return Verbatim(json.dumps(mrkdwn(clean(value)).replace("|", "%7C"))[1:-1])
@@ -147,7 +163,7 @@ def environment(folder: str, finalize: Any) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES / folder), finalize=finalize, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters.update(when=when, moment=moment, cut=cut, plain=Plain, raw=Verbatim, url=slack_url,
-                       json=lambda v: Verbatim(json.dumps(v, ensure_ascii=False)),
+                       json=lambda v: Verbatim(json.dumps(v, ensure_ascii=False)), fitted=fitted,
                        jsonstr=lambda v: Verbatim(json.dumps(json.dumps(v, ensure_ascii=False),
                                                              ensure_ascii=False)))
     return env

@@ -117,7 +117,8 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:sam", "log", summary=summary, details=details, customer=customer, severity="high",
               department="billing",
               source="https://acme.slack.com/archives/C1/p1|<!channel>")
-    await run("local:sam", "log", summary=summary, details=details, department="billing")
+    await run("local:sam", "log", summary=summary, details=details, department="billing")  # alike: shown CX-1
+    await run("local:sam", "log", summary=summary, details=details, department="billing", anyway="yes")
     await run("local:lee", "metoo", "CX-1", customer=customer)
     await run("local:dana", "ack", "CX-1")
     await run("local:dana", "ack", "CX-1")
@@ -137,7 +138,8 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
         await run("local:dana", action, "CX-1")
     await run("local:dana", "resolve", "CX-999", note="x")
     await run("local:dana", "check", "CX-1", verb="reopen")
-    await run("local:sam", "log", summary=summary, details=details, department="billing", severity="critical")
+    await run("local:sam", "log", summary=summary, details=details, department="billing", severity="critical",
+              anyway="yes")
     clock = app.clock
     assert isinstance(clock, FixedClock)
     clock.advance(timedelta(minutes=50))  # the critical one: most of its hour to acknowledge has run
@@ -154,7 +156,7 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("local:dana", "customer", name=customer)  # the account view
     await run("local:dana", "find", words=summary)  # search: found
     await run("local:dana", "find", words="teleport")  # and nothing
-    await run("local:sam", "log", summary=summary, details=details, department="billing")
+    await run("local:sam", "log", summary=summary, details=details, department="billing", anyway="yes")
     await run("local:dana", "resolve", "CX-4", note=details, category="policy")  # the digest's top causes
     await run("local:sam", "check", "CX-4", verb="rate")
     await run("local:sam", "rate", "CX-4", rating="2", comment=details[:2000])  # a low rating offers to reopen

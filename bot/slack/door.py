@@ -7,11 +7,9 @@ a form, and which fields a form has, comes from the catalogue of actions.
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -21,8 +19,9 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.client import SameToken, authorize_with
-from bot.slack.gate import refused
+from bot.slack.gate import guarded, refused
 from bot.slack.payloads import block_of, form_fields, readable, values
+from bot.slack.presets import OLDER, again, pressed
 from bot.slack.sender import failure
 from bot.zones import zone_of
 from handlers import actions
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-
-
 log.addFilter(SameToken())
 
 
@@ -164,21 +161,28 @@ class SlackDoor:
     # -- buttons and forms ------------------------------------------------------------------------------
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond) -> None:
+        name, ref = action.get("action_id", "")[3:], str(action.get("value") or "")
+        if name in ("suggested", "anyway") or ref.startswith("{"):  # a button that carries what it does
+            await pressed(self, ack, body, action, respond)
+        elif name == "link":  # a button that opens a page (the dashboard's sign-in): Slack asks for an ack only
+            await ack()
+        else:
+            await self.act(ack, body, action, respond)
+
+    async def act(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        """A card's button: one click acts, else its form opens."""
         actor = self.actor_of(body)
         name, ref = action.get("action_id", "")[3:], str(action.get("value") or "")
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         ts = container.get("message_ts")
         taken = actions.find(name)
-        if name == "link":  # a button that opens a page (the dashboard's sign-in): Slack asks for an ack only
-            await ack()
-            return
         if name == "open_form":
             await ack()
             outcome = await self.open_log_form(body["trigger_id"], actor, {})
         elif taken is None or not taken.on_item or not (taken.label or taken.raiser_label):
             await ack()
-            outcome = Outcome.refused("That button is from an older version of the bot. Type /cx help.")
+            outcome = Outcome.refused(OLDER)
         elif not taken.fields:  # one click: acknowledged once the change commits
             outcome = await self.run(Command(actor=actor, action=taken.id, ref=ref, delivery=(
                 f"slack:action:{actor.identity}:{action.get('action_ts')}")))
@@ -241,12 +245,17 @@ class SlackDoor:
             fields["source"] = str(meta.get("source") or await self.permalink(str(meta.get("channel") or ""),
                                                                               str(meta["ts"])))
         ref = None if taken.id == "log" else str(meta.get("ref") or "")
-        outcome = await self.run(Command(actor=actor, action=taken.id, ref=ref, fields=fields,
-                                         delivery=f"slack:view:{view.get('id')}"))
+        if taken.id == "log" and meta.get("anyway"):  # the form came back with similar items: logged all the same
+            fields["anyway"] = "yes"
+        outcome = await self.run(Command(actor=actor, action=taken.id, ref=ref, fields=fields, delivery=(
+            f"slack:view:{view.get('id')}" + (":anyway" if meta.get("anyway") else ""))))
         if not outcome.ok:
             problem = outcome.replies[0].data
             await ack(response_action="errors", errors={block_of(taken, problem.get("field")):
                                                         problem["message"][:3000]})
+            return
+        if outcome.replies and outcome.replies[0].template == "similar":  # the form again, the similar items on top
+            await ack(response_action="update", view=await again(self, actor, fields, outcome, meta))
             return
         await ack()
         if outcome.repeated:
@@ -322,24 +331,3 @@ class SlackDoor:
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack listener failed (%s) for a %s payload", type(error).__name__, body.get("type"),
                   exc_info=error)
-
-
-SORRY = ("Something went wrong on my side while answering that. Check /cx mine before trying again; "
-         "the CX admins can find the details in the bot's log.")
-
-
-def guarded(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """An error we cause is logged with its context and never reaches Slack as a 500 or a traceback."""
-
-    @functools.wraps(listener)
-    async def run(**kwargs: Any) -> None:
-        try:
-            await listener(**kwargs)
-        except Exception:  # logged here, answered politely below
-            body = kwargs.get("body") or {}
-            log.exception("Slack %s listener %s failed", body.get("type") or "command", listener.__name__)
-            ack = kwargs.get("ack")
-            if ack is not None and getattr(ack, "response", None) is None:
-                await ack(text=SORRY) if body.get("type") in (None, "block_actions") else await ack()
-
-    return run

@@ -3,7 +3,10 @@ anonymous body is never parsed (a 1 MB form of 150,000 fields cost Bolt's parser
 requests past Slack's 3 s) and never logged."""
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
@@ -28,3 +31,24 @@ async def refused(request: web.Request, verifier: SignatureVerifier | None) -> w
         log.info("Refused a Slack request: invalid or stale signature (%d bytes, not logged)", len(raw))
         return web.json_response({"error": "invalid request"}, status=401)
     return None
+
+
+SORRY = ("Something went wrong on my side while answering that. Check /cx mine before trying again; "
+         "the CX admins can find the details in the bot's log.")
+
+
+def guarded(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """An error we cause is logged with its context and never reaches Slack as a 500 or a traceback."""
+
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> None:
+        try:
+            await listener(**kwargs)
+        except Exception:  # logged here, answered politely below
+            body = kwargs.get("body") or {}
+            log.exception("Slack %s listener %s failed", body.get("type") or "command", listener.__name__)
+            ack = kwargs.get("ack")
+            if ack is not None and getattr(ack, "response", None) is None:
+                await ack(text=SORRY) if body.get("type") in (None, "block_actions") else await ack()
+
+    return run

@@ -64,6 +64,15 @@ def html_to_text(content: str) -> str:
     return html.unescape(TAGS.sub("", text)).strip()
 
 
+def similar(outcome: Outcome, form: str) -> bool:
+    """Similar items were shown instead of logging: their "Log mine anyway" logs once per form, however many
+    clicks (`form`: the id of the form or message that asked)."""
+    if not (outcome.ok and outcome.replies and outcome.replies[0].template == "similar"):
+        return False
+    outcome.replies[0].data["form_id"] = form
+    return True
+
+
 class TeamsDoor(TeamsActivityHandler):
     def __init__(self, app: App, adapter: CloudAdapter, renderer: TeamsRenderer) -> None:
         super().__init__()
@@ -115,31 +124,41 @@ class TeamsDoor(TeamsActivityHandler):
                     return
                 outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref,
                                                  fields=parsed.fields, delivery=delivery))
-                if not outcome.repeated:
+                if similar(outcome, activity.id or "") and not is_personal(activity):  # theirs alone to answer
+                    await self.later(outcome, actor)
+                elif not outcome.repeated:
                     await self.reply(turn_context, outcome, actor)
         await self.reach.learn(turn_context)
 
     async def on_card_submit(self, context: TurnContext, actor: Actor, value: dict[str, Any],
                              delivery: str | None) -> None:
         taken = actions.find(str(value.get("cx")))
-        if taken is None or not (taken is LOG or taken.on_item and (taken.label or taken.raiser_label)):
+        fields = card_fields(taken, value) if taken else {}
+        # a button that carries its fields: "Me too on CX-12" under similar items, "Mark duplicate" on an owner's card
+        carried = taken is not None and taken.id in ("metoo", "duplicate") and taken.complete(fields)
+        if taken is None or not (taken is LOG or carried or taken.on_item and (taken.label or taken.raiser_label)):
             await self.reply(context, Outcome.refused("That card is from an older version of the bot. Type help."),
                              actor)
             return
-        fields = card_fields(taken, value)
         picked = [v.removeprefix("teams:") for f in taken.fields if f.kind == "target"
                   and value.get(f"{taken.id}_{f.name}_person") and (v := fields.get(f.name, ""))]
         for aad in picked:  # named on the card by name, not by id
             await self.reach.introduce(context, aad)
         if taken is LOG and value.get("source"):
             fields["source"] = str(value["source"])
+        if taken is LOG and value.get("anyway"):  # shown similar items, the person logs theirs all the same
+            fields["anyway"] = "yes"
         if taken is LOG and value.get("form"):  # one item per form, however many clicks
-            delivery = f"teams:form:{value['form']}"
+            delivery = f"teams:form:{value['form']}" + (":anyway" if value.get("anyway") else "")
         outcome = await self.run(Command(actor=actor, action=taken.id, ref=str(value.get("ref") or "") or None,
                                          fields=fields, delivery=delivery))
         if outcome.repeated:
             return
         card_id = context.activity.reply_to_id
+        similar(outcome, str(value.get("form") or context.activity.id or ""))
+        if carried and outcome.ok and card_id:  # the card it sat on (similar items, an owner's card) gives way
+            await self.replace(context, card_id, outcome, actor)
+            return
         if taken is LOG:
             if not outcome.ok:  # show the form again, with the error beside its field
                 problem = outcome.replies[0].data
@@ -282,11 +301,20 @@ class TeamsDoor(TeamsActivityHandler):
                                                          ) -> MessagingExtensionActionResponse:
         actor = self.actor(turn_context)
         data = action.data if isinstance(action.data, dict) else {}
+        delivery = f"teams:activity:{turn_context.activity.id}"
+        if data.get("cx") == "metoo":  # "Me too on CX-12" on the similar items the dialog showed
+            outcome = await self.run(Command(actor=actor, action="metoo", ref=str(data.get("ref") or ""),
+                                             fields=card_fields(actions.find("metoo") or LOG, data), delivery=delivery))
+            return await self.closing(outcome, actor)
         fields = card_fields(LOG, data)
         if data.get("source"):
             fields["source"] = str(data["source"])
-        outcome = await self.run(Command(actor=actor, action="log", fields=fields,
-                                         delivery=f"teams:activity:{turn_context.activity.id}"))
+        if data.get("anyway"):
+            fields["anyway"] = "yes"
+        outcome = await self.run(Command(actor=actor, action="log", fields=fields, delivery=delivery))
+        if similar(outcome, ""):  # the dialog shows them, with "Me too" and "Log mine anyway"
+            reply = outcome.replies[0]
+            return self.task(self.renderer.card(reply.template, reply.data, tz=await self.zone(outcome, actor)))
         if outcome.repeated:  # Teams asked again (it retries an invoke it waited 5 s for): the dialog closes
             return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(
                 value="Logged already: the details are in your chat with the bot."))
@@ -297,8 +325,14 @@ class TeamsDoor(TeamsActivityHandler):
             card = self.renderer.card("log_form", {**form.replies[0].data, "prefill": prefill,
                                                    "errors": {problem.get("field") or "summary": problem["message"]}})
             return self.task(card)
-        # the confirmation, with its buttons, goes to the person's own chat with the bot (never into the channel
-        # the message was in, where the bot may not even be); the dialog closes saying what was done
+        return await self.closing(outcome, actor)
+
+    async def closing(self, outcome: Outcome, actor: Actor) -> MessagingExtensionActionResponse:
+        """The dialog closes saying what was done; the confirmation, with its buttons, goes to the person's own
+        chat with the bot (never into the channel the message was in, where the bot may not even be)."""
+        if outcome.repeated or not outcome.replies:
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(
+                value="Done already: the details are in your chat with the bot."))
         reply = outcome.replies[0]
         told = await self.later(outcome, actor)
         said = self.renderer.summary(reply.template, reply.data, tz=await self.zone(outcome, actor))

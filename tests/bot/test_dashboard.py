@@ -239,7 +239,7 @@ async def test_pages_are_light(board: Board) -> None:
 
 async def test_the_list_pages_through_everything(board: Board) -> None:
     for n in range(50):
-        await say(board.app, "local:sam", f"log Invoice {n} rounding is off stage=billing")
+        await say(board.app, "local:sam", f"log Invoice {n} rounding is off stage=billing anyway=yes")
     board.app.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     cookie = await board.sign_in("local:leo")
     _, first, _ = await board.get("/dashboard/items?weeks=all", cookie)

@@ -74,7 +74,7 @@ async def test_a_duplicate_of_a_closed_item_is_refused(app: App) -> None:
     from tests.ledger import say, snapshot
 
     await say(app, "local:sam", "log Invoice is wrong")
-    await say(app, "local:lee", "log Invoice wrong again")
+    await say(app, "local:lee", "log Invoice wrong again anyway=yes")
     await say(app, "local:dana", "resolve CX-1 refunded")
     before = await snapshot(app)
     refused = await say(app, "local:dana", "duplicate CX-2 of CX-1")

@@ -164,7 +164,7 @@ async def test_wins_celebrate_only_what_was_done_and_quiet_departments_get_one_l
     await week_48(app, clock)
     for n in range(3):  # three more for Billing, each acknowledged inside its SLA and one resolved
         clock.set(at(26, 10 + n))
-        await say(app, "local:sam", f"log Invoice {n} wrong severity=high")
+        await say(app, "local:sam", f"log Invoice {n} wrong severity=high anyway=yes")
         await say(app, "local:dana", f"ack CX-{6 + n}")
     await say(app, "local:dana", "resolve CX-6 Corrected it")
     clock.set(at(30, 9))
@@ -187,7 +187,7 @@ async def test_medians_agree_to_the_second_on_both_databases(app: App, clock: Fi
 
     clock.set(at(23, 9))
     for n, after in enumerate((timedelta(seconds=10.4), timedelta(seconds=20.6), timedelta(seconds=31.2))):
-        await say(app, "local:sam", f"log Invoice {n} wrong")
+        await say(app, "local:sam", f"log Invoice {n} wrong anyway=yes")
         clock.set(at(23, 9) + after)
         await say(app, "local:dana", f"ack CX-{n + 1}")
         clock.set(at(23, 9))

@@ -125,7 +125,7 @@ async def test_reopening_withdraws_what_was_owed_and_the_next_resolution_asks_ag
 
 async def test_a_customer_named_on_a_duplicate_is_owed_word_too(app: App) -> None:
     assert (await say(app, "local:sam", "log Invoice charged twice stage=billing")).ok
-    assert (await say(app, "local:lee", "log Customer charged two times on invoice customer=Umbrella")).ok
+    assert (await say(app, "local:lee", "log Customer charged two times on invoice customer=Umbrella anyway=yes")).ok
     assert (await say(app, "local:dana", "duplicate CX-2 of CX-1")).ok
     assert (await say(app, "local:dana", "resolve CX-1 Refunded")).ok
     assert await loop(app) == [("local:lee", "Umbrella", "pending")]
@@ -199,7 +199,7 @@ async def test_the_account_view_reads_a_fixed_number_of_statements(app: App) -> 
 
     async def statements(items: int) -> int:
         for n in range(items):
-            assert (await say(app, "local:sam", f"log Case {n} for the account customer=Umbrella")).ok
+            assert (await say(app, "local:sam", f"log Case {n} for the account customer=Umbrella anyway=yes")).ok
             assert (await say(app, "local:lee", f"metoo CX-{n + 1} customer=Umbrella")).ok
         counted.clear()
         event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)

@@ -56,13 +56,13 @@ async def test_due_times_skip_the_org_s_holidays_and_a_department_s_closures(app
     specs = [d.model_copy(update={"holidays": [TUESDAY]}) if d.key == "onboarding" else d
              for d in app.org.departments]
     app.org = app.org.model_copy(update={"departments": specs})
-    await say(app, "local:sam", "log Invoice total wrong again")  # Billing: no closure
+    await say(app, "local:sam", "log Invoice total wrong again anyway=yes")  # Billing: no closure
     await say(app, "local:sam", "log Setup wizard crashes")  # Onboarding: closed on Tuesday
     assert await due(app, "CX-2") == before
     onboarding = await due(app, "CX-3")
     assert onboarding[1] == before[1] + timedelta(days=1)  # resolution due a working day later
     app.org = app.org.model_copy(update={"holidays": [TUESDAY]})
-    await say(app, "local:sam", "log Invoice total wrong a third time")
+    await say(app, "local:sam", "log Invoice total wrong a third time anyway=yes")
     assert (await due(app, "CX-4"))[1] == before[1] + timedelta(days=1)
 
 

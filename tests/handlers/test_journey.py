@@ -21,7 +21,7 @@ async def ledger(app: App, clock: FixedClock) -> None:
     await say(app, "local:sam", "log Refund B is slow stage=billing severity=low")
     await say(app, "local:lee", "log Setup wizard C crashes stage=onboarding severity=critical")
     await say(app, "local:sam", "log Invoice D total wrong stage=billing")
-    await say(app, "local:sam", "log Invoice E tax wrong stage=billing")
+    await say(app, "local:sam", "log Invoice E tax wrong stage=billing anyway=yes")
     await say(app, "local:ana", "metoo CX-2")
     await say(app, "local:lee", "metoo CX-2")
     clock.advance(timedelta(hours=2))

@@ -70,7 +70,7 @@ async def test_weekend_is_quiet(app: App, clock: FixedClock) -> None:
 
 
 async def test_snoozed_items_are_quiet_until_the_snooze_ends(app: App, clock: FixedClock) -> None:
-    await say(app, "local:sam", "log Invoice total wrong severity=critical")
+    await say(app, "local:sam", "log Invoice total wrong severity=critical anyway=yes")
     await say(app, "local:dana", "snooze CX-1 1d")
     clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
     await sweep(app)
@@ -82,7 +82,7 @@ async def test_snoozed_items_are_quiet_until_the_snooze_ends(app: App, clock: Fi
 
 async def test_one_combined_nudge_for_many_items(app: App, clock: FixedClock) -> None:
     for n in range(3):
-        await say(app, "local:sam", f"log Invoice {n} wrong severity=critical")
+        await say(app, "local:sam", f"log Invoice {n} wrong severity=critical anyway=yes")
     clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
     await sweep(app)
     [nudge] = await sent(app)
@@ -145,7 +145,7 @@ async def test_a_sweep_repeated_at_the_same_moment_sends_nothing_more(app: App, 
 async def test_working_hours_follow_the_clock_change(app: App, clock: FixedClock) -> None:
     """Friday 23 Oct 2026 London is on BST (UTC+1); on Monday 26th it is back on GMT."""
     clock.set(datetime(2026, 10, 23, 14, 0, tzinfo=UTC))  # Friday 15:00 BST
-    await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Friday 16:00 BST
+    await say(app, "local:sam", "log Invoice total wrong severity=critical anyway=yes")  # ack due Friday 16:00 BST
     clock.set(datetime(2026, 10, 23, 16, 30, tzinfo=UTC))  # Friday 17:30 BST: after hours
     await sweep(app)
     assert await sent(app) == []
@@ -163,7 +163,7 @@ async def test_a_reminder_carries_what_people_read_and_counts_the_rest(app: App,
     from messages.render import Renderer, TeamsRenderer
 
     for n in range(30):
-        await say(app, "local:sam", f"log Invoice {n} total wrong severity=high")
+        await say(app, "local:sam", f"log Invoice {n} total wrong severity=high anyway=yes")
     clock.set(datetime(2026, 11, 23, 13, 5, tzinfo=UTC))
     report = await sweep(app)
     [nudge] = await sent(app)

@@ -20,6 +20,9 @@ def test_words_are_compared_forgiving_endings_and_typos() -> None:
     assert similar.tokens("Refunds were delayed for the customers") == ["refund", "delay"]
     assert similar.alike("invoice", "invoce") and similar.alike("arrive", "arive")
     assert not similar.alike("card", "cart") and not similar.alike("refund", "refuse")
+    # one word in common is not the same pain where both texts say more than one
+    assert similar.overlap(similar.tokens("Invoice is late"), similar.tokens("Refund is late")) == 0
+    assert similar.overlap(similar.tokens("Refund late"), similar.tokens("Refund is late")) == 1
 
 
 async def test_the_labelled_set_meets_its_targets(app: App) -> None:

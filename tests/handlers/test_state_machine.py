@@ -84,12 +84,16 @@ class Ledger(RuleBasedStateMachine):
                 return {item.reporter, *others}
         return self.loop.run_until_complete(read())
 
-    @rule(who=st.sampled_from(PEOPLE), summary=st.sampled_from(["Invoice wrong", "Setup is confusing", "  "]))
-    def log(self, who: str, summary: str) -> None:
-        outcome = self.run(who, "log", None, {"summary": summary})
+    @rule(who=st.sampled_from(PEOPLE), summary=st.sampled_from(["Invoice wrong", "Setup is confusing", "  "]),
+          anyway=st.booleans())
+    def log(self, who: str, summary: str, anyway: bool) -> None:
+        outcome = self.run(who, "log", None, {"summary": summary, **({"anyway": "yes"} if anyway else {})})
         assert outcome.ok == bool(summary.strip())
-        if outcome.ok:
+        shown = outcome.ok and outcome.replies[0].template == "similar"  # an item like it is open: nothing logged
+        assert not (shown and anyway)
+        if outcome.ok and not shown:
             self.items += 1
+        assert len(self.state()) == self.items
 
     @precondition(lambda self: self.items > 0)
     @rule(who=st.sampled_from(PEOPLE), action=st.sampled_from(sorted(ACTIONS)), data=st.data())

@@ -82,7 +82,7 @@ async def test_free_text_keeps_its_words(app: App) -> None:
 
 async def test_duplicates_point_to_the_root_and_can_be_undone(app: App) -> None:
     for n in range(3):
-        await say(app, "local:sam", f"log Invoice {n} is wrong")
+        await say(app, "local:sam", f"log Invoice {n} is wrong anyway=yes")
     assert (await say(app, "local:dana", "duplicate CX-2 of CX-1")).ok
     assert (await say(app, "local:dana", "duplicate CX-3 of CX-2")).ok  # CX-2 is a duplicate: CX-3 goes to CX-1
     async with app.db.transaction() as session:
@@ -185,7 +185,7 @@ async def test_times_are_shown_in_the_readers_zone_and_in_words(app: App, clock:
 
 async def test_a_duplicate_reads_as_one(app: App) -> None:
     await say(app, "local:sam", "log Invoice total wrong")
-    await say(app, "local:sam", "log Invoice total is wrong")
+    await say(app, "local:sam", "log Invoice total is wrong anyway=yes")
     await say(app, "local:dana", "duplicate CX-2 of CX-1")
     again = await say(app, "local:dana", "ack CX-2")
     text = app.renderer.render(again.replies[0].template, again.replies[0].data)

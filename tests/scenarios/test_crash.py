@@ -74,7 +74,8 @@ async def test_kill_minus_nine_mid_load(database: Database, fake: FakeSlack, tmp
                                    "block_id": "cx_item_actions"}]}
                     body = urlencode({"payload": json.dumps(payload)})
                 else:
-                    body = urlencode({"command": "/cx", "text": f"log Invoice {n} charged twice", "user_id": "U0SAM",
+                    body = urlencode({"command": "/cx", "text": f"log Invoice {n} charged twice anyway=yes",
+                                      "user_id": "U0SAM",
                                       "team_id": "T0ACME", "channel_id": "C1", "trigger_id": f"crash-{n}",
                                       "response_url": fake.response_url()})
                 try:
@@ -146,7 +147,8 @@ async def test_two_serving_replicas_send_each_notification_once(database: Databa
             await healthy(port)
         async with aiohttp.ClientSession() as session:
             async def send(n: int) -> int:
-                body = urlencode({"command": "/cx", "text": f"log Invoice {n} charged twice", "user_id": "U0SAM",
+                body = urlencode({"command": "/cx", "text": f"log Invoice {n} charged twice anyway=yes",
+                                  "user_id": "U0SAM",
                                   "team_id": "T0ACME", "channel_id": "C1", "trigger_id": f"rep-{n}",
                                   "response_url": fake.response_url()})
                 async with session.post(f"http://127.0.0.1:{ports[n % 2]}/slack/events", data=body,

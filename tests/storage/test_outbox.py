@@ -69,7 +69,7 @@ async def test_gives_up_after_max_attempts(app: App, clock: FixedClock) -> None:
 async def test_messages_for_doors_that_are_off_wait(app: App) -> None:
     door = Recorder(prefixes=("slack:",))
     app.outbox.add(door)
-    await say(app, "local:sam", "log Invoice is late")
+    await say(app, "local:sam", "log Invoice is late anyway=yes")
     assert await app.outbox.run_once() == 0
     [row] = await outbox_for(app, "local:dana")
     assert (row.status, row.attempts) == ("pending", 0)
@@ -77,7 +77,7 @@ async def test_messages_for_doors_that_are_off_wait(app: App) -> None:
 
 async def test_two_dispatchers_never_send_the_same_message(app: App) -> None:
     for n in range(30):
-        await say(app, "local:sam", f"log Invoice number {n} is late")
+        await say(app, "local:sam", f"log Invoice number {n} is late anyway=yes")
     first, second = Recorder(), Recorder()
     one = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable,
                      senders=[first], batch=7)
@@ -91,7 +91,7 @@ async def test_two_dispatchers_never_send_the_same_message(app: App) -> None:
 
 
 async def test_claimed_message_is_retried_after_its_lease_when_a_sender_dies(app: App, clock: FixedClock) -> None:
-    await say(app, "local:sam", "log Invoice is late")
+    await say(app, "local:sam", "log Invoice is late anyway=yes")
     async with app.db.transaction() as session:  # a process claims it, then dies
         claimed = await outbox.claim(session=session, now=clock.now(), prefixes=("local:",),
                                      lease=timedelta(minutes=2))
@@ -120,7 +120,7 @@ def slow(clock: FixedClock, seconds: int, meanwhile: Outbox, after: int) -> Reco
 async def race(app: App, clock: FixedClock, *, seconds: int, after: int) -> tuple[Recorder, Recorder]:
     """Six messages; one process sends them slowly while another runs after its `after`-th send."""
     for n in range(6):
-        await say(app, "local:sam", f"log Invoice number {n} is late")
+        await say(app, "local:sam", f"log Invoice number {n} is late anyway=yes")
     second = Recorder()
     two = Outbox(db=app.db, clock=app.clock, report_unreachable=app.outbox.report_unreachable, senders=[second])
     first = slow(clock, seconds, two, after=after)

@@ -45,8 +45,8 @@ async def test_a_command_is_answered_before_it_is_worked_on_and_then_worked_on_o
     assert await count(quick, PainPoint) == 1
     [answer] = quick.answers("U0SAM")
     assert "CX-1" in answer["text"] and answer["response_type"] == "ephemeral"
-    again = await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-second")
-    await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-second")  # a retry of that one
+    again = await quick.command("U0SAM", "log Invoice 77 charged twice anyway=yes", trigger="trig-second")
+    await quick.command("U0SAM", "log Invoice 77 charged twice anyway=yes", trigger="trig-second")  # retried
     await quick.command("U0SAM", "log Invoice 77 charged twice", trigger="trig-first")  # and of the first
     assert again.status == 200
     await done(quick.app)
@@ -68,7 +68,8 @@ async def test_a_burst_is_written_down_together_and_each_command_done_once(quick
         return await write(items)
 
     quick.app.inbox.intake.write = counting
-    responses = await asyncio.gather(*(quick.command("U0SAM", f"log Invoice {n} is wrong") for n in range(20)))
+    responses = await asyncio.gather(*(quick.command("U0SAM", f"log Invoice {n} is wrong anyway=yes")
+                                       for n in range(20)))
     assert {r.status for r in responses} == {200}
     await done(quick.app)
     assert await count(quick, PainPoint) == 20 and len(quick.answers("U0SAM")) == 20

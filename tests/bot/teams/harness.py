@@ -34,6 +34,18 @@ def valid_card(card: dict[str, Any]) -> None:
         raise AssertionError(jsonschema.exceptions.best_match(errors))
 
 
+def nodes(card: Any, kind: str) -> list[dict[str, Any]]:
+    """Every element of this type in a card ("TextBlock", "Action.Submit"), wherever it sits."""
+    found: list[dict[str, Any]] = []
+    if isinstance(card, dict):
+        found += [card] if card.get("type") == kind else []
+        card = list(card.values())
+    if isinstance(card, list):
+        for value in card:
+            found += nodes(value, kind)
+    return found
+
+
 def cards(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [a["content"] for a in body.get("attachments") or [] if
             a.get("contentType") == "application/vnd.microsoft.card.adaptive"]

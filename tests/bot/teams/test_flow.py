@@ -1,10 +1,12 @@
 """The accountability loop in Teams through the real HTTP path and botbuilder stack."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from storage.models import ConversationRef, PainPoint
-from tests.bot.teams.harness import Teams, cards, valid_card
+from tests.bot.teams.harness import Teams, cards, nodes, valid_card
 
 
 async def items(teams: Teams) -> list[PainPoint]:
@@ -141,22 +143,9 @@ async def test_installing_the_bot_greets_and_remembers_the_conversation(teams: T
     assert {"teams:aad-dana", "teams-channel:19:billing@thread.tacv2"} <= keys
 
 
-def blocks(card: dict[str, object]) -> list[dict[str, object]]:
+def blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
     """Every TextBlock in a card, wherever it sits."""
-    found: list[dict[str, object]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
+    return nodes(card, "TextBlock")
 
 
 async def test_replies_are_cards_a_teams_user_can_read(teams: Teams) -> None:

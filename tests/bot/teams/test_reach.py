@@ -109,7 +109,7 @@ async def test_an_owner_named_by_email_is_held_then_reached_through_the_team_ros
     assert len([b for k, c, b in teams.connector.calls if k == "send" and c.startswith("a:new-")]) == 2
     assert await teams.app.outbox.run_once() == 0
     # and what is assigned to her later goes straight to her
-    await teams.say("sam", "log Refund twice for order 78")
+    await teams.say("sam", "log Refund twice for order 78 anyway=yes")
     assert await teams.app.outbox.run_once() == 1
     assert [r.recipient for r in await outbox_rows(teams) if r.template == "assignment"][-1] == "teams:aad-dana"
 
