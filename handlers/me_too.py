@@ -16,8 +16,10 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         original = await pain_points.get(session=ctx.session, ref=str(item.duplicate_of_id), lock=True)
         assert original is not None  # a foreign key keeps duplicate_of_id pointing at a real item
         item = original
-    if item.reporter == who.identity:
-        return Outcome(replies=[Reply("me_too", {"item": await item_view(ctx, item), "already": "reporter"})])
+    if item.reporter == who.identity:  # one customer per person on an item: another is not quietly dropped
+        other = customer if customer and customer.lower() != (item.customer_ref or "").lower() else None
+        return Outcome(replies=[Reply("me_too", {"item": await item_view(ctx, item), "already": "reporter",
+                                                 "customer": other})])
     now = ctx.clock.now()
     added = await pain_points.add_affected(session=ctx.session, item=item, person=who.identity or "",
                                            customer_ref=customer, at=now)

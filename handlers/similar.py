@@ -94,4 +94,5 @@ async def offer(ctx: Context, who: Person, text: str, *, stage: str | None = Non
     items = await access.visible(ctx, who, [rows[i] for i in found if i in rows])
     return [{"ref": i.ref, "summary": i.summary, "department": i.department.name, "status": i.status,
              "status_text": STATUS[i.status], "age": humanise(ctx.clock.now() - i.created_at),
-             "people": 1 + len(i.affected_rows), "customer_ref": i.customer_ref} for i in items]
+             "people": 1 + len(i.affected_rows), "customer_ref": i.customer_ref,
+             "yours": i.reporter == who.identity} for i in items]

@@ -67,7 +67,7 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "customer_ref": item.customer_ref,
         "source_url": item.source_url,
         "status": item.status,
-        "status_text": STATUS[item.status],
+        "status_text": STATUS[item.status] + (f" of {duplicate_of}" if duplicate_of else ""),
         "department": item.department.name,
         "department_key": item.department.key,
         "owner": item.owner,

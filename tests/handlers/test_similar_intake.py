@@ -37,7 +37,11 @@ async def test_a_similar_text_is_shown_its_items_and_nothing_changes(app: App) -
     text = app.renderer.render("similar", reply.data)
     assert "1. CX-1 · Billing · open · logged 1m ago · 2 people hit it" in text and "(for Globex)" in text
     # the same person typing the same text twice is shown their own item too
-    assert (await say(app, "local:sam", FIRST)).replies[0].template == "similar"
+    again = (await say(app, "local:sam", FIRST.replace("ACME", "Globex"))).replies[0]
+    assert again.template == "similar" and again.data["suggestions"][0]["yours"]
+    assert "you logged it" in app.renderer.render("similar", again.data)
+    mine = await say(app, "local:sam", "metoo CX-1 customer=Globex")  # their own: Globex is not quietly dropped
+    assert "It is logged for ACME, so Globex is not on it" in app.renderer.render("me_too", mine.replies[0].data)
     # an unrelated text is logged in one step
     assert (await say(app, "local:raj", "log Office coffee machine is broken")).replies[0].template == "logged"
     # anyway: logged, and its owner hears it may repeat CX-1
