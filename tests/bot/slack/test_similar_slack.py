@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from sqlalchemy import select
 
 from storage.models import Affected, PainPoint
-from tests.bot.slack.harness import Slack
+from tests.bot.slack.harness import PERMALINK, Slack, reaction, said
 
 FIRST = "log Refund for order 5521 still missing after 3 weeks customer=ACME"
 
@@ -128,3 +128,21 @@ async def test_the_log_form_comes_back_with_similar_items(slack: Slack) -> None:
     response = await slack.submit("U0CORA", "cx_log_form", values, meta=json.loads(again["private_metadata"]),
                                   view_id="V0OTHER")
     assert response.status == 200 and await items(slack) == [(1, "open", None), (2, "open", None)]
+
+
+async def test_a_reaction_on_a_message_like_an_open_item_asks_first(slack: Slack) -> None:
+    await slack.command("U0SAM", FIRST)
+    said(slack, "Refund still missing for order 5521\nThe customer wrote again this morning.")
+    assert (await slack.event(reaction("U0LEE"))).status == 200
+    [asked] = slack.fake.called("chat.postEphemeral")  # to the person who reacted, where they reacted
+    assert (asked["channel"], asked["user"]) == ("C0SUPPORT", "U0LEE") and "CX-1" in json.dumps(asked["blocks"])
+    assert await items(slack) == [(1, "open", None)]
+    await press(slack, "U0LEE", button(asked["blocks"], "cx_anyway"), channel="C0SUPPORT")
+    assert await items(slack) == [(1, "open", None), (2, "open", None)]
+    async with slack.app.db.transaction() as session:
+        logged = await session.get_one(PainPoint, 2)
+    assert (logged.source_url, logged.details) == (
+        PERMALINK, "Refund still missing for order 5521\nThe customer wrote again this morning.")
+    assert (await slack.event(reaction("U0CORA"))).status == 200  # the message is logged now: counted on it
+    async with slack.app.db.transaction() as session:
+        assert [(a.pain_point_id, a.person) for a in await session.scalars(select(Affected))] == [(2, "slack:U0CORA")]
