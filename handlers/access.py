@@ -58,12 +58,13 @@ def require_leader(who: Person, what: str) -> None:
         raise Refusal(f"Only CX leaders and admins can {what}.")
 
 
-async def item(ctx: Context, ref: str | None, who: Person) -> PainPoint:
-    """The item `who` asks about, locked. A restricted one they may not see is not found, in the very words
-    of one that does not exist: references are no way to learn that it does."""
+async def item(ctx: Context, ref: str | None, who: Person, *, read: PainPoint | None = None) -> PainPoint:
+    """The item `who` asks about, locked (`read`: already read, locked, in this transaction). A restricted one
+    they may not see is not found, in the very words of one that does not exist: references are no way to learn
+    that it does."""
     if not ref or not ref.strip():
         raise Refusal("Which pain point? Give its reference, like CX-12.")
-    found = await pain_points.get(session=ctx.session, ref=ref, lock=True)
+    found = read or await pain_points.get(session=ctx.session, ref=ref, lock=True)
     if found is None or not await sees(ctx, who, found):
         shown = ref.strip()[:40]
         raise Refusal(f"I can't find {shown!r}. References look like CX-12; try 'mine' to see yours.")

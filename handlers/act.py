@@ -30,8 +30,10 @@ async def may(ctx: Context, who: Person, item: PainPoint, taken: Action) -> None
 async def prepare(cmd: Command, ctx: Context, action_id: str) -> tuple[Person, PainPoint, Action]:
     """The person acting, the item (locked), and the action, once the person may take it."""
     taken = action(action_id)
+    # the item first: its reporter and owner come with it, so the person acting is most often read already
+    read = await pain_points.get(session=ctx.session, ref=cmd.ref, lock=True) if cmd.ref else None
     who = await access.register(ctx, cmd.actor)
-    item = await access.item(ctx, cmd.ref, who)
+    item = await access.item(ctx, cmd.ref, who, read=read)
     await may(ctx, who, item, taken)
     if applies(taken, item):  # acting on a waiting item ends its wait (a stale button changes nothing)
         await pause.ended_by_acting(ctx, item, taken.id, who)

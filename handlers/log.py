@@ -24,16 +24,6 @@ def anyway(fields: dict[str, str]) -> bool:
     return (fields.get("anyway") or "").strip().lower() in ANYWAY
 
 
-def typed(fields: dict[str, str]) -> str:
-    """The typed command that logs these fields (its options quoted where they hold spaces)."""
-    words = [fields.get("summary", "")]
-    for key in ("stage", "severity", "department", "customer", "details", "source", "anyway"):
-        value = (fields.get(key) or "").replace('"', "'").replace("\n", " ")
-        if value:
-            words.append(f'{"dept" if key == "department" else key}=' + (f'"{value}"' if " " in value else value))
-    return "log " + " ".join(words)
-
-
 def keyword_pattern(keyword: str) -> str:
     forms = [re.escape(keyword) + "(?:s|es|ed|ing)?"]
     if keyword.endswith("e"):  # charge: charged, charging
@@ -106,10 +96,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                  "severity": severity, "department": (fields.get("department") or "").strip(),
                  "customer": customer or "", "source": source or "", "anyway": "yes"}
         again = {k: v for k, v in again.items() if v}
-        return Outcome(replies=[Reply("similar", {
-            "suggestions": alike, "summary": summary, "customer": customer, "action": "log",
-            "again": again,
-            "typed": typed(again)})])
+        return Outcome(replies=[Reply("similar", {"suggestions": alike, "summary": summary, "customer": customer,
+                                                  "action": "log", "again": again})])
     now = ctx.clock.now()
     sla = ctx.org.sla_for(severity)
     zone, hours = ctx.org.zone, ctx.org.department_hours(department.key)

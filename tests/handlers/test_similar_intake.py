@@ -105,3 +105,13 @@ async def test_a_message_logged_anyway_keeps_its_link_and_is_logged_once(app: Ap
         logged = list(await session.scalars(select(PainPoint).where(PainPoint.source_url == source)))
     assert [(p.summary, p.details) for p in logged] == [
         ("Refund still missing for order 5521", "Refund still missing for order 5521\nThe customer wrote twice.")]
+
+
+async def test_looking_first_keeps_a_log_and_its_resolve_within_ten_statements(app: App) -> None:
+    """The bench's own count (bench/handlers.py): the search for similar items is one statement, paid for by the
+    resolve reading the person acting with the item (its owner), so a log and its resolve stay at ten."""
+    from bench import handlers as bench
+
+    await bench.handler_rate(app, 2)  # nothing alike among them: each is logged in one step
+    sent, raw = await bench.statements(app)
+    assert (sent, raw) == (10, 1)
