@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, exists, or_, select, true
 
-from handlers import access, follow_up, notify
+from handlers import access, follow_up, notify, similar
 from handlers.base import Command, Context, Outcome, Refusal, Reply
 from handlers.clock import humanise
 from handlers.digest import RESTRICTED
@@ -249,9 +249,12 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
                          "status_text": STATUS[found.status], "restricted": True}, "history": [], "hidden": True}
     events = await pain_points.history(session=ctx.session, item=found)
     names = await people.names(session=ctx.session, whos=[found.reporter, found.owner, *(e.actor for e in events)])
-    return {"item": await item_view(ctx, found, buttons=False, names=names),
-            "history": await history_view(ctx, events, names), "follow_ups": await follow_up.state(ctx, found),
-            "hidden": False}
+    view = await item_view(ctx, found, buttons=False, names=names)
+    if found.status in LIVE and access.may_act(seen.person, found):  # its owners see what it may repeat
+        view["similar"] = await similar.offer(ctx, seen.person, found.summary, stage=found.stage,
+                                              customer=found.customer_ref, leave_out=found.id)
+    return {"item": view, "history": await history_view(ctx, events, names),
+            "follow_ups": await follow_up.state(ctx, found), "hidden": False}
 
 
 EXPORT_COLUMNS = ("ref", "summary", "department", "stage", "severity", "status", "customer", "owner_name",

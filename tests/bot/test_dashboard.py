@@ -304,3 +304,16 @@ async def test_a_list_reads_restricted_words_by_the_same_rule_as_an_item_page(bo
     assert readers["local:rob"] == {"CX-4", "CX-7"}  # his "me too" lets him read CX-6
     assert "CX-7" not in readers["local:lee"]  # he owns it
     assert {"CX-4", "CX-6", "CX-7"} <= readers["local:leo"]  # a leader sees they exist, not their words
+
+
+async def test_an_owner_sees_on_the_item_page_what_it_may_repeat(board: Board) -> None:
+    said = await say(board.app, "local:sam", "log Refund for order 5521 still missing after 3 weeks")
+    first = said.replies[0].data["item"]["ref"]
+    said = await say(board.app, "local:lee", "log Refund still missing for order 5521 anyway=yes")
+    second = said.replies[0].data["item"]["ref"]
+    owner = await board.sign_in("local:dana")  # Billing's owner
+    _, page, _ = await board.get(f"/dashboard/items/{second}", owner)
+    assert "Possibly the same as" in page and f'<a href="/dashboard/items/{first}">{first}</a>' in page
+    assert f"duplicate {second} of {first}" in page
+    leader = await board.sign_in("local:leo")  # sees everything, owns nothing: no hint to act on
+    assert "Possibly the same as" not in (await board.get(f"/dashboard/items/{second}", leader))[1]
