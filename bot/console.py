@@ -27,16 +27,19 @@ def to_command(identity: str, line: str) -> Command | str:
     return Command(actor=Actor(identity=identity), action=parsed.action, ref=parsed.ref, fields=parsed.fields)
 
 
-def answer(offered: dict[str, Any], identity: str, line: str) -> Command | None:
+def answer(offered: dict[str, Any], identity: str, line: str) -> Command | str | None:
     """The answer to the numbered prompt of similar items: "2" says me too on the second, "anyway" logs what was
-    typed; anything else is a new command."""
+    typed (a number not offered is asked again); anything else is a new command."""
     if identity != offered["by"]:
         return None
     actor = Actor(identity=identity)
     word = line.strip().lower()
     if word in ("anyway", "log anyway", "log it anyway", "log mine anyway"):
         return Command(actor=actor, action=offered["action"], fields=dict(offered["again"]))
-    if word.isdigit() and 1 <= int(word) <= len(offered["suggestions"]):
+    shown = len(offered["suggestions"])
+    if word.isdigit() and not 1 <= int(word) <= shown:
+        return f"There is no {word[:5]} here: type {'1' if shown == 1 else f'a number from 1 to {shown}'}, or anyway."
+    if word.isdigit():
         customer = offered.get("customer")
         return Command(actor=actor, action="metoo", ref=offered["suggestions"][int(word) - 1]["ref"],
                        fields={"customer": customer} if customer else {})
@@ -95,6 +98,7 @@ class Console:
         offered, self.offered = self.offered, None
         cmd = (answer(offered, self.identity, line) if offered else None) or to_command(self.identity, line)
         if isinstance(cmd, str):
+            self.offered = offered if offered and line.strip().isdigit() else None  # still asking
             self.say(cmd)
             return True
         outcome = await self.app.run(cmd)

@@ -95,4 +95,6 @@ async def offer(ctx: Context, who: Person, text: str, *, stage: str | None = Non
     return [{"ref": i.ref, "summary": i.summary, "department": i.department.name, "status": i.status,
              "status_text": STATUS[i.status], "age": humanise(ctx.clock.now() - i.created_at),
              "people": 1 + len(i.affected_rows), "customer_ref": i.customer_ref,
-             "yours": i.reporter == who.identity} for i in items]
+             "yours": i.reporter == who.identity,
+             # logged before the item it is like (the new one): that one is its duplicate, not the other way
+             "older": leave_out is None or i.id < leave_out} for i in items]

@@ -62,7 +62,7 @@ async def pressed(door: SlackDoor, ack: AsyncAck, body: dict[str, Any], action: 
         await door.client.views_update(view_id=view["id"], view={
             "type": "modal", "title": {"type": "plain_text", "text": "Log a pain point"},
             "close": {"type": "plain_text", "text": "Done"}, "blocks": blocks})
-    elif container.get("is_ephemeral") or not outcome.ok:
+    elif container.get("is_ephemeral") or not outcome.ok or preset.get("beside"):  # beside: about another item
         await respond(**await door.message(outcome, actor.identity), response_type="ephemeral",
                       replace_original=outcome.ok)
     elif not (channel and ts and await door.update(str(channel), str(ts), outcome, actor.identity, container)):

@@ -156,7 +156,7 @@ class TeamsDoor(TeamsActivityHandler):
             return
         card_id = context.activity.reply_to_id
         similar(outcome, str(value.get("form") or context.activity.id or ""))
-        if carried and outcome.ok and card_id:  # the card it sat on (similar items, an owner's card) gives way
+        if carried and outcome.ok and card_id and not value.get("many"):  # the card it sat on gives way
             await self.replace(context, card_id, outcome, actor)
             return
         if taken is LOG:

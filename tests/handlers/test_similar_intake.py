@@ -68,8 +68,12 @@ async def test_owners_see_what_an_item_may_repeat_and_mark_it_in_one_click(app: 
     shown = (await say(app, "local:dana", "show CX-2")).replies[0].data["item"]
     assert [s["ref"] for s in shown["similar"]] == ["CX-1"]
     assert "similar" not in (await say(app, "local:raj", "show CX-2")).replies[0].data["item"]  # not theirs to act
-    assert [s["ref"] for s in (await say(app, "local:dana", "show CX-1")).replies[0].data["item"]["similar"]] == [
-        "CX-2"]  # never itself
+    older = (await say(app, "local:dana", "show CX-1")).replies[0]
+    assert [s["ref"] for s in older.data["item"]["similar"]] == ["CX-2"]  # never itself
+    # the newer one is the duplicate, whichever card it is marked from
+    assert "[Mark duplicate: duplicate CX-2 of CX-1]" in app.renderer.render("item", older.data)
+    assert "[Mark duplicate: duplicate CX-2 of CX-1]" in app.renderer.render(
+        "item", (await say(app, "local:dana", "show CX-2")).replies[0].data)
     done = await say(app, "local:dana", "duplicate CX-2 of CX-1")
     assert done.ok and "CX-2 is marked as a duplicate by Dana" in app.renderer.render(
         done.replies[0].template, done.replies[0].data)
@@ -78,11 +82,12 @@ async def test_owners_see_what_an_item_may_repeat_and_mark_it_in_one_click(app: 
 async def test_the_console_asks_with_a_numbered_prompt(app: App) -> None:
     out = io.StringIO()
     await Console(app, identity="local:sam", out=out).loop(io.StringIO(
-        f"{FIRST}\n/as local:dana\nlog Refund still missing for order 5521 customer=Globex\n1\n"
+        f"{FIRST}\n/as local:dana\nlog Refund still missing for order 5521 customer=Globex\n4\n1\n"
         "log Refunds missing after three weeks\nanyway\n/quit\n"))
     text = out.getvalue()
     assert "This may be logged already:\n  1. CX-1 · Billing · open" in text
     assert 'Type 1 to say "me too" on it (for Globex), or anyway to log yours all the same.' in text
+    assert "There is no 4 here: type 1, or anyway." in text
     assert "Added you to CX-1" in text and "Logged CX-2" in text and "Possibly the same as: CX-1" in text
     async with app.db.transaction() as session:
         assert [(a.person, a.customer_ref) for a in await session.scalars(select(Affected))] == [

@@ -55,6 +55,9 @@ async def test_a_typed_log_shows_similar_items_and_each_button_acts_once(teams: 
     to_dana = [cards(b)[0] for b in connector.sent("send") if "personal-dana" in str(b.get("conversation"))]
     assignment = next(c for c in to_dana if "Possibly the same as CX-1" in str(c))
     valid_card(assignment)
+    await teams.say("dana", "show CX-1")  # from the older one's card: the newer is the duplicate, marked beside
+    reverse = submits(cards(connector.sent("reply")[-1])[0])["Mark CX-2 its duplicate"]
+    assert (reverse["ref"], reverse["duplicate_of"], reverse["many"]) == ("CX-2", "CX-1", True)
     mark = submits(assignment)["Mark duplicate of CX-1"]
     await teams.submit("dana", mark, reply_to="assigned-2")
     assert await items(teams) == [(1, "open", None), (2, "duplicate", 1)]
