@@ -10,10 +10,12 @@ import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handlers import access, actions, follow_up, overdue, waiting, warn
 from handlers.base import Command, Context, Notice, Outcome, Refusal, Reply
 from handlers.clock import add_working_time, hours_of, humanise, is_working_time, zone_of
+from handlers.org import WorkingHours
 from handlers.overdue import is_overdue, running
 from handlers.views import STATUS, due_text
 from storage import nudges, outbox, pain_points, people
@@ -83,14 +85,19 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     known = {h: p for p in await people.many(session=ctx.session, whos=whos) for h in (p.identity, p.email) if h}
     names = {h: p.display_name for h, p in known.items()}
     claims, due = [], []
+    at_work: dict[str, tuple[WorkingHours, ZoneInfo] | None] = {}  # each owner's hours and zone, if working now
     for c in found:
         owner = owners[c.item.id]
         if owner is None:
             continue
-        person = known.get(owner)
-        hours, zone = hours_of(ctx.org, owner, person), zone_of(ctx.org, person)
-        if not is_working_time(now, hours, zone):
+        if owner not in at_work:  # once per owner, not once per item: a sweep may hold thousands of theirs
+            person = known.get(owner)
+            hours, zone = hours_of(ctx.org, owner, person), zone_of(ctx.org, person)
+            at_work[owner] = (hours, zone) if is_working_time(now, hours, zone) else None
+        working = at_work[owner]
+        if working is None:
             continue  # not at 3 am: the next sweep inside their hours will do it
+        hours, zone = working
         if c.last_at and add_working_time(c.last_at, settings.cadence, hours, zone) > now:
             continue
         slot = c.sent + 1
