@@ -252,7 +252,8 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
     view = await item_view(ctx, found, buttons=False, names=names)
     if found.status in LIVE and access.may_act(seen.person, found):  # its owners see what it may repeat
         view["similar"] = await similar.offer(ctx, seen.person, found.summary, stage=found.stage,
-                                              customer=found.customer_ref, leave_out=found.id)
+                                              customer=found.customer_ref, department_id=found.department_id,
+                                              leave_out=found.id)
     return {"item": view, "history": await history_view(ctx, events, names),
             "follow_ups": await follow_up.state(ctx, found), "hidden": False}
 

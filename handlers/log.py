@@ -90,7 +90,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     owners = department.named("owner") or department.named("rep")
     await people.read(session=ctx.session, whos=[cmd.actor.identity, *owners[:1]])
     reporter = await access.register(ctx, cmd.actor)
-    alike = await similar.offer(ctx, reporter, summary or "", stage=fields.get("stage") and stage, customer=customer)
+    alike = await similar.offer(ctx, reporter, summary or "", stage=fields.get("stage") and stage, customer=customer,
+                                department_id=department.id if routed_by == "chosen" else None)
     if alike and not anyway(fields):  # shown first: "me too" on one of them, or log it anyway
         again = {"summary": summary or "", "details": details or "", "stage": (fields.get("stage") or "").strip(),
                  "severity": severity, "department": (fields.get("department") or "").strip(),

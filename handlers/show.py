@@ -15,5 +15,5 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     view = {**await item_view(ctx, item), "follow_ups": await follow_up.state(ctx, item)}
     if item.status in LIVE and access.may_act(who, item):  # its owners see what it may repeat
         view["similar"] = await similar.offer(ctx, who, item.summary, stage=item.stage, customer=item.customer_ref,
-                                              leave_out=item.id)
+                                              department_id=item.department_id, leave_out=item.id)
     return Outcome.reply("item", item=view, history=await history_view(ctx, events))

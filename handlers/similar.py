@@ -63,9 +63,12 @@ class Similar:
     score: float
 
 
-def score(text: str, stage: str | None, customer: str | None, row: Any) -> float:
+def score(text: str, stage: str | None, customer: str | None, row: Any, department_id: int | None = None
+          ) -> float:
     found = overlap(tokens(text), tokens(row.summary))
     if stage and stage != "other" and row.stage == stage:
+        found += 0.1
+    if department_id is not None and row.department_id == department_id:
         found += 0.1
     if customer and row.customer_ref and customer.lower() == row.customer_ref.lower():
         found += 0.1
@@ -73,21 +76,22 @@ def score(text: str, stage: str | None, customer: str | None, row: Any) -> float
 
 
 async def suggest(session: Any, now: datetime, text: str, *, stage: str | None = None, customer: str | None = None,
-                  limit: int = 3) -> list[Similar]:
-    """Up to `limit` open (or recently resolved) items like this text, best first; none when none is close."""
+                  department_id: int | None = None, limit: int = 3) -> list[Similar]:
+    """Up to `limit` open (or recently resolved) items like this text, best first; none when none is close. The
+    same stage, customer and department (each when the person named it) weigh a little beside the words."""
     p = PainPoint
     alive = or_(p.status.in_(LIVE), and_(p.status == "resolved", p.resolved_at >= now - RECENT))
-    found = [Similar(r.id, score(text, stage, customer, r)) for r in await search.candidates(
+    found = [Similar(r.id, score(text, stage, customer, r, department_id)) for r in await search.candidates(
         session=session, phrase=" ".join(tokens(text)), where=alive)]
     return sorted((s for s in found if s.score >= THRESHOLD), key=lambda s: -s.score)[:limit]
 
 
 async def offer(ctx: Context, who: Person, text: str, *, stage: str | None = None, customer: str | None = None,
-                leave_out: int | None = None) -> list[dict[str, Any]]:
+                department_id: int | None = None, leave_out: int | None = None) -> list[dict[str, Any]]:
     """What a person is shown of the items like `text`: up to three they may see (a restricted item only to who
     may), each with its department, status, age and how many people it hurts; `leave_out`: the item itself."""
     found = [s.id for s in await suggest(ctx.session, ctx.clock.now(), text, stage=stage, customer=customer,
-                                         limit=4) if s.id != leave_out][:3]
+                                         department_id=department_id, limit=4) if s.id != leave_out][:3]
     if not found:
         return []
     rows = {i.id: i for i in await pain_points.matching(session=ctx.session, where=PainPoint.id.in_(found))}

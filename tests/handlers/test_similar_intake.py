@@ -120,3 +120,13 @@ async def test_looking_first_keeps_a_log_and_its_resolve_within_ten_statements(a
     await bench.handler_rate(app, 2)  # nothing alike among them: each is logged in one step
     sent, raw = await bench.statements(app)
     assert (sent, raw) == (10, 1)
+
+
+async def test_the_department_named_weighs_like_the_stage(app: App) -> None:
+    """Words that alone fall short (two in common of nine) are close enough in the department the reporter names;
+    a routed department adds nothing (it comes from the same words)."""
+    await say(app, "local:sam", "log Refund late after invoice email dept=billing")
+    shown = await say(app, "local:lee", "log Refund late through portal dept=billing")
+    assert shown.replies[0].template == "similar" and shown.replies[0].data["suggestions"][0]["ref"] == "CX-1"
+    routed = await say(app, "local:lee", "log Refund late through portal")  # to Billing by its words, unnamed
+    assert routed.replies[0].template == "logged" and routed.replies[0].data["item"]["department"] == "Billing"
