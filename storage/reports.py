@@ -256,9 +256,9 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue
     p = PainPoint
     mine = [] if department_id is None else [p.department_id == department_id]
 
-    def per_department(kind: str, *where: ColumnElement[bool], late: Any = None) -> Any:
+    def per_department(kind: str, *where: ColumnElement[bool], late: Any = None, by: Any = None) -> Any:
         return (select(literal(kind), p.department_id, func.count(), late if late is not None else literal(0))
-                .where(*where, *mine).group_by(unindexed(p.department_id)))
+                .where(*where, *mine).group_by(unindexed(p.department_id) if by is None else by))
 
     alive = [unindexed(p.created_at) < end]
     status = unindexed(p.status)
@@ -266,7 +266,8 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue
         per_department("new", within(p.created_at, start, end)),
         per_department("resolved", within(p.resolved_at, start, end), status == "resolved"),
         per_department("declined", within(p.closed_at, start, end), status == "declined"),
-        per_department("open", p.closed_at.is_(None), *alive, late=count_if(overdue)),
+        # the items open now: read from closed_at's index alone, which holds them in department order (0018)
+        per_department("open", p.closed_at.is_(None), *alive, late=count_if(overdue), by=p.department_id),
         per_department("open", p.closed_at >= end, *alive, late=count_if(overdue)))
     figures: dict[int, dict[str, int]] = {}
     for kind, dep, count, late in (await session.execute(counted)).all():
