@@ -125,7 +125,8 @@ class TeamsDoor(TeamsActivityHandler):
                 outcome = await self.run(Command(actor=actor, action=parsed.action, ref=parsed.ref,
                                                  fields=parsed.fields, delivery=delivery))
                 if similar(outcome, activity.id or "") and not is_personal(activity):  # theirs alone to answer
-                    await self.later(outcome, actor)
+                    if await self.later(outcome, actor):  # and the channel hears where it went
+                        await self.reply(turn_context, Outcome.reply("similar_sent"), actor)
                 elif not outcome.repeated:
                     await self.reply(turn_context, outcome, actor)
         await self.reach.learn(turn_context)

@@ -88,8 +88,10 @@ async def test_a_long_text_still_fits_its_button(slack: Slack) -> None:
     await slack.command("U0SAM", FIRST)
     details = "The customer wrote: " + "where is my money? " * 200
     await slack.command("U0LEE", f'log Refund still missing for order 5521 details="{details}"')
-    anyway = button(slack.answers("U0LEE")[-1]["blocks"], "cx_anyway")
-    assert len(anyway["value"]) <= 2000  # Slack's limit for a button's value
+    answer = slack.answers("U0LEE")[-1]["blocks"]
+    anyway = button(answer, "cx_anyway")
+    assert len(anyway["value"]) <= 2000  # Slack's limit for a button's value: the person is told
+    assert "*Log mine anyway* logs its beginning. To log all of it, type `/cx` for the form" in json.dumps(answer)
     await press(slack, "U0LEE", anyway)
     async with slack.app.db.transaction() as session:
         logged = await session.get_one(PainPoint, 2)

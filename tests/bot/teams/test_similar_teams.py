@@ -96,3 +96,19 @@ async def test_the_log_form_and_the_message_dialog_show_similar_items(teams: Tea
     assert closed["task"]["type"] == "message" and "Added you to CX-1" in closed["task"]["value"]
     async with teams.app.db.transaction() as session:
         assert [a.person for a in await session.scalars(select(Affected))] == ["teams:aad-lee"]
+
+
+async def test_in_a_channel_the_similar_items_go_to_the_person_s_own_chat(teams: Teams) -> None:
+    connector = teams.connector
+    await teams.say("lee", "mine")  # Lee's personal chat is known
+    await teams.say("sam", FIRST)
+    mention = {"type": "mention", "text": "<at>cxbot</at>", "mentioned": {"id": "28:bot", "name": "cxbot"}}
+    await teams.post(teams.activity("lee", text="<at>cxbot</at> log Refund still missing for order 5521",
+                                    personal=False, conversation="19:general@thread.tacv2;messageid=1",
+                                    channel="19:general@thread.tacv2", entities=[mention]))
+    in_channel = [b for k, c, b in connector.calls if k in ("send", "reply") and c.startswith("19:general")]
+    assert len(in_channel) == 1 and "sent you the pain points like it in our chat" in str(in_channel[0])
+    assert "Me too on CX-1" not in str(in_channel[0])  # nobody else's buttons in the channel
+    await teams.app.outbox.run_once()
+    to_lee = [cards(b)[0] for b in connector.sent("send") if "personal-lee" in str(b.get("conversation"))]
+    assert "Me too on CX-1" in str(to_lee[-1]) and await items(teams) == [(1, "open", None)]
