@@ -3,6 +3,7 @@ in the log form, which comes back with them), and "Mark duplicate" on an owner's
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -14,6 +15,7 @@ from handlers.base import Actor, Command, Outcome
 if TYPE_CHECKING:
     from bot.slack.door import SlackDoor
 
+log = logging.getLogger(__name__)
 LOG = actions.find("log") or actions.Action(id="log")
 OLDER = "That button is from an older version of the bot. Type /cx help."
 
@@ -59,12 +61,16 @@ async def pressed(door: SlackDoor, ack: AsyncAck, body: dict[str, Any], action: 
     channel, ts = container.get("channel_id"), container.get("message_ts")
     if view is not None:  # the form gives way to what was done (or why not)
         blocks = (await door.message(outcome, actor.identity))["blocks"]
-        await door.client.views_update(view_id=view["id"], view={
-            "type": "modal", "title": {"type": "plain_text", "text": "Log a pain point"},
-            "close": {"type": "plain_text", "text": "Done"}, "blocks": blocks})
+        try:
+            await door.client.views_update(view_id=view["id"], view={
+                "type": "modal", "title": {"type": "plain_text", "text": "Log a pain point"},
+                "close": {"type": "plain_text", "text": "Done"}, "blocks": blocks})
+        except Exception:  # the change is made (or refused): the person hears it in their DM instead
+            log.warning("views.update failed after a button in the log form", exc_info=True)
+            await door.confirm(outcome, actor.identity, None)
     elif container.get("is_ephemeral") or not outcome.ok or preset.get("beside"):  # beside: about another item
         await respond(**await door.message(outcome, actor.identity), response_type="ephemeral",
-                      replace_original=outcome.ok)
+                      replace_original=outcome.ok and not preset.get("beside"))
     elif not (channel and ts and await door.update(str(channel), str(ts), outcome, actor.identity, container)):
         await respond(**await door.message(outcome, actor.identity), response_type="ephemeral",
                       replace_original=False)

@@ -148,3 +148,17 @@ async def test_a_reaction_on_a_message_like_an_open_item_asks_first(slack: Slack
     assert (await slack.event(reaction("U0CORA"))).status == 200  # the message is logged now: counted on it
     async with slack.app.db.transaction() as session:
         assert [(a.pain_point_id, a.person) for a in await session.scalars(select(Affected))] == [(2, "slack:U0CORA")]
+
+
+async def test_a_form_slack_will_not_update_still_answers_in_the_dm(slack: Slack) -> None:
+    from tests.bot.slack.fake_slack import Failure
+
+    await slack.command("U0SAM", FIRST)
+    response = await slack.submit("U0LEE", "cx_log_form", {"summary": "Refund still missing for order 5521",
+                                                           "severity": "medium", "department": "auto"},
+                                  meta={}, view_id="V0GONE")
+    view = (await response.json())["view"]
+    slack.fake.fail("views.update", Failure(error="not_found"))  # the person closed the form meanwhile
+    await press(slack, "U0LEE", button(view["blocks"], "cx_suggested"), view={**view, "id": "V0GONE"})
+    [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0LEE"]
+    assert "Added you to CX-1" in dm["text"]
