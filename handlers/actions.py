@@ -28,6 +28,7 @@ OPTION = re.compile(
     r"(?:\"([^\"]*)\"|(\S+))", re.IGNORECASE)
 CAUSES = tuple(DEFAULT_CAUSES)
 ALIASES = {"sev": "severity", "dept": "department", "cust": "customer"}
+RUNS_ON = ("customer", "cause")  # names of several words
 WHEN = (("4h", "4 hours"), ("tomorrow", "Tomorrow morning"), ("2d", "2 days"), ("monday", "Next Monday"),
         ("1w", "1 week"))
 
@@ -51,12 +52,36 @@ class Input:
                 "choices": [{"value": v, "title": t} for v, t in self.choices]}
 
 
-def options(text: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+def key_of(match: re.Match[str]) -> str:
+    return ALIASES.get(match.group(1).lower(), match.group(1).lower())
+
+
+def running_on(text: str, keys: tuple[str, ...], free: bool = True) -> str:
+    """A customer or a cause is often several words: unquoted after the text it belongs to, it runs to the next
+    option or the end ("... customer=ACME Corp severity=high" names ACME Corp), as if it had been quoted. Before
+    any text ("customer=ACME Refund missing") it stays one word, unless there is no text to take (`free`: the
+    command has a field of free text besides its options)."""
+    matches = [m for m in OPTION.finditer(text) if key_of(m) in keys]
+    pieces, last = [], 0
+    for n, match in enumerate(matches):
+        end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
+        rest = text[match.end():end].rstrip()
+        if key_of(match) not in RUNS_ON or match.group(3) is None or not rest.strip() or '"' in rest + match.group(3):
+            continue
+        if free and not OPTION.sub(" ", text[:match.start()]).strip():  # nothing before: the words are the text
+            continue
+        pieces += [text[last:match.start()], f'{match.group(1)}="{match.group(3)}{rest}" ']
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def options(text: str, keys: tuple[str, ...], free: bool = True) -> tuple[str, dict[str, str]]:
     """Pull the key=value options named in `keys` out of free text; what remains is the text itself."""
     found: dict[str, str] = {}
+    text = running_on(text, keys, free)
 
     def take(match: re.Match[str]) -> str:
-        key = ALIASES.get(match.group(1).lower(), match.group(1).lower())
+        key = key_of(match)
         if key not in keys:  # another command's key is just words here
             return match.group(0)
         found[key] = match.group(2) if match.group(2) is not None else match.group(3)
@@ -113,10 +138,10 @@ class Action:
 
     def read(self, text: str) -> dict[str, str]:
         """The fields of a typed command, from the text after the word (and the item's reference)."""
-        text, fields = options(text, self.keys)
+        free = [f.name for f in self.fields if f.name not in self.keys]
+        text, fields = options(text, self.keys, bool(free))
         if self.lead:
             text = re.sub(rf"^(?:{self.lead})\s+", "", text, flags=re.IGNORECASE)
-        free = [f.name for f in self.fields if f.name not in self.keys]
         for name in free[:-1] if self.split else []:  # one word each, the last field takes the rest
             word, _, text = text.strip().partition(" ")
             fields[name] = word

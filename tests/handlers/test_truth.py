@@ -142,6 +142,21 @@ def test_an_unknown_sentence_is_offered_as_a_pain_point() -> None:
     assert "I don't know 'frobnicate'" in word.value.message
 
 
+async def test_a_customer_of_several_words_is_not_split_into_the_summary(app: App) -> None:
+    """main: "customer=ACME Corp" named the customer ACME and logged "Refund missing Corp"."""
+    assert parse("log Refund missing customer=ACME Corp").fields == {"summary": "Refund missing",
+                                                                     "customer": "ACME Corp"}
+    assert parse("log Refund missing cust=Globex Ltd sev=high").fields == {
+        "summary": "Refund missing", "customer": "Globex Ltd", "severity": "high"}
+    assert parse("log customer=ACME Refund missing").fields == {"summary": "Refund missing", "customer": "ACME"}
+    assert parse("metoo CX-1 customer=ACME Corp").fields == {"customer": "ACME Corp"}
+    assert parse("resolve CX-1 Refunded cause=billing system was down").fields == {
+        "note": "Refunded", "cause": "billing system was down"}
+    logged = await say(app, "local:sam", "log Refund missing customer=ACME Corp")
+    assert logged.replies[0].data["item"]["customer_ref"] == "ACME Corp"
+    assert logged.replies[0].data["item"]["summary"] == "Refund missing"
+
+
 async def test_personal_working_hours_still_apply_once_the_platform_identity_is_known(app: App,
                                                                                        clock: FixedClock) -> None:
     evening = WorkingHours(start=datetime(2026, 1, 1, 18).time(), end=datetime(2026, 1, 1, 23).time())
