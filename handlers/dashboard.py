@@ -250,10 +250,8 @@ async def page(ctx: Context, seen: Viewer, ref: str) -> dict[str, Any] | None:
     events = await pain_points.history(session=ctx.session, item=found)
     names = await people.names(session=ctx.session, whos=[found.reporter, found.owner, *(e.actor for e in events)])
     view = await item_view(ctx, found, buttons=False, names=names)
-    if found.status in LIVE and access.may_act(seen.person, found):  # its owners see what it may repeat
-        view["similar"] = await similar.offer(ctx, seen.person, found.summary, stage=found.stage,
-                                              customer=found.customer_ref, department_id=found.department_id,
-                                              leave_out=found.id)
+    if (alike := await similar.repeats(ctx, seen.person, found)) is not None:  # its owners see what it may repeat
+        view["similar"] = alike
     return {"item": view, "history": await history_view(ctx, events, names),
             "follow_ups": await follow_up.state(ctx, found), "hidden": False}
 

@@ -5,7 +5,6 @@ from handlers import access, follow_up, similar
 from handlers.base import Command, Context, Outcome
 from handlers.views import history_view, item_view
 from storage import pain_points
-from storage.models import LIVE
 
 
 async def handle(cmd: Command, ctx: Context) -> Outcome:
@@ -13,7 +12,6 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     item = await access.item(ctx, cmd.ref, who)
     events = await pain_points.history(session=ctx.session, item=item)
     view = {**await item_view(ctx, item), "follow_ups": await follow_up.state(ctx, item)}
-    if item.status in LIVE and access.may_act(who, item):  # its owners see what it may repeat
-        view["similar"] = await similar.offer(ctx, who, item.summary, stage=item.stage, customer=item.customer_ref,
-                                              department_id=item.department_id, leave_out=item.id)
+    if (alike := await similar.repeats(ctx, who, item)) is not None:  # its owners see what it may repeat
+        view["similar"] = alike
     return Outcome.reply("item", item=view, history=await history_view(ctx, events))

@@ -1,7 +1,7 @@
 """Is this pain already logged? The items most like a new text: retrieved by the database's full-text search
 (storage.search), then scored on their summaries word by word, forgiving typos and word endings, with a little
-weight for the same journey stage and customer. Only scores over THRESHOLD are suggested: an unrelated text gets
-no suggestion at all, so the common path stays one step."""
+weight for the same journey stage, customer and department. Only scores over THRESHOLD are suggested: an unrelated
+text gets no suggestion at all, so the common path stays one step."""
 from __future__ import annotations
 
 import re
@@ -102,3 +102,12 @@ async def offer(ctx: Context, who: Person, text: str, *, stage: str | None = Non
              "yours": i.reporter == who.identity,
              # logged before the item it is like (the new one): that one is its duplicate, not the other way
              "older": leave_out is None or i.id < leave_out} for i in items]
+
+
+async def repeats(ctx: Context, who: Person, item: PainPoint) -> list[dict[str, Any]] | None:
+    """What a live item may repeat, for those who may act on it (its owners, reps and admins: they may mark it a
+    duplicate); None for anyone else, or an item no longer live."""
+    if item.status not in LIVE or not access.may_act(who, item):
+        return None
+    return await offer(ctx, who, item.summary, stage=item.stage, customer=item.customer_ref,
+                       department_id=item.department_id, leave_out=item.id)
