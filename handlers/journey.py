@@ -87,16 +87,26 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     def cells(session: AsyncSession) -> Awaitable[list[board.Cell]]:
         return board.journey(session=session, start=start, end=now, where=where, weights=WEIGHTS)
 
-    async with beside(ctx, cells) as reading:  # the heaviest figure: a year's medians
-        trend = await board.weekly(session=ctx.session, start=start, end=now, where=where, by=PainPoint.stage)
-        why = await causes(ctx, seen, weeks, listed)
-        won = await wins(ctx, seen, start, now, why["resolved"], listed)
-    found = reading.result()
+    def medians(session: AsyncSession) -> Awaitable[dict[tuple[str, int], float]]:
+        return board.journey_medians(session=session, start=start, end=now, where=where)
+
+    def trend_of(session: AsyncSession) -> Awaitable[dict[tuple[Any, int], int]]:
+        return board.weekly(session=session, start=start, end=now, where=where, by=PainPoint.stage)
+
+    def causes_of(session: AsyncSession) -> Awaitable[dict[str, Any]]:
+        return causes(session, ctx, seen, weeks, listed)
+
+    # the heavy figures, each a pass over the period's items, read side by side (PostgreSQL)
+    async with (beside(ctx, medians) as median_of, beside(ctx, cells) as counted, beside(ctx, trend_of) as weekly,
+                beside(ctx, causes_of) as why_of):
+        won = await wins(ctx, seen, start, now, listed)
+    found, middle, trend, why = counted.result(), median_of.result(), weekly.result(), why_of.result()
+    won["resolved_total"] = why["resolved"]
     stages = ctx.org.journey_stages + sorted({c.stage for c in found} - set(ctx.org.journey_stages))
     used = sorted({c.department_id for c in found}, key=lambda d: known[d][1].lower() if d in known else "")
     heaviest = max((c.weight for c in found), default=0)
     grid = {f"{c.stage}|{c.department_id}": {
-        "count": c.items, "weight": c.weight, "median_resolve": duration(c.median_resolve),
+        "count": c.items, "weight": c.weight, "median_resolve": duration(middle.get((c.stage, c.department_id))),
         "level": min(4, 1 + (4 * c.weight) // (heaviest + 1)), "department": known[c.department_id][0]
         if c.department_id in known else ""} for c in found}
     return {
@@ -112,8 +122,7 @@ async def overview(ctx: Context, seen: Viewer, weeks: int) -> dict[str, Any]:
     }
 
 
-async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resolved_total: int,
-               listed: Listed) -> dict[str, Any]:
+async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, listed: Listed) -> dict[str, Any]:
     """"You said, we did": what was resolved (with what was done), the fixes people confirmed, the
     departments that acknowledged everything in time over 12 weeks, and their streaks of weeks doing so."""
     where = seen.where()
@@ -121,22 +130,22 @@ async def wins(ctx: Context, seen: Viewer, start: datetime, end: datetime, resol
     confirmed_total, confirmed = await board.confirmed(session=ctx.session, start=start, end=end, where=where)
     shown = await these(ctx, seen, [i.id for i in resolved] + confirmed)
     records = await sla_records(ctx, seen, listed) if seen.scorecards else []
-    return {"resolved_total": resolved_total, "resolved": shown[:len(resolved)],
+    return {"resolved": shown[:len(resolved)],
             "confirmed_total": confirmed_total, "confirmed": shown[len(resolved):],
             "met_sla": [r for r in records if r["met_sla"]],
             "streaks": sorted((r for r in records if r["streak"] >= 2), key=lambda r: -r["streak"])}
 
 
-async def causes(ctx: Context, seen: Viewer, weeks: int, listed: Listed) -> dict[str, Any]:
+async def causes(session: AsyncSession, ctx: Context, seen: Viewer, weeks: int, listed: Listed) -> dict[str, Any]:
     """Root causes of what was resolved in the period, by stage and department; a cause filed again and again at
     one stage lately is flagged systemic ("billing / product defect: 9 in 4 weeks"). One count of the period's
     resolutions gives the causes, the unfiled ones and the total."""
     now = ctx.clock.now()
     known = {i: name for i, _, name in listed}
-    found = await board.causes(session=ctx.session, start=now - timedelta(weeks=weeks), end=now, where=seen.where())
+    found = await board.causes(session=session, start=now - timedelta(weeks=weeks), end=now, where=seen.where())
     recent_weeks, threshold = SYSTEMIC
     recent = found if recent_weeks == weeks else await board.causes(
-        session=ctx.session, start=now - timedelta(weeks=recent_weeks), end=now, where=seen.where())
+        session=session, start=now - timedelta(weeks=recent_weeks), end=now, where=seen.where())
     by_stage: Counter[tuple[str, str]] = Counter()
     for stage, _, n, category in recent:
         if category is not None:

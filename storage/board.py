@@ -21,7 +21,6 @@ class Cell:
     department_id: int
     items: int
     weight: int
-    median_resolve: float | None  # seconds, of the cell's items resolved so far
 
 
 async def roomy(session: AsyncSession) -> None:
@@ -61,26 +60,29 @@ def weight(weights: Mapping[str, int]) -> tuple[Any, Any]:
 
 async def journey(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],
                   weights: Mapping[str, int]) -> list[Cell]:
-    """Per journey stage and department: the items logged in the period, their weight, and the median time
-    from logging to resolution of those resolved (PostgreSQL: in the same pass, as an ordered-set aggregate)."""
+    """Per journey stage and department: the items logged in the period and their weight (one hashed pass;
+    their medians are `journey_medians`, which must sort)."""
     p = PainPoint
-    logged = and_(within(p.created_at, start, end), counted(), where)
     heavy, counts = weight(weights)
+    query = (select(p.stage, p.department_id, func.count(), func.sum(heavy)).select_from(p)
+             .outerjoin(counts, counts.c.item == p.id)
+             .where(within(p.created_at, start, end), counted(), where).group_by(p.stage, p.department_id))
+    return [Cell(stage, dep, int(n), int(w or 0)) for stage, dep, n, w in (await session.execute(query)).all()]
+
+
+async def journey_medians(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool]
+                          ) -> dict[tuple[str, int], float]:
+    """Per journey stage and department: the median time from logging to resolution of the items logged in the
+    period and resolved since (PostgreSQL: an ordered-set aggregate over the resolved ones alone)."""
+    p = PainPoint
     dialect = session.get_bind().dialect.name
     took = seconds(p.resolved_at, p.created_at, dialect)
-    is_resolved = unindexed(p.status) == "resolved"
-    columns: list[Any] = [p.stage, p.department_id, func.count(), func.sum(heavy)]
-    if dialect == "postgresql":
-        columns.append(func.percentile_cont(0.5).within_group(took).filter(is_resolved))
-    query = (select(*columns).select_from(p).outerjoin(counts, counts.c.item == p.id).where(logged)
-             .group_by(p.stage, p.department_id))
-    rows = (await session.execute(query)).all()
-    if dialect == "postgresql":
-        return [Cell(stage, dep, int(n), int(w or 0), None if m is None else float(round(m)))
-                for stage, dep, n, w, m in rows]
-    resolved = await medians_by(session=session, value=took, where=and_(logged, is_resolved),
-                                by=[p.stage, p.department_id])
-    return [Cell(stage, dep, int(n), int(w or 0), resolved.get((stage, dep))) for stage, dep, n, w in rows]
+    resolved = and_(within(p.created_at, start, end), unindexed(p.status) == "resolved", where)
+    if dialect != "postgresql":
+        return await medians_by(session=session, value=took, where=resolved, by=[p.stage, p.department_id])
+    rows = await session.execute(select(p.stage, p.department_id, func.percentile_cont(0.5).within_group(took))
+                                 .where(resolved).group_by(p.stage, p.department_id))
+    return {(stage, dep): float(round(m)) for stage, dep, m in rows.all()}
 
 
 async def weekly(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],

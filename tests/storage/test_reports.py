@@ -119,3 +119,16 @@ async def test_the_weekly_trend_follows_the_same_definitions(app: App, clock: Fi
         assert (sum(w.new for w in weeks_of), sum(w.resolved for w in weeks_of), sum(w.declined for w in weeks_of),
                 sum(w.open for w in weeks_of), weeks_of[-1].overdue) == (row.new, row.resolved, row.declined,
                                                                          row.open, row.overdue), dep
+
+
+def test_statements_that_keep_a_column_off_its_index_are_cached_as_what_they_say() -> None:
+    """`unindexed` belongs to the statement's cache key: a report's statements are compiled once, not on every
+    read (main: no key, so every digest, dashboard page and export compiled each statement again), and two
+    statements that differ only in the column it wraps never share a compiled form."""
+    on_status = select(PainPoint.id).where(reports.unindexed(PainPoint.status) == "resolved")
+    on_stage = select(PainPoint.id).where(reports.unindexed(PainPoint.stage) == "resolved")
+    again = select(PainPoint.id).where(reports.unindexed(PainPoint.status) == "declined")
+    key = on_status._generate_cache_key()
+    assert key is not None
+    assert key != on_stage._generate_cache_key()
+    assert key == again._generate_cache_key()  # the same statement with another value: one compiled form
