@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.client import web_client
+from bot.slack.client import KeptAlive, web_client
 from bot.slack.commands import Commands
 from bot.slack.conversation import Conversation
 from bot.slack.door import SlackDoor
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Slack:
-    client: AsyncWebClient
+    client: KeptAlive
     sender: SlackSender
     door: SlackDoor
     commands: Commands
@@ -65,6 +64,7 @@ class Slack:
             self.connecting.cancel()
             await asyncio.gather(self.connecting, return_exceptions=True)
         await self.commands.close()
+        await self.client.close()
 
 
 def enable(app: App) -> Slack:

@@ -8,9 +8,12 @@ confirm but does deliver must not look failed, or it would be sent again (Slack 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import aiohttp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,13 +24,32 @@ SLACK_API = "https://slack.com/api/"
 TIMEOUT = 60  # seconds: well past Slack's slow answers (12 s seen), so a slow success is not a failure
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
+class KeptAlive(AsyncWebClient):
+    """A Web API client whose calls share one connection pool. slack_sdk opens a session of its own for every call
+    it is given none for: a new connection (and TLS handshake) to Slack per DM, and a burst of DMs churned the
+    server's memory. The session is made on the first call, in that call's event loop (a new loop gets its own)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def _request(self, *, http_verb: str, api_url: str, req_args: dict[str, Any]) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        if self.session is None or self.session.closed or self.loop is not loop:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self.loop = loop
+        return await super()._request(http_verb=http_verb, api_url=api_url, req_args=req_args)
+
+    async def close(self) -> None:
+        if self.session is not None and not self.session.closed and self.loop is asyncio.get_running_loop():
+            await self.session.close()
+
+
+def web_client(settings: Settings) -> KeptAlive:
     base = settings.slack_api_url or SLACK_API
     if not base.endswith("/"):
         base += "/"  # slack_sdk joins method names with urljoin
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(token=token, base_url=base, timeout=TIMEOUT,
-                          retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)])
+    return KeptAlive(token=token, base_url=base, timeout=TIMEOUT,
+                     retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)])
 
 
 def authorize_with(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeResult]]:

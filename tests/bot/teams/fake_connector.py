@@ -5,6 +5,7 @@ updates, created conversations, member look-ups and roster reads.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from itertools import count
@@ -31,6 +32,8 @@ class FakeConnector:
     failing: tuple[str, ...] = ("send", "reply")  # which calls the failures apply to
     rosters: dict[str, list[str]] = field(default_factory=dict)  # conversation or team id: member ids
     headers: list[dict[str, str]] = field(default_factory=list)  # each call's headers (the bot's token)
+    held: asyncio.Event | None = None  # when set up (and not yet set), each call waits for it before answering
+    waiting: int = 0  # the calls waiting for `held` now
 
     @property
     def url(self) -> str:
@@ -41,6 +44,12 @@ class FakeConnector:
         return [body for k, _, body in self.calls if kind is None or k == kind]
 
     async def record(self, request: web.Request, kind: str) -> web.Response:
+        if self.held is not None:
+            self.waiting += 1
+            try:
+                await self.held.wait()
+            finally:
+                self.waiting -= 1
         raw = await request.text()
         body = json.loads(raw) if raw else {}
         self.headers.append(dict(request.headers))

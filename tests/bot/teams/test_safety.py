@@ -172,3 +172,27 @@ async def test_a_lone_surrogate_in_a_teams_message_gets_a_clear_reply(teams: Tea
     [reply] = teams.connector.sent("reply")
     assert "control characters" in str(cards(reply)[0])
     assert await count(teams, PainPoint) == 0
+
+
+async def test_a_burst_of_activities_is_worked_a_few_at_a_time(teams: Teams) -> None:
+    """Each turn holds botbuilder's own clients for it (built anew per activity): a burst is worked TURNS at a
+    time, the rest waiting their turn (main: all at once, and the server grew for good), and every one of them
+    is answered in the end."""
+    import asyncio
+
+    from bot.teams.route import TURNS
+
+    assert teams.app.teams is not None
+    turns = teams.app.teams.route.turns
+    teams.connector.held = asyncio.Event()
+    burst = 2 * TURNS
+    posts = [asyncio.ensure_future(teams.say("sam", "help")) for _ in range(burst)]
+    for _ in range(10_000):  # until every activity is in: replying to the connector, or waiting its turn
+        if teams.connector.waiting + len(turns._waiters or ()) >= burst:
+            break
+        await asyncio.sleep(0)
+    assert teams.connector.waiting == TURNS
+    teams.connector.held.set()
+    answers = await asyncio.gather(*posts)
+    assert all(a.status in (200, 201) for a in answers)
+    assert len(teams.connector.sent("reply")) == burst
