@@ -3,14 +3,17 @@ reads who is signed in and what they may see in its own read-only transaction (h
 this door renders). No script anywhere: the Content-Security-Policy forbids it."""
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.dashboard import COOKIE, Keys, Session
@@ -37,11 +40,23 @@ TITLES = {"ref": "Ref", "summary": "Summary", "department": "Department", "stage
 Page = Callable[[web.Request, Context, Viewer, Session], Awaitable[web.StreamResponse]]
 
 
+ASIDE = 4  # connections the dashboard's pages read their heavy figures on beside their own, at most, all together
+
+
 @dataclass
 class Board:
     app: App
     keys: Keys
     env: Environment
+    # a year's overview reads four figures beside its own transaction: several leaders opening it at once must not
+    # take the connection pool from the chat traffic (the rest of the pool's connections), so they share these
+    asides: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(ASIDE))
+
+    @asynccontextmanager
+    async def aside(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction on a connection of its own, for a figure read beside a page's."""
+        async with self.asides, self.app.db.transaction(read_only=True) as session:
+            yield session
 
 
 BOARD = web.AppKey("cxbot-dashboard", Board)
@@ -114,7 +129,7 @@ def signed(page: Page, *, scorecards: bool = False) -> Callable[[web.Request], A
             return message(request, 401, "Sign in from chat", "This dashboard opens from a personal link.", HOW)
         app = board.app
         async with app.db.transaction(read_only=True) as db:
-            aside = (lambda: app.db.transaction(read_only=True)) if app.db.engine.dialect.name == "postgresql" else None
+            aside = board.aside if app.db.engine.dialect.name == "postgresql" else None
             ctx = Context(session=db, clock=app.clock, org=app.org, links=board.keys, aside=aside)
             seen = await dashboard.viewer(ctx, session.identity, session.nonce)
             if seen is None:

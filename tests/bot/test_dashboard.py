@@ -317,3 +317,38 @@ async def test_an_owner_sees_on_the_item_page_what_it_may_repeat(board: Board) -
     assert f"duplicate {second} of {first}" in page
     leader = await board.sign_in("local:leo")  # sees everything, owns nothing: no hint to act on
     assert "Possibly the same as" not in (await board.get(f"/dashboard/items/{second}", leader))[1]
+
+
+async def test_leaders_opening_a_year_at_once_leave_the_pool_to_the_chat(board: Board) -> None:
+    """A year's overview reads its heavy figures beside its own transaction (PostgreSQL): three leaders opening it
+    at once hold their three pages' connections and, together, at most ASIDE more, and every page is whole."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    from bot.dashboard.web import ASIDE
+
+    if board.app.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads every figure in the page's own transaction")
+    cookie = await board.sign_in("local:leo")
+    out, most = 0, 0
+
+    def checkout(*_: object) -> None:
+        nonlocal out, most
+        out += 1
+        most = max(most, out)
+
+    def checkin(*_: object) -> None:
+        nonlocal out
+        out -= 1
+
+    pool = board.app.db.engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        pages = await asyncio.gather(*(board.get("/dashboard?weeks=52", cookie) for _ in range(3)))
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+    assert all(status == 200 and "Where customers hurt" in text for status, text, _ in pages)
+    assert 3 < most <= 3 + ASIDE, most
