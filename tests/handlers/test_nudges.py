@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, insert, select
 
 from bot.app import App
 from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
-from storage.models import Nudge, OutboxMessage
+from storage import nudges
+from storage.models import Nudge, OutboxMessage, PainPoint
 from tests.ledger import say
 
 SCHEDULER = Actor(identity="system:scheduler")
@@ -171,3 +173,34 @@ async def test_a_reminder_carries_what_people_read_and_counts_the_rest(app: App,
     assert len(report.replies[0].data["sent"][0]["refs"]) == 30
     assert "and 10 more" in Renderer("text").render("nudge", nudge.payload)
     assert "and 15 more" in str(TeamsRenderer().card("nudge", nudge.payload))
+
+
+async def test_thousands_of_claims_are_one_statement_and_each_is_won_once(app: App) -> None:
+    """PostgreSQL: a sweep's claims go as one INSERT of unnested arrays however many there are (main: a statement
+    per thousand, each row seven parameters), and a second sweep claiming the same reminders wins none."""
+    if app.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite sends its claims as SQLAlchemy's batches of VALUES rows")
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    async with app.db.transaction() as session:
+        ids = list(await session.scalars(insert(PainPoint).returning(PainPoint.id), [
+            {"summary": f"Pain {n}", "stage": "billing", "severity": "medium", "reporter": "local:sam",
+             "department_id": 1, "owner": "local:dana", "status": "open", "created_at": now, "updated_at": now,
+             "ack_due_at": now, "resolve_due_at": now + timedelta(days=7)} for n in range(2500)]))
+    rows = [{"pain_point_id": i, "kind": "ack", "due_at": now, "slot": 1, "level": 0, "owner": "local:dana",
+             "at": now} for i in ids]
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with app.db.transaction() as session:
+            won = await nudges.claim(session=session, rows=rows)
+    finally:
+        event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
+    assert won == {(i, 1) for i in ids}
+    assert len([s for s in sent if s.lstrip().upper().startswith("INSERT")]) == 1
+    async with app.db.transaction() as session:
+        assert await nudges.claim(session=session, rows=rows) == set()
+        assert await session.scalar(select(func.count()).select_from(Nudge)) == 2500
