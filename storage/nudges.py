@@ -82,21 +82,20 @@ async def claim(*, session: AsyncSession, rows: list[dict[str, Any]]) -> set[tup
     """Insert reminder claims; returns (item id, slot) of those this call won. Others are someone else's."""
     if not rows:
         return set()
-    connection = await session.connection()
+    insert: postgresql.Insert | sqlite.Insert
+    parameters: list[dict[str, Any]] | dict[str, list[Any]]
     if session.get_bind().dialect.name == "postgresql":
         # one statement whatever the number of claims: each column one array parameter, unnested into rows (a
         # sweep claims thousands; as VALUES rows they were 7 parameters each, a statement per thousand)
-        arrays = {c: [row[c] for row in rows] for c in CLAIMED}
         table = Nudge.__table__
         columns = (bindparam(c, type_=ARRAY(table.c[c].type)) for c in CLAIMED)
         source = func.unnest(*columns).table_valued(*CLAIMED).render_derived()
-        statement = (postgresql.insert(Nudge).from_select(list(CLAIMED), select(*(source.c[c] for c in CLAIMED)))
-                     .on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
-                     .returning(Nudge.pain_point_id, Nudge.slot))
-        return {(pid, slot) for pid, slot in (await connection.execute(statement, arrays)).all()}
-    statement = (sqlite.insert(Nudge)
-                 .on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
+        insert = postgresql.insert(Nudge).from_select(list(CLAIMED), select(*(source.c[c] for c in CLAIMED)))
+        parameters = {c: [row[c] for row in rows] for c in CLAIMED}
+    else:  # SQLAlchemy's batches of many VALUES rows ("insertmanyvalues")
+        insert, parameters = sqlite.insert(Nudge), rows
+    statement = (insert.on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
                  .returning(Nudge.pain_point_id, Nudge.slot))
-    # one statement, sent in SQLAlchemy's batches of many VALUES rows ("insertmanyvalues"), on the session's
-    # connection: the ORM's bulk insert would keep books on every row for objects nobody asked for
-    return {(pid, slot) for pid, slot in (await connection.execute(statement, rows)).all()}
+    # on the session's connection: the ORM's bulk insert would keep books on every row for objects nobody asked for
+    connection = await session.connection()
+    return {(pid, slot) for pid, slot in (await connection.execute(statement, parameters)).all()}
