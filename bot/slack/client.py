@@ -24,23 +24,42 @@ SLACK_API = "https://slack.com/api/"
 TIMEOUT = 60  # seconds: well past Slack's slow answers (12 s seen), so a slow success is not a failure
 
 
-class KeptAlive(AsyncWebClient):
-    """A Web API client whose calls share one connection pool. slack_sdk opens a session of its own for every call
-    it is given none for: a new connection (and TLS handshake) to Slack per DM, and a burst of DMs churned the
-    server's memory. The session is made on the first call, in that call's event loop (a new loop gets its own)."""
+class Kept:
+    """One aiohttp session, made on first use in the running event loop (a new loop gets its own) and kept: its
+    connections are reused. slack_sdk's clients open a session of their own for every call they are given none for:
+    a new connection (and TLS handshake) to Slack per DM, and a burst of DMs churned the server's memory."""
 
-    loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.session: aiohttp.ClientSession | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
-    async def _request(self, *, http_verb: str, api_url: str, req_args: dict[str, Any]) -> dict[str, Any]:
+    def get(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self.session is None or self.session.closed or self.loop is not loop:
             self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
             self.loop = loop
-        return await super()._request(http_verb=http_verb, api_url=api_url, req_args=req_args)
+        return self.session
 
     async def close(self) -> None:
         if self.session is not None and not self.session.closed and self.loop is asyncio.get_running_loop():
             await self.session.close()
+
+
+class KeptAlive(AsyncWebClient):
+    """A Web API client whose calls share one kept session (`Kept`)."""
+
+    kept: Kept | None = None
+
+    async def _request(self, *, http_verb: str, api_url: str, req_args: dict[str, Any]) -> dict[str, Any]:
+        if self.kept is None:
+            self.kept = Kept(self.timeout)
+        self.session = self.kept.get()
+        return await super()._request(http_verb=http_verb, api_url=api_url, req_args=req_args)
+
+    async def close(self) -> None:
+        if self.kept is not None:
+            await self.kept.close()
 
 
 def web_client(settings: Settings) -> KeptAlive:

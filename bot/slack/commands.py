@@ -6,10 +6,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.slack.client import Kept
 from bot.slack.door import SlackDoor, guarded
 from bot.slack.payloads import command_text, readable_fields
 from handlers.base import Command, Refusal
@@ -26,7 +26,7 @@ KEPT = ("user_id", "user_name", "team_id", "enterprise_id", "channel_id", "text"
 class Commands:
     def __init__(self, app: App, door: SlackDoor) -> None:
         self.app, self.door = app, door
-        self.session: aiohttp.ClientSession | None = None
+        self.answers = Kept(timeout=30)  # one session for the answers through response_urls
         door.bolt.command(re.compile(r"^/cx"))(guarded(self.on_command))
         app.inbox.register("slack_command", self.work_command, self.apologise)
 
@@ -71,7 +71,7 @@ class Commands:
             delivery=f"slack:command:{command.get('trigger_id')}"))
         if outcome is not None and not outcome.repeated and outcome.replies and command.get("response_url"):
             try:
-                answered = await AsyncWebhookClient(str(command["response_url"]), session=await self.http()).send_dict(
+                answered = await AsyncWebhookClient(str(command["response_url"]), session=self.answers.get()).send_dict(
                     {**await self.door.message(outcome, actor.identity), "response_type": "ephemeral"})
             except Exception:  # the change is made; only the answer is lost
                 log.warning("could not answer a /cx command through its response_url", exc_info=True)
@@ -85,12 +85,5 @@ class Commands:
         command = payload.get("command") or {}
         await self.door.apologise(str(command.get("user_id") or ""), f"do \"/cx {command.get('text') or ''}\"", why)
 
-    async def http(self) -> aiohttp.ClientSession:
-        """One HTTP session for the answers through response_urls (its connections are reused)."""
-        if self.session is None or self.session.closed:
-            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self.session
-
     async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        await self.answers.close()
