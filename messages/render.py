@@ -138,6 +138,11 @@ def cut(value: Any, limit: int) -> Any:
     return type(value)(shortened) if isinstance(value, Plain) else shortened
 
 
+def jsonstr(value: Any) -> Verbatim:
+    """`value` as JSON, itself as a JSON string literal (a button's value, a card's data)."""
+    return Verbatim(json.dumps(json.dumps(value, ensure_ascii=False), ensure_ascii=False))
+
+
 def fitted(value: dict[str, Any], limit: int = 2000) -> Verbatim:
     """What a button carries (Slack keeps at most 2,000 characters of it), as a JSON string literal: `value` as
     JSON, its longest texts shortened with an ellipsis until it fits."""
@@ -151,7 +156,7 @@ def fitted(value: dict[str, Any], limit: int = 2000) -> Verbatim:
         raw = holder[longest]
         per_character = (len(json.dumps(raw, ensure_ascii=False)) - 2) / max(1, len(raw))  # escapes take two
         holder[longest] = cut(raw, max(1, len(raw) - int((len(text) - limit) / per_character) - 2))
-    return Verbatim(json.dumps(json.dumps(data, ensure_ascii=False), ensure_ascii=False))
+    return jsonstr(data)
 
 
 def slack_url(value: str | None) -> Verbatim:
@@ -163,9 +168,7 @@ def environment(folder: str, finalize: Any) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES / folder), finalize=finalize, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters.update(when=when, moment=moment, cut=cut, plain=Plain, raw=Verbatim, url=slack_url,
-                       json=lambda v: Verbatim(json.dumps(v, ensure_ascii=False)), fitted=fitted,
-                       jsonstr=lambda v: Verbatim(json.dumps(json.dumps(v, ensure_ascii=False),
-                                                             ensure_ascii=False)))
+                       json=lambda v: Verbatim(json.dumps(v, ensure_ascii=False)), fitted=fitted, jsonstr=jsonstr)
     return env
 
 
