@@ -32,15 +32,14 @@ def next_working_moment(ctx: Context, who: str, person: Person | None, now: date
     return now if is_working_time(now, hours, zone) else add_working_time(now, timedelta(0), hours, zone)
 
 
-def entry(ctx: Context, candidate: nudges.Candidate, slot: int, names: dict[str, str], now: datetime,
-          owner: str | None) -> dict[str, Any]:
-    item = candidate.item
+def entry(ctx: Context, candidate: nudges.Candidate, item: nudges.Late, slot: int, names: dict[str, str],
+          now: datetime, owner: str | None) -> dict[str, Any]:
     waited = now - (item.created_at if candidate.kind == "ack" else candidate.due_at)
-    return {"ref": item.ref, "summary": item.summary, "department": item.department.name,
+    return {"ref": item.ref, "summary": item.summary, "department": candidate.department.name,
             "severity": item.severity, "kind": candidate.kind, "overdue_by": humanise(now - candidate.due_at),
             "waited": humanise(waited), "due": due_text(item, now), "owner_name": names.get(owner or "", owner),
             "nudged": slot - 1,
-            "actions": actions.buttons(item.ref, item.status)}
+            "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes))}
 
 
 async def rows(cmd: Command, ctx: Context) -> Outcome:
@@ -61,7 +60,7 @@ async def rows(cmd: Command, ctx: Context) -> Outcome:
         lines.append({"ref": item.ref, "summary": item.summary, "department": item.department.name,
                       "severity": item.severity, "kind": clock[0] if clock else None,
                       "overdue_by": humanise(now - clock[1]) if clock else None, "status": STATUS[item.status],
-                      "actions": actions.buttons(item.ref, item.status)})
+                      "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes))})
     return Outcome.reply("nudge", items=lines, count=sum(1 for line in lines if line["kind"]))
 
 
@@ -79,15 +78,15 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     whos: set[str] = set(leaders)
     owners: dict[int, str | None] = {}
     for c in found:
-        fallback = next(iter(c.item.department.named("owner") or c.item.department.named("rep") or admins), None)
-        owners[c.item.id] = c.item.owner or fallback
-        whos.update(w for w in (owners[c.item.id], c.item.department.lead) if w)
+        fallback = next(iter(c.department.named("owner") or c.department.named("rep") or admins), None)
+        owners[c.id] = c.owner or fallback
+        whos.update(w for w in (owners[c.id], c.department.lead) if w)
     known = {h: p for p in await people.many(session=ctx.session, whos=whos) for h in (p.identity, p.email) if h}
     names = {h: p.display_name for h, p in known.items()}
     claims, due = [], []
     at_work: dict[str, tuple[WorkingHours, ZoneInfo] | None] = {}  # each owner's hours and zone, if working now
     for c in found:
-        owner = owners[c.item.id]
+        owner = owners[c.id]
         if owner is None:
             continue
         if owner not in at_work:  # once per owner, not once per item: a sweep may hold thousands of theirs
@@ -102,34 +101,40 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
             continue
         slot = c.sent + 1
         level = 2 if slot > settings.leaders_after else 1 if slot > settings.lead_after else 0
-        claims.append({"pain_point_id": c.item.id, "kind": c.kind, "due_at": c.due_at, "slot": slot,
-                       "level": level, "owner": owner, "at": now})
+        claims.append({"pain_point_id": c.id, "kind": c.kind, "due_at": c.due_at, "slot": slot, "level": level,
+                       "owner": owner})
         due.append((c, slot, level, owner))
     if dry_run:
-        won = {(c.item.id, slot) for c, slot, _, _ in due}
+        won = {(c.id, slot) for c, slot, _, _ in due}
     else:
-        won = await nudges.claim(session=ctx.session, rows=claims)
+        won = await nudges.claim(session=ctx.session, at=now, rows=claims)
     # each message shows its first SHOWN items and counts the rest: a sweep over thousands of overdue items
-    # builds (and stores) only what people read
-    shown: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    # reads, builds and stores only what people read
+    picked: dict[tuple[str, str], list[tuple[nudges.Candidate, int, str]]] = defaultdict(list)
     refs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    lines: dict[int, dict[str, Any]] = {}
 
     def add(key: tuple[str, str], c: nudges.Candidate, slot: int, owner: str) -> None:
-        refs[key].append(c.item.ref)
-        if len(shown[key]) < SHOWN:
-            if c.item.id not in lines:
-                lines[c.item.id] = entry(ctx, c, slot, names, now, owner)
-            shown[key].append(lines[c.item.id])
+        refs[key].append(f"CX-{c.id}")
+        if len(picked[key]) < SHOWN:
+            picked[key].append((c, slot, owner))
 
     for c, slot, level, owner in due:
-        if (c.item.id, slot) not in won:
+        if (c.id, slot) not in won:
             continue
         add(("nudge", owner), c, slot, owner)
-        if level >= 1 and c.item.department.lead:
-            add(("lead", c.item.department.lead), c, slot, owner)
+        if level >= 1 and c.department.lead:
+            add(("lead", c.department.lead), c, slot, owner)
         if level >= 2:
             add(("leaders", ""), c, slot, owner)
+    details = await nudges.shown(session=ctx.session, ids=sorted({c.id for p in picked.values() for c, _, _ in p}))
+    lines: dict[int, dict[str, Any]] = {}  # an item shown to its owner and their lead: built once
+
+    def line(c: nudges.Candidate, slot: int, owner: str) -> dict[str, Any]:
+        if c.id not in lines:
+            lines[c.id] = entry(ctx, c, details[c.id], slot, names, now, owner)
+        return lines[c.id]
+
+    shown = {key: [line(c, slot, owner) for c, slot, owner in p if c.id in details] for key, p in picked.items()}
     messages: list[tuple[str, str, dict[str, Any], list[str]]] = []
     for (kind, who), items in shown.items():
         count = len(refs[(kind, who)])

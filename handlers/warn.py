@@ -70,9 +70,9 @@ async def sweep(ctx: Context, now: datetime) -> list[Notice]:
         if not is_working_time(now, hours_of(ctx.org, owner, person), zone_of(ctx.org, person)):
             continue  # inside their hours: the next sweep in them tells them, if there is time left
         due.append((row, owner))
-    won = await nudges.claim(session=ctx.session, rows=[
+    won = await nudges.claim(session=ctx.session, at=now, rows=[
         {"pain_point_id": row.id, "kind": row.kind, "due_at": nudges.aware(row.due_at, now), "slot": 0, "level": 0,
-         "owner": owner, "at": now} for row, owner in due])
+         "owner": owner} for row, owner in due])
     notices: list[Notice] = []
     for row, owner in due:
         if (row.id, 0) not in won:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import event, func, insert, select
 
 from bot.app import App
@@ -45,6 +44,19 @@ async def test_overdue_item_nudges_its_owner_once_per_working_day(app: App, cloc
     clock.set(datetime(2026, 11, 24, 13, 5, tzinfo=UTC))
     await sweep(app)
     assert len(await sent(app)) == 2
+
+
+async def test_a_reminder_s_resolve_form_offers_the_org_s_own_root_causes(app: App, clock: FixedClock) -> None:
+    """The nudge card's resolve form (Teams shows it on the card) offers the organisation's root causes (main: the
+    defaults, whatever the org file says, so a cause picked there could be one the org does not have)."""
+    app.org = app.org.model_copy(update={"root_causes": ["vendor outage", "pricing"]})
+    await say(app, "local:sam", "log Invoice total wrong severity=high")
+    clock.set(datetime(2026, 11, 23, 13, 5, tzinfo=UTC))
+    await sweep(app)
+    [nudge] = await sent(app)
+    [resolve] = [a for a in nudge.payload["items"][0]["actions"] if a["id"] == "resolve"]
+    [category] = [f for f in resolve["form"] if f["name"] == "category"]
+    assert [c["value"] for c in category["choices"]] == ["vendor outage", "pricing"]
 
 
 async def test_no_nudges_outside_working_hours_in_the_owners_zone(app: App, clock: FixedClock) -> None:
@@ -176,18 +188,17 @@ async def test_a_reminder_carries_what_people_read_and_counts_the_rest(app: App,
 
 
 async def test_thousands_of_claims_are_one_statement_and_each_is_won_once(app: App) -> None:
-    """PostgreSQL: a sweep's claims go as one INSERT of unnested arrays however many there are (main: a statement
-    per thousand, each row seven parameters), and a second sweep claiming the same reminders wins none."""
-    if app.db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite sends its claims as SQLAlchemy's batches of VALUES rows")
+    """A sweep's claims go as one INSERT however many there are (PostgreSQL: unnested arrays; SQLite: one JSON
+    array taken apart by json_each; before: SQLite's were a statement per thousand rows of seven parameters
+    each), and a second sweep claiming the same reminders wins none."""
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)
     async with app.db.transaction() as session:
         ids = list(await session.scalars(insert(PainPoint).returning(PainPoint.id), [
             {"summary": f"Pain {n}", "stage": "billing", "severity": "medium", "reporter": "local:sam",
              "department_id": 1, "owner": "local:dana", "status": "open", "created_at": now, "updated_at": now,
              "ack_due_at": now, "resolve_due_at": now + timedelta(days=7)} for n in range(2500)]))
-    rows = [{"pain_point_id": i, "kind": "ack", "due_at": now, "slot": 1, "level": 0, "owner": "local:dana",
-             "at": now} for i in ids]
+    rows = [{"pain_point_id": i, "kind": "ack", "due_at": now, "slot": 1, "level": 0, "owner": "local:dana"}
+            for i in ids]
     sent: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
@@ -196,11 +207,11 @@ async def test_thousands_of_claims_are_one_statement_and_each_is_won_once(app: A
     event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
     try:
         async with app.db.transaction() as session:
-            won = await nudges.claim(session=session, rows=rows)
+            won = await nudges.claim(session=session, at=now, rows=rows)
     finally:
         event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
     assert won == {(i, 1) for i in ids}
     assert len([s for s in sent if s.lstrip().upper().startswith("INSERT")]) == 1
     async with app.db.transaction() as session:
-        assert await nudges.claim(session=session, rows=rows) == set()
+        assert await nudges.claim(session=session, at=now, rows=rows) == set()
         assert await session.scalar(select(func.count()).select_from(Nudge)) == 2500
