@@ -20,7 +20,8 @@ rows += asyncio.run(slack.main(requests, postgres))
 rows += asyncio.run(teams.main(activities, postgres))
 rows += asyncio.run(memory.main(1 if args.quick else memory.ROUNDS, requests, postgres))
 rows += asyncio.run(schedule.main(items, postgres, open_items, due, big=not args.quick))
-rows += asyncio.run(dashboard.main(items, postgres, big=not args.quick, runs=5 if args.quick else dashboard.RUNS))
+rows += asyncio.run(dashboard.main(items, postgres, big=not args.quick, runs=5 if args.quick else dashboard.RUNS,
+                                   budget=0 if args.quick else dashboard.BUDGET))
 rows += asyncio.run(similar.main(postgres, items))
 print(f"Benchmarks{' (quick)' if args.quick else ''}: {count} items through the handlers, {requests} Slack requests "
       f"at concurrency {slack.CONCURRENCY}, {activities} Teams activities, digest over {items} items")
