@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bench import similar as quality
+from bench.similar_set import LEDGER, QUERIES
 from bot.app import App
 from handlers import similar
 from handlers.clock import FixedClock
@@ -23,6 +24,20 @@ def test_words_are_compared_forgiving_endings_and_typos() -> None:
     # one word in common is not the same pain where both texts say more than one
     assert similar.overlap(similar.tokens("Invoice is late"), similar.tokens("Refund is late")) == 0
     assert similar.overlap(similar.tokens("Refund late"), similar.tokens("Refund is late")) == 1
+
+
+def test_a_slip_is_what_the_full_ratio_says_whatever_the_bounds_tried_first() -> None:
+    """`alike` tries difflib's cheap upper bounds before the ratio: over every pair of words of the bench's texts
+    and their slips, it says what the ratio alone says."""
+    from difflib import SequenceMatcher
+
+    texts = [e.summary for e in LEDGER] + [q.text for q in QUERIES]
+    words = sorted({w for text in texts for w in similar.tokens(text)})
+    words += [w[:1] + w[2:] for w in words if len(w) > 4] + [w + "x" for w in words[:50]]
+    for a in words:
+        for b in words[:200]:
+            plain = a == b or (min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= 0.8)
+            assert similar.alike(a, b) == plain, (a, b)
 
 
 async def test_the_labelled_set_meets_its_targets(app: App) -> None:
