@@ -73,16 +73,11 @@ async def journey(*, session: AsyncSession, start: datetime, end: datetime, wher
 async def journey_medians(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool]
                           ) -> dict[tuple[str, int], float]:
     """Per journey stage and department: the median time from logging to resolution of the items logged in the
-    period and resolved since (PostgreSQL: an ordered-set aggregate over the resolved ones alone)."""
+    period and resolved since (over the resolved ones alone)."""
     p = PainPoint
-    dialect = session.get_bind().dialect.name
-    took = seconds(p.resolved_at, p.created_at, dialect)
+    took = seconds(p.resolved_at, p.created_at, session.get_bind().dialect.name)
     resolved = and_(within(p.created_at, start, end), unindexed(p.status) == "resolved", where)
-    if dialect != "postgresql":
-        return await medians_by(session=session, value=took, where=resolved, by=[p.stage, p.department_id])
-    rows = await session.execute(select(p.stage, p.department_id, func.percentile_cont(0.5).within_group(took))
-                                 .where(resolved).group_by(p.stage, p.department_id))
-    return {(stage, dep): float(round(m)) for stage, dep, m in rows.all()}
+    return await medians_by(session=session, value=took, where=resolved, by=[p.stage, p.department_id])
 
 
 async def weekly(*, session: AsyncSession, start: datetime, end: datetime, where: ColumnElement[bool],

