@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -163,14 +163,19 @@ class Action:
     def form(self) -> list[dict[str, Any]]:
         return [f.view() for f in self.fields]
 
-    def view(self, ref: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES) -> dict[str, Any]:
-        """What a card needs to offer this action on one item (`causes`: the organisation's root causes)."""
-        form = [{**f, "choices": [{"value": c, "title": c[:1].upper() + c[1:]} for c in causes]} if f["causes"]
+    def filled(self, causes: tuple[str, ...] = CAUSES) -> list[dict[str, Any]]:
+        """Its form's fields, a root-cause field offering these `causes` (the organisation's)."""
+        return [{**f, "choices": [{"value": c, "title": c[:1].upper() + c[1:]} for c in causes]} if f["causes"]
                 else f for f in self.form]
-        return {"id": self.id, "label": (self.label if audience == "department" else self.raiser_label),
-                "typed": self.typed(ref), "primary": self.primary, "overflow": self.overflow,
-                "title": f"{self.label or self.id} {ref}",
-                "form": form}
+
+    def view(self, ref: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES,
+             form: bool = True) -> dict[str, Any]:
+        """What a card needs to offer this action on one item (`causes`: the organisation's root causes). Without
+        `form`, its fields are left to the message's `forms` (`forms`: a list of many items holds each once)."""
+        shown = {"id": self.id, "label": (self.label if audience == "department" else self.raiser_label),
+                 "typed": self.typed(ref), "primary": self.primary, "overflow": self.overflow,
+                 "title": f"{self.label or self.id} {ref}"}
+        return {**shown, "form": self.filled(causes)} if form else shown
 
     def run(self) -> Handler:
         """Its handler: "module:function", a module of handlers/ unless the name is dotted."""
@@ -339,10 +344,17 @@ def listed() -> list[Action]:
     return [a for a in CATALOGUE if a.usage and a.what and a.id != "help"]
 
 
-def buttons(ref: str, status: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES
-            ) -> list[dict[str, Any]]:
-    """The actions a card about an item in `status` offers this audience, as the templates need them."""
-    return [a.view(ref, audience, causes) for a in _offered(id(CATALOGUE), status, audience)]
+def buttons(ref: str, status: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES,
+            form: bool = True) -> list[dict[str, Any]]:
+    """The actions a card about an item in `status` offers this audience, as the templates need them; without
+    `form`, their fields are the message's `forms` (a list of twenty items carried each form twenty times)."""
+    return [a.view(ref, audience, causes, form) for a in _offered(id(CATALOGUE), status, audience)]
+
+
+def forms(ids: Iterable[str], causes: tuple[str, ...] = CAUSES) -> dict[str, list[dict[str, Any]]]:
+    """The fields of these actions' forms, by action, for a message whose buttons carry none (`buttons`)."""
+    wanted = set(ids)
+    return {a.id: a.filled(causes) for a in CATALOGUE if a.id in wanted}
 
 
 @cache

@@ -39,7 +39,7 @@ def entry(ctx: Context, candidate: nudges.Candidate, item: nudges.Late, slot: in
             "severity": item.severity, "kind": candidate.kind, "overdue_by": humanise(now - candidate.due_at),
             "waited": humanise(waited), "due": due_text(item, now), "owner_name": names.get(owner or "", owner),
             "nudged": slot - 1,
-            "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes))}
+            "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes), form=False)}
 
 
 async def rows(cmd: Command, ctx: Context) -> Outcome:
@@ -75,12 +75,15 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                                    late=overdue.late_clock(now))
     leaders = await people.identities(session=ctx.session, leaders=True)
     admins = await people.identities(session=ctx.session, admins=True)
-    whos: set[str] = set(leaders)
+    # who answers for an item nobody owns, and who leads: once per department, not once per item
+    homes = {d.id: (next(iter(d.named("owner") or d.named("rep") or admins), None), d.lead)
+             for d in {c.department.id: c.department for c in found}.values()}
+    whos: set[str] = set(leaders) | {w for fallback, lead in homes.values() for w in (fallback, lead) if w}
     owners: dict[int, str | None] = {}
     for c in found:
-        fallback = next(iter(c.department.named("owner") or c.department.named("rep") or admins), None)
-        owners[c.id] = c.owner or fallback
-        whos.update(w for w in (owners[c.id], c.department.lead) if w)
+        owners[c.id] = c.owner or homes[c.department.id][0]
+        if c.owner:
+            whos.add(c.owner)
     known = {h: p for p in await people.many(session=ctx.session, whos=whos) for h in (p.identity, p.email) if h}
     names = {h: p.display_name for h, p in known.items()}
     claims, due = [], []
@@ -122,8 +125,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
         if (c.id, slot) not in won:
             continue
         add(("nudge", owner), c, slot, owner)
-        if level >= 1 and c.department.lead:
-            add(("lead", c.department.lead), c, slot, owner)
+        if level >= 1 and (lead := homes[c.department.id][1]):
+            add(("lead", lead), c, slot, owner)
         if level >= 2:
             add(("leaders", ""), c, slot, owner)
     details = await nudges.shown(session=ctx.session, ids=sorted({c.id for p in picked.values() for c, _, _ in p}))
@@ -136,15 +139,20 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
 
     shown = {key: [line(c, slot, owner) for c, slot, owner in p if c.id in details] for key, p in picked.items()}
     messages: list[tuple[str, str, dict[str, Any], list[str]]] = []
+    causes = tuple(ctx.org.root_causes)
     for (kind, who), items in shown.items():
         count = len(refs[(kind, who)])
-        if kind == "nudge":
-            messages.append((who, "nudge", {"items": items, "count": count}, refs[(kind, who)]))
-        elif kind == "lead":
-            messages.append((who, "escalation", {"items": items, "count": count, "level": "lead"},
+        if kind == "nudge":  # the owner's buttons; each form they open once for the whole message
+            used = {a["id"] for i in items for a in i["actions"]}
+            messages.append((who, "nudge", {"items": items, "count": count, "forms": actions.forms(used, causes)},
+                             refs[(kind, who)]))
+            continue
+        told = [{k: v for k, v in i.items() if k != "actions"} for i in items]  # leads hear; the owner acts
+        if kind == "lead":
+            messages.append((who, "escalation", {"items": told, "count": count, "level": "lead"},
                              refs[(kind, who)]))
         else:
-            messages += [(leader, "escalation", {"items": items, "count": count, "level": "leaders"},
+            messages += [(leader, "escalation", {"items": told, "count": count, "level": "leaders"},
                           refs[(kind, who)]) for leader in leaders]
     report: list[dict[str, Any]] = []
     queued: list[dict[str, Any]] = []

@@ -1,6 +1,7 @@
 """Nudges: overdue items remind their owners inside working hours, repeat daily, escalate, and go out once."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, func, insert, select
@@ -54,9 +55,32 @@ async def test_a_reminder_s_resolve_form_offers_the_org_s_own_root_causes(app: A
     clock.set(datetime(2026, 11, 23, 13, 5, tzinfo=UTC))
     await sweep(app)
     [nudge] = await sent(app)
-    [resolve] = [a for a in nudge.payload["items"][0]["actions"] if a["id"] == "resolve"]
-    [category] = [f for f in resolve["form"] if f["name"] == "category"]
+    assert "resolve" in [a["id"] for a in nudge.payload["items"][0]["actions"]]
+    [category] = [f for f in nudge.payload["forms"]["resolve"] if f["name"] == "category"]
     assert [c["value"] for c in category["choices"]] == ["vendor outage", "pricing"]
+
+
+async def test_a_reminder_carries_each_form_once_and_its_lead_no_buttons(app: App, clock: FixedClock) -> None:
+    """Twenty overdue items in one reminder carry their buttons' forms once for the whole message (main: each
+    item carried every form, ~3.3 KB of buttons an item, 66 KB a reminder), and Teams still shows each button's
+    form on the card; the lead's escalation lists the same items without the owner's buttons."""
+    for n in range(25):
+        await say(app, "local:sam", f"log Invoice {n} total wrong severity=high anyway=yes")
+    for day in range(3):  # the third reminder climbs to the lead too (lead_after: 2)
+        clock.set(datetime(2026, 11, 23 + day, 13, 5, tzinfo=UTC))
+        await sweep(app)
+    nudge = (await sent(app, "nudge"))[-1]
+    assert len(nudge.payload["items"]) == 20 and nudge.payload["count"] == 25
+    assert all("form" not in a for i in nudge.payload["items"] for a in i["actions"])
+    assert set(nudge.payload["forms"]) == {a["id"] for a in nudge.payload["items"][0]["actions"]}
+    assert len(json.dumps(nudge.payload)) < 30_000
+    from messages.render import TeamsRenderer
+
+    card = TeamsRenderer().card("nudge", nudge.payload)
+    snooze = [a for a in json.loads(json.dumps(card))["body"][1]["items"][-1]["actions"] if a["title"] == "Snooze"]
+    assert [c["value"] for c in snooze[0]["card"]["body"][0]["choices"]][:2] == ["4h", "tomorrow"]
+    [escalation] = await sent(app, "escalation")
+    assert escalation.payload["items"] and all("actions" not in i for i in escalation.payload["items"])
 
 
 async def test_no_nudges_outside_working_hours_in_the_owners_zone(app: App, clock: FixedClock) -> None:
