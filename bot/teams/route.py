@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -59,7 +60,10 @@ class Route:
         turn = {"started": False}
         try:
             with self.door.app.answers.owed():  # owed from now: the workers make way while it waits its turn
-                async with self.turns:
+                # an invoke (a form to open, a message action) is answered in the request, within seconds or Teams
+                # shows an error: it never waits behind a burst of messages
+                lane = nullcontext() if activity.type == ActivityTypes.invoke else self.turns
+                async with lane:
                     invoke = await self.door.adapter.process_activity(auth_header, activity, self.turn(turn))
         except KeysUnavailable as error:
             return unverifiable(error)

@@ -196,3 +196,35 @@ async def test_a_burst_of_activities_is_worked_a_few_at_a_time(teams: Teams) -> 
     answers = await asyncio.gather(*posts)
     assert all(a.status in (200, 201) for a in answers)
     assert len(teams.connector.sent("reply")) == burst
+
+
+async def test_an_invoke_is_answered_while_a_burst_waits_its_turn(teams: Teams) -> None:
+    """An invoke (the message action's form, say) must be answered within seconds or Teams shows an error: it does
+    not queue behind the messages being worked a few at a time (main: it waited for a turn like any message)."""
+    import asyncio
+
+    from bot.teams.route import TURNS
+
+    assert teams.app.teams is not None
+    turns = teams.app.teams.route.turns
+    teams.connector.held = asyncio.Event()
+    posts = [asyncio.ensure_future(teams.say("sam", "help")) for _ in range(2 * TURNS)]
+    for _ in range(10_000):
+        if teams.connector.waiting + len(turns._waiters or ()) >= 2 * TURNS:
+            break
+        await asyncio.sleep(0)
+    assert teams.connector.waiting == TURNS  # every turn is taken, and as many wait for one
+    fetch = asyncio.ensure_future(teams.post(teams.activity(
+        "sam", kind="invoke", name="composeExtension/fetchTask",
+        value={"commandId": "logPainPoint", "commandContext": "message",
+               "messagePayload": {"body": {"content": "<p>Invoice PDF is blank</p>"}}})))
+    for _ in range(100_000):  # the loop's turns, not time: the invoke goes through while the burst is held
+        if fetch.done():
+            break
+        await asyncio.sleep(0)
+    answered = fetch.done()
+    teams.connector.held.set()
+    await asyncio.gather(*posts, fetch)
+    assert answered, "the invoke waited behind the burst"
+    assert fetch.result().status == 200
+    assert "task" in await fetch.result().json()
