@@ -165,8 +165,9 @@ async def causes(session: AsyncSession, ctx: Context, seen: Viewer, weeks: int, 
 
 
 def hours(seconds: float | None) -> float | None:
-    """A median for a chart: hours, to one decimal (None: nothing to take it over)."""
-    return None if seconds is None else round(seconds / 3600, 1)
+    """A median for a chart's bar: hours, kept fine enough that a minute's median still draws one (to one decimal,
+    it was 0.0 and drew none); None: nothing to take it over. The figures written out are durations."""
+    return None if seconds is None else round(seconds / 3600, 4)
 
 
 def in_time(by_week: list[reports.Weekly]) -> tuple[list[int | None], int]:
@@ -230,7 +231,10 @@ async def scorecard_rows(ctx: Context, seen: Viewer) -> list[dict[str, Any]]:
             "trend": {"in": [r.new for r in by_week], "resolved": [r.resolved for r in by_week], "in_sla": sla,
                       "overdue": [r.overdue for r in by_week],
                       "median_ack": [hours(r.median_ack) for r in by_week],
-                      "median_resolve": [hours(r.median_resolve) for r in by_week]},
+                      "median_resolve": [hours(r.median_resolve) for r in by_week],
+                      # written out as durations: a minute's median in hours read "0.0", as if nothing had taken time
+                      "median_ack_text": [duration(r.median_ack) for r in by_week],
+                      "median_resolve_text": [duration(r.median_resolve) for r in by_week]},
             "streak": streak, "told": told.get(department_id), "rated": rated.get(department_id),
             "rating": (rated.get(department_id) or {}).get("average"),
             "customers_told": (told.get(department_id) or {}).get("told", 0),

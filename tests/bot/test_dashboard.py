@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -158,6 +159,24 @@ async def test_scorecards_show_a_department_only_to_its_people(board: Board) -> 
     rows = {r["Department"]: r for r in csv.DictReader(io.StringIO(text))}
     assert set(rows) >= {"Billing", "Onboarding"}
     assert (rows["Billing"]["In"], rows["Billing"]["Resolved"]) == ("3", "1")
+
+
+async def test_weekly_medians_are_written_as_durations(board: Board, clock: FixedClock) -> None:
+    """A scorecard's weekly medians are written out as the headline is ("1m", "4h"; main: hours to one decimal, so a
+    minute's median read "0.0" and drew no bar, as if nothing had taken any time)."""
+    logged = await say(board.app, "local:sam", "log Invoice PDF totals are blank anyway=yes")
+    ref = logged.replies[0].data["item"]["ref"]
+    clock.advance(timedelta(minutes=2))
+    resolved = await say(board.app, "local:dana", f"resolve {ref} Regenerated the PDF category=product")
+    assert resolved.ok and resolved.replies[0].data["item"]["status"] == "resolved"  # beside the seed's 0 s: 1m
+    clock.advance(timedelta(minutes=1))  # the scorecards look back from now
+    _, body, _ = await board.get("/dashboard/scorecards", await board.sign_in("local:leo"))
+    written = re.search(r'title="Billing: median time to resolve per week, oldest first">([^<]*)<', body)
+    assert written is not None, body
+    figures = written.group(1).split()
+    assert len(figures) == 12 and figures[-1] == "1m" and "0.0" not in figures
+    cell = body[body.rindex("<td>", 0, written.start()):written.start()]
+    assert 'class="bar now"' in cell  # this week's bar is drawn
 
 
 async def test_hostile_text_is_never_markup_nor_a_formula(board: Board) -> None:
