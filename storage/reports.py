@@ -113,13 +113,15 @@ def _spans(start: datetime, end: datetime, dialect: str) -> Any:
     p = PainPoint
     alive = and_(or_(p.closed_at.is_(None), p.closed_at >= start), unindexed(p.created_at) < end)
     least = func.least if dialect == "postgresql" else func.min
+    # a wait still going stops the clock from its start (an item that closed ended its wait)
     ack_until = least(func.coalesce(p.acknowledged_at, p.resolve_due_at), p.resolve_due_at,
-                      func.coalesce(p.closed_at, p.resolve_due_at))
+                      func.coalesce(p.closed_at, p.resolve_due_at), func.coalesce(p.waiting_since, p.resolve_due_at))
+    resolve_until = func.coalesce(p.closed_at, p.waiting_since)
     return union_all(
         select(p.department_id.label("dep"), p.ack_due_at.label("s"), ack_until.label("t"))
         .where(alive, p.ack_due_at < ack_until),
-        select(p.department_id, p.resolve_due_at, p.closed_at)
-        .where(alive, or_(p.closed_at.is_(None), p.resolve_due_at < p.closed_at))).cte("spans")
+        select(p.department_id, p.resolve_due_at, resolve_until)
+        .where(alive, or_(resolve_until.is_(None), p.resolve_due_at < resolve_until))).cte("spans")
 
 
 async def _late_at_ends(session: AsyncSession, start: datetime, weeks: int, overdue_now: ColumnElement[bool]
@@ -154,12 +156,14 @@ async def _late_at_ends(session: AsyncSession, start: datetime, weeks: int, over
 
 def overdue_at(moment: Any) -> ColumnElement[bool]:
     """Overdue as it stood at a past moment (the end of a complete week; a datetime or a column of them), from
-    the items' own times: alive then, and its acknowledgement or resolution due before then. (Snoozes are not
-    kept in history.)"""
+    the items' own times: alive then, not waiting then (a wait pauses the clock: one still going began at
+    `waiting_since`; one that ended moved the due times on by the time it took), and its acknowledgement or
+    resolution due before then. (Snoozes are not kept in history.)"""
     p = PainPoint
     alive = and_(unindexed(p.created_at) < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
+    running = or_(p.waiting_on.is_(None), p.waiting_since > moment)
     unacked = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= moment)
-    return and_(alive, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
+    return and_(alive, running, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
 
 
 async def acknowledgements(*, session: AsyncSession, start: datetime, end: datetime,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from handlers import dashboard
+from handlers import dashboard, journey
 from handlers.base import Context
 from handlers.clock import FixedClock, working_between
 from handlers.org import WorkingHours
@@ -142,6 +142,29 @@ async def test_the_digest_reports_what_waits_and_how_long_the_week_s_items_waite
     assert data["waiting"] == {"customers": 1, "teams": 1, "waited": "4h"}
     assert ("Waiting, clock paused: 1 on customers, 1 on other teams · the week's closed items waited 4h in all"
             in app.renderer.render("digest", data))
+
+
+async def test_an_item_waiting_at_a_week_s_end_was_not_overdue_then(app: App, clock: FixedClock) -> None:
+    """A complete week's digest counts overdue what was overdue at the week's end: an item waiting on the customer
+    then was not (its clock was paused), as `overdue` says while it waits (main: the digest counted it by its old
+    due time and listed it first); one whose wait began after the week's end was."""
+    assert (await say(app, "local:sam", "log Invoice total wrong severity=high")).ok  # Mon 09:00, ack due 13:00
+    assert (await say(app, "local:sam", "log Refund form is slow severity=high")).ok  # never waits
+    assert (await say(app, "local:sam", "log Refund email missing severity=high")).ok  # waits from W49
+    clock.set(datetime(2026, 11, 23, 11, tzinfo=UTC))
+    assert (await say(app, "local:dana", "wait CX-1 customer asked for the invoice number")).ok
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # Monday: W48 is complete, CX-1 still waits
+    assert (await say(app, "local:dana", "wait CX-3 customer asked which address they use")).ok
+    clock.set(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))  # the scorecards' last complete week ends Tue 24 Nov 08:00
+    assert "CX-1" not in message(await say(app, "local:dana", "overdue"))
+    data = (await digest(app, week="2026-W48")).replies[0].data
+    assert data["overdue"] == 2 and sorted(i["ref"] for i in data["overdue_items"]) == ["CX-2", "CX-3"]
+    async with app.db.transaction(read_only=True) as session:
+        ctx = Context(session=session, clock=clock, org=app.org)
+        seen = await dashboard.viewer(ctx, "local:leo")
+        assert seen is not None
+        billing = next(r for r in (await journey.scorecards(ctx, seen))["rows"] if r["department"] == "Billing")
+    assert billing["trend"]["overdue"][-2] == 2  # at Tue 24 Nov 08:00 too, CX-1 waiting (main: 3)
 
 
 async def test_the_dashboard_item_page_shows_the_wait(app: App, clock: FixedClock) -> None:
