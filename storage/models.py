@@ -92,9 +92,9 @@ class PainPoint(Base):
         Index("ix_pain_points_created", "created_at"),
         Index("ix_pain_points_acknowledged", "acknowledged_at"),
         Index("ix_pain_points_resolved", "resolved_at"),
-        # and what the digest counts of the items open at a week's end, read from the index alone (0018)
+        # and what the digest counts of the items open at a week's end, read from the index alone (0018, 0019)
         Index("ix_pain_points_closed", "closed_at", "department_id", "created_at", "acknowledged_at", "ack_due_at",
-              "resolve_due_at"),
+              "resolve_due_at", "waiting_since"),
         Index("ix_pain_points_source_url", "source_url"),  # a chat message is logged once
         # the few items waiting (the digest's count, the sweep's ended waits), never a pass over the live ones
         Index("ix_pain_points_waiting", "waiting_on", "waiting_until", sqlite_where=text("waiting_on IS NOT NULL"),

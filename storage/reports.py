@@ -161,7 +161,7 @@ def overdue_at(moment: Any) -> ColumnElement[bool]:
     resolution due before then. (Snoozes are not kept in history.)"""
     p = PainPoint
     alive = and_(unindexed(p.created_at) < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
-    running = or_(p.waiting_on.is_(None), p.waiting_since > moment)
+    running = or_(p.waiting_since.is_(None), p.waiting_since > moment)  # set and cleared with waiting_on
     unacked = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= moment)
     return and_(alive, running, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
 
