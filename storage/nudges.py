@@ -109,8 +109,8 @@ async def claim(*, session: AsyncSession, at: datetime, rows: list[dict[str, Any
         picked = [func.json_extract(source.c.value, f"$[{n}]") for n in range(len(CLAIMED))]
         # "WHERE true": SQLite reads an ON CONFLICT after a bare SELECT's FROM as a join's
         insert = sqlite.insert(Nudge).from_select([*CLAIMED, "at"], select(*picked, moment).where(true()))
-        parameters = {"rows": json.dumps([[row["pain_point_id"], row["kind"], stored(row["due_at"]), row["slot"],
-                                           row["level"], row["owner"]] for row in rows])}
+        parameters = {"rows": json.dumps([[stored(row[c]) if c == "due_at" else row[c] for c in CLAIMED]
+                                          for row in rows])}
     statement = (insert.on_conflict_do_nothing(index_elements=["pain_point_id", "kind", "due_at", "slot"])
                  .returning(Nudge.pain_point_id, Nudge.slot))
     # on the session's connection: the ORM's bulk insert would keep books on every row for objects nobody asked for
