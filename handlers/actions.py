@@ -345,10 +345,11 @@ def listed() -> list[Action]:
 
 
 def buttons(ref: str, status: str, audience: Who = "department", causes: tuple[str, ...] = CAUSES,
-            form: bool = True) -> list[dict[str, Any]]:
-    """The actions a card about an item in `status` offers this audience, as the templates need them; without
-    `form`, their fields are the message's `forms` (a list of twenty items carried each form twenty times)."""
-    return [a.view(ref, audience, causes, form) for a in _offered(id(CATALOGUE), status, audience)]
+            form: bool = True, waiting: bool = False) -> list[dict[str, Any]]:
+    """The actions a card about an item in `status` offers this audience, as the templates need them: "Stop
+    waiting" while it waits, "Waiting on…" while it does not; without `form`, their fields are the message's
+    `forms` (a list of twenty items carried each form twenty times)."""
+    return [a.view(ref, audience, causes, form) for a in _offered(id(CATALOGUE), status, audience, waiting)]
 
 
 def forms(ids: Iterable[str], causes: tuple[str, ...] = CAUSES) -> dict[str, list[dict[str, Any]]]:
@@ -358,8 +359,9 @@ def forms(ids: Iterable[str], causes: tuple[str, ...] = CAUSES) -> dict[str, lis
 
 
 @cache
-def _offered(catalogue: int, status: str, audience: Who) -> tuple[Action, ...]:
-    """Which actions are offered, worked out once per catalogue (a test may extend it), status and audience."""
+def _offered(catalogue: int, status: str, audience: Who, waiting: bool) -> tuple[Action, ...]:
+    """Which actions are offered, worked out once per catalogue (a test may extend it), status, audience and
+    whether the item waits."""
     del catalogue  # only the cache's key
-    return tuple(a for a in CATALOGUE if a.offered(status, audience))
+    return tuple(a for a in CATALOGUE if a.offered(status, audience) and a.id != ("wait" if waiting else "resume"))
 

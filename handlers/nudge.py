@@ -39,6 +39,7 @@ def entry(ctx: Context, candidate: nudges.Candidate, item: nudges.Late, slot: in
             "severity": item.severity, "kind": candidate.kind, "overdue_by": humanise(now - candidate.due_at),
             "waited": humanise(waited), "due": due_text(item, now), "owner_name": names.get(owner or "", owner),
             "nudged": slot - 1,
+            # an overdue item never waits (a wait pauses its clock): "Waiting on…", never "Stop waiting"
             "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes), form=False)}
 
 
@@ -60,7 +61,8 @@ async def rows(cmd: Command, ctx: Context) -> Outcome:
         lines.append({"ref": item.ref, "summary": item.summary, "department": item.department.name,
                       "severity": item.severity, "kind": clock[0] if clock else None,
                       "overdue_by": humanise(now - clock[1]) if clock else None, "status": STATUS[item.status],
-                      "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes))})
+                      "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes),
+                                                 waiting=bool(item.waiting_on))})
     return Outcome.reply("nudge", items=lines, count=sum(1 for line in lines if line["kind"]))
 
 

@@ -88,8 +88,8 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "restricted": item.restricted,
         "created_at": item.created_at.isoformat(),
         # what its department's people can do now, and what the people who raised it can
-        "actions": [a for a in actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes))
-                    if a["id"] != ("wait" if item.waiting_on else "resume")] if buttons else [],
+        "actions": actions.buttons(item.ref, item.status, causes=tuple(ctx.org.root_causes),
+                                   waiting=bool(item.waiting_on)) if buttons else [],
         "asks": actions.buttons(item.ref, item.status, "raisers") if buttons else [],
     }
 

@@ -83,6 +83,23 @@ async def test_a_reminder_carries_each_form_once_and_its_lead_no_buttons(app: Ap
     assert escalation.payload["items"] and all("actions" not in i for i in escalation.payload["items"])
 
 
+async def test_a_reminder_offers_waiting_not_stop_waiting(app: App, clock: FixedClock) -> None:
+    """An overdue item is never waiting (a wait pauses its clock): its reminder offers "Waiting on…", not "Stop
+    waiting" (main: every row of every reminder carried a "Stop waiting" button that could only answer "it is not
+    waiting"); a reminder card shown again after its item began to wait offers "Stop waiting" instead."""
+    await say(app, "local:sam", "log Invoice total wrong severity=high")
+    clock.set(datetime(2026, 11, 23, 13, 5, tzinfo=UTC))
+    await sweep(app)
+    [nudge] = await sent(app)
+    offered = [a["id"] for a in nudge.payload["items"][0]["actions"]]
+    assert "wait" in offered and "resume" not in offered
+    assert (await say(app, "local:dana", "wait CX-1 customer asked for the invoice number")).ok
+    again = await app.run(Command(actor=Actor(identity="local:dana"), action="nudge_rows",
+                                  fields={"refs": json.dumps(["CX-1"])}))
+    offered = [a["id"] for a in again.replies[0].data["items"][0]["actions"]]
+    assert "resume" in offered and "wait" not in offered
+
+
 async def test_no_nudges_outside_working_hours_in_the_owners_zone(app: App, clock: FixedClock) -> None:
     await say(app, "local:sam", "log Invoice total wrong severity=critical")  # ack due Mon 10:00
     async with app.db.transaction() as session:
