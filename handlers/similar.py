@@ -5,9 +5,11 @@ text gets no suggestion at all, so the common path stays one step."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, or_
@@ -38,7 +40,14 @@ def stem(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return [stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP]
+    return list(tokens_of(text))
+
+
+@lru_cache(maxsize=4096)
+def tokens_of(text: str) -> tuple[str, ...]:
+    """`tokens`, kept for the texts met most: the same live items' summaries are scored for one new text after
+    another."""
+    return tuple(stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP)
 
 
 def alike(a: str, b: str) -> bool:
@@ -52,7 +61,7 @@ def alike(a: str, b: str) -> bool:
     return matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8
 
 
-def overlap(words: list[str], other: list[str]) -> float:
+def overlap(words: Sequence[str], other: Sequence[str]) -> float:
     """How much two texts share, 0 to 1: matched words on both sides over all words (Dice). One word in common
     is not enough where both say more than one ("Invoice is late", "Refund is late")."""
     if not words or not other:
@@ -71,7 +80,7 @@ class Similar:
 
 def score(text: str, stage: str | None, customer: str | None, row: Any, department_id: int | None = None
           ) -> float:
-    found = overlap(tokens(text), tokens(row.summary))
+    found = overlap(tokens_of(text), tokens_of(row.summary))
     if stage and stage != "other" and row.stage == stage:
         found += 0.1
     if department_id is not None and row.department_id == department_id:

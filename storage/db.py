@@ -12,6 +12,8 @@ from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite+aiosqlite:///cxbot.db"
 READ_ONLY = "cx_read_only"  # an execution option: this transaction reads only
@@ -55,7 +57,8 @@ def create_engine(url: str, *, schema: str | None = None, timeout: float = TIMEO
     the connection it held is dropped), instead of wedging every request behind it."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # one trip to aiosqlite's thread per statement (storage.sqlite), not four
+        engine = create_async_engine(url, connect_args={"timeout": 30, "async_creator_fn": sqlite.connect}, **kwargs)
         _tune_sqlite(engine)
         return engine
     server = {"statement_timeout": str(int(timeout * 1000)),

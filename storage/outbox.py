@@ -4,23 +4,24 @@ that dies between sending and recording may leave one to be sent again: at least
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import Table, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
 from storage.models import OutboxMessage
 
+OUTBOX = cast(Table, OutboxMessage.__table__)  # written as plain INSERTs: no object is kept for a message written
 STUCK = ("failed", "waiting")  # what an operator may put back
 
 
 async def enqueue(*, session: AsyncSession, recipient: str, template: str, payload: dict[str, Any],
                   at: datetime, deliver_at: datetime | None = None) -> None:
     """Write one notification (held until `deliver_at`, if given)."""
-    session.add(OutboxMessage(created_at=at, recipient=recipient, template=template, payload=payload,
-                              status="pending", attempts=0, next_attempt_at=deliver_at or at))
-    await session.flush()
+    await session.execute(insert(OUTBOX), {"created_at": at, "recipient": recipient, "template": template,
+                                           "payload": payload, "status": "pending", "attempts": 0,
+                                           "next_attempt_at": deliver_at or at})
 
 
 async def enqueue_many(*, session: AsyncSession, messages: list[dict[str, Any]], at: datetime) -> None:

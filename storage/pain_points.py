@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defaultload, joinedload, selectinload
 
@@ -14,6 +14,7 @@ from storage import people
 from storage.models import LIVE, Affected, Department, Event, Nudge, PainPoint
 
 REF = re.compile(r"^\s*(?:cx-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
+EVENTS = cast(Table, Event.__table__)  # the history is written as plain INSERTs
 DUPLICATE = aliased(PainPoint)  # one alias for every read: a fresh one per call is adapted afresh (~1 ms)
 
 
@@ -68,12 +69,13 @@ async def from_source(*, session: AsyncSession, source: str) -> PainPoint | None
 
 
 async def record(*, session: AsyncSession, item: PainPoint, action: str, actor: str, at: datetime,
-                 note: str | None = None, **data: Any) -> Event:
-    event = Event(pain_point_id=item.id, action=action, actor=actor, at=at, note=note, data=data)
-    session.add(event)
+                 note: str | None = None, **data: Any) -> None:
+    """One line of the item's history (written at once, as a plain INSERT: the history is never read back as
+    objects in the transaction that writes it); the item's own changes are written with it."""
     item.updated_at = at
     await session.flush()
-    return event
+    await session.execute(insert(EVENTS), {"pain_point_id": item.id, "action": action, "actor": actor, "at": at,
+                                           "note": note, "data": data})
 
 
 async def history(*, session: AsyncSession, item: PainPoint) -> list[Event]:
