@@ -55,9 +55,12 @@ def item(n: int, created: datetime, **extra: Any) -> dict[str, Any]:
 
 
 async def fill(app: App, rows: list[dict[str, Any]]) -> None:
+    """The items, and a snooze of two days for every tenth of them, six hours after it came in (ended by its
+    closing if sooner): the digest and the scorecards read the snoozes of a past week's end."""
     async with app.db.transaction() as session:
         for start in range(0, len(rows), 5000):
             await session.execute(insert(PainPoint), rows[start:start + 5000])
+        await session.execute(snoozes(app))
     if app.db.engine.dialect.name == "postgresql":
         await settled(app)
 
@@ -66,7 +69,9 @@ async def settled(app: App) -> None:
     """What autovacuum does after a bulk change, done now rather than in the middle of a measurement: current
     statistics, and the rows marked visible (the first reads of new rows otherwise write their hint bits)."""
     async with app.db.engine.connect() as conn:
-        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM ANALYZE pain_points"))
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("pain_points", "snoozes"):
+            await autocommit.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 def year_of_items(count: int) -> list[dict[str, Any]]:
@@ -86,6 +91,20 @@ def year_of_items(count: int) -> list[dict[str, Any]]:
 
 
 FIVE_YEARS = 260 * 7 * 24 * 60  # minutes
+# every tenth item snoozed for two days six hours after it came in, or until its closing if sooner (both databases
+# add and compare times as they store them: SQLite's text in one format, PostgreSQL's timestamps)
+SNOOZES = """
+INSERT INTO snoozes (pain_point_id, started_at, until)
+SELECT id, started, CASE WHEN closed_at IS NOT NULL AND closed_at < ends THEN closed_at ELSE ends END
+FROM (SELECT id, closed_at, {started} AS started, {ends} AS ends FROM pain_points WHERE id % 10 = 0) AS quiet
+WHERE closed_at IS NULL OR closed_at > started"""
+
+
+def snoozes(app: App) -> Any:
+    if app.db.engine.dialect.name == "postgresql":
+        return text(SNOOZES.format(started="created_at + interval '6 hours'", ends="created_at + interval '54 hours'"))
+    later = "strftime('%Y-%m-%d %H:%M:%f000', created_at, '+{} hours')"  # the format SQLAlchemy stores
+    return text(SNOOZES.format(started=later.format(6), ends=later.format(54)))
 
 # On PostgreSQL a million rows are written by the database itself (a Python fill takes minutes). Both ledgers
 # span five years over 50 departments; `spread` is today's bench shape (a quarter of the items in each state at
@@ -113,6 +132,8 @@ async def million(app: App, shape: str, count: int = 1_000_000) -> None:
         async with app.db.engine.begin() as conn:
             await conn.execute(text(MILLION.format(state=STATE[shape], span=FIVE_YEARS)),
                                {"count": count, "now": NOW, "lo": lo, "hi": min(lo + step, count)})
+    async with app.db.engine.begin() as conn:
+        await conn.execute(snoozes(app))
     await settled(app)
 
 

@@ -59,7 +59,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     now = ctx.clock.now()
     sla = ctx.org.sla_for(item.severity)
     item.department_id, item.department = department.id, department
-    item.owner, item.status, item.acknowledged_at, item.snoozed_until = new_owner, "open", None, None
+    item.owner, item.status, item.acknowledged_at = new_owner, "open", None
+    await pain_points.unsnooze(session=ctx.session, item=item, at=now)
     item.ack_due_at = add_working_time(now, sla.acknowledge, ctx.org.department_hours(department.key),
                                         ctx.org.zone)
     await pain_points.record(session=ctx.session, item=item, action="reassign", actor=who.identity or "", at=now,

@@ -14,7 +14,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     reason = text.block(cmd.fields.get("reason"), label="reason for declining", field="reason", limit=2000,
                         required=True)
     now = ctx.clock.now()
-    item.status, item.closed_at, item.decline_reason, item.snoozed_until = "declined", now, reason, None
+    item.status, item.closed_at, item.decline_reason = "declined", now, reason
+    await pain_points.unsnooze(session=ctx.session, item=item, at=now)
     await pain_points.record(session=ctx.session, item=item, action="decline", actor=who.identity or "", at=now,
                              note=reason)
     view = await item_view(ctx, item)

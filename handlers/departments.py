@@ -58,7 +58,8 @@ async def hand_back(ctx: Context, department: Department, person: str, by: Perso
     notices: list[Notice] = []
     now = ctx.clock.now()
     for item in moved:
-        item.owner, item.status, item.acknowledged_at, item.snoozed_until = new_owner, "open", None, None
+        item.owner, item.status, item.acknowledged_at = new_owner, "open", None
+        await pain_points.unsnooze(session=ctx.session, item=item, at=now)
         await pain_points.record(session=ctx.session, item=item, action="reassign", actor=by.identity or "", at=now,
                                  note=f"{person} left {department.name}", department=department.key,
                                  owner=new_owner, previous_owner=person)

@@ -23,7 +23,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                       f"else resolve or decline {item.ref} on its own.")
     now = ctx.clock.now()
     await pain_points.repoint_duplicates(session=ctx.session, of=item, to=original)
-    item.status, item.duplicate_of_id, item.closed_at, item.snoozed_until = "duplicate", original.id, now, None
+    item.status, item.duplicate_of_id, item.closed_at = "duplicate", original.id, now
+    await pain_points.unsnooze(session=ctx.session, item=item, at=now)
     await pain_points.record(session=ctx.session, item=item, action="duplicate", actor=who.identity or "", at=now,
                              note=f"duplicate of {original.ref}", of=original.ref)
     view = await item_view(ctx, item)

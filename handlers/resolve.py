@@ -16,7 +16,8 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
     cause = text.block(cmd.fields.get("cause"), label="root cause", field="cause", limit=2000)
     category, cause = categorise(ctx.org.root_causes, cmd.fields.get("category"), cause)
     now = ctx.clock.now()
-    item.status, item.resolved_at, item.closed_at, item.snoozed_until = "resolved", now, now, None
+    item.status, item.resolved_at, item.closed_at = "resolved", now, now
+    await pain_points.unsnooze(session=ctx.session, item=item, at=now)
     item.resolution_note, item.root_cause, item.cause_category = note, cause, category
     await pain_points.record(session=ctx.session, item=item, action="resolve", actor=who.identity or "", at=now,
                              note=note, root_cause=cause, cause_category=category)

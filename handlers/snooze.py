@@ -80,7 +80,7 @@ async def handle(cmd: Command, ctx: Context) -> Outcome:
                       f"{humanise(ctx.org.max_snooze)} in all" + (f", so {humanise(left)} more at most."
                                                                    if left.total_seconds() >= 3600 else ".")
                       + " Resolve it, decline it, or reassign it to someone who can act.", field="until")
-    item.snoozed_until = moment
+    await pain_points.snooze(session=ctx.session, item=item, until=moment, at=now)
     await pain_points.record(session=ctx.session, item=item, action="snooze", actor=who.identity or "", at=now,
                              until=moment.isoformat())
     return await act.done(ctx, item, who, taken, [])

@@ -163,6 +163,20 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Snooze(Base):
+    """A stretch of time an item was quiet: from its snooze until the time asked, or until it ended sooner (a
+    new snooze, a reassignment, its closing). `PainPoint.snoozed_until` says whether it is quiet now; these say
+    whether it was at a past moment (a complete week's end, for the digest and the scorecards)."""
+
+    __tablename__ = "snoozes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pain_point_id: Mapped[int] = mapped_column(ForeignKey("pain_points.id"), index=True)
+    started_at: Mapped[datetime]
+    # a past moment's snoozes are those still to end then: for last week's end, the last few weeks' snoozes
+    until: Mapped[datetime] = mapped_column(index=True)
+
+
 class Affected(Base):
     """An employee who said "me too": they hear back on resolution as the reporter does."""
 

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defaultload, joinedload, selectinload
 
 from storage import people
-from storage.models import LIVE, Affected, Department, Event, Nudge, PainPoint
+from storage.models import LIVE, Affected, Department, Event, Nudge, PainPoint, Snooze
 
 REF = re.compile(r"^\s*(?:cx-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
 EVENTS = cast(Table, Event.__table__)  # the history is written as plain INSERTs
+SNOOZES = cast(Table, Snooze.__table__)
 DUPLICATE = aliased(PainPoint)  # one alias for every read: a fresh one per call is adapted afresh (~1 ms)
 
 
@@ -76,6 +77,21 @@ async def record(*, session: AsyncSession, item: PainPoint, action: str, actor: 
     await session.flush()
     await session.execute(insert(EVENTS), {"pain_point_id": item.id, "action": action, "actor": actor, "at": at,
                                            "note": note, "data": data})
+
+
+async def snooze(*, session: AsyncSession, item: PainPoint, until: datetime, at: datetime) -> None:
+    """The item is quiet from `at` until `until` (a snooze still running ends at `at`: this one follows it)."""
+    await unsnooze(session=session, item=item, at=at)
+    await session.execute(insert(SNOOZES), {"pain_point_id": item.id, "started_at": at, "until": until})
+    item.snoozed_until = until
+
+
+async def unsnooze(*, session: AsyncSession, item: PainPoint, at: datetime) -> None:
+    """The item's snooze, if one is still running, ends at `at` (it was reassigned, or closed)."""
+    if item.snoozed_until is not None and item.snoozed_until > at:
+        await session.execute(update(SNOOZES).where(SNOOZES.c.pain_point_id == item.id, SNOOZES.c.until > at)
+                              .values(until=at))
+    item.snoozed_until = None
 
 
 async def history(*, session: AsyncSession, item: PainPoint) -> list[Event]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
-from storage.models import Department, Event, PainPoint
+from storage.models import Department, Event, PainPoint, Snooze
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,12 @@ async def medians_by(*, session: AsyncSession, value: Any, where: ColumnElement[
 
 def _spans(start: datetime, end: datetime, dialect: str) -> Any:
     """The spans of time each item alive in [start, end) was overdue by `overdue_at`'s rule, as (department,
-    from, until): late for acknowledgement from its due time (exclusive) to its acknowledgement, its resolution's
-    due time or its closing, whichever came first (inclusive); then late for resolution from that due time to its
-    closing (inclusive; none: still late); a wait still going ends either at its start. An item is overdue at a
-    moment m exactly when one of its spans has from < m <= until."""
+    from, until, sign): late for acknowledgement from its due time (exclusive) to its acknowledgement, its
+    resolution's due time or its closing, whichever came first (inclusive); then late for resolution from that due
+    time to its closing (inclusive; none: still late); a wait still going ends either at its start. Each stretch
+    of a span the item was snoozed comes again with the sign -1. The items overdue at a moment m are the spans
+    with from < m <= until, less the snoozed stretches with the same (as `overdue_at`, but for a snooze that began
+    or ended at m itself, to the microsecond)."""
     p = PainPoint
     alive = and_(or_(p.closed_at.is_(None), p.closed_at >= start), unindexed(p.created_at) < end)
     least = func.least if dialect == "postgresql" else func.min
@@ -115,11 +117,19 @@ def _spans(start: datetime, end: datetime, dialect: str) -> Any:
     ack_until = least(func.coalesce(p.acknowledged_at, p.resolve_due_at), p.resolve_due_at,
                       func.coalesce(p.closed_at, p.resolve_due_at), func.coalesce(p.waiting_since, p.resolve_due_at))
     resolve_until = func.coalesce(p.closed_at, p.waiting_since)
-    return union_all(
-        select(p.department_id.label("dep"), p.ack_due_at.label("s"), ack_until.label("t"))
+    late = union_all(
+        select(p.id.label("item"), p.department_id.label("dep"), p.ack_due_at.label("s"), ack_until.label("t"))
         .where(alive, p.ack_due_at < ack_until),
-        select(p.department_id, p.resolve_due_at, resolve_until)
-        .where(alive, or_(resolve_until.is_(None), p.resolve_due_at < resolve_until))).cte("spans")
+        select(p.id, p.department_id, p.resolve_due_at, resolve_until)
+        .where(alive, or_(resolve_until.is_(None), p.resolve_due_at < resolve_until))).cte("late")
+    # the stretches of those spans the item was snoozed (its clock ran, but it was quiet): counted against them
+    greatest = func.greatest if dialect == "postgresql" else func.max
+    z = Snooze
+    quiet_from, quiet_until = greatest(late.c.s, z.started_at), least(func.coalesce(late.c.t, z.until), z.until)
+    return union_all(
+        select(late.c.dep, late.c.s, late.c.t, literal(1).label("sign")),
+        select(late.c.dep, quiet_from, quiet_until, literal(-1)).join(z, z.pain_point_id == late.c.item)
+        .where(quiet_from < quiet_until, z.until > start, z.started_at < end)).cte("spans")
 
 
 async def _late_at_ends(session: AsyncSession, start: datetime, weeks: int, overdue_now: ColumnElement[bool]
@@ -130,12 +140,13 @@ async def _late_at_ends(session: AsyncSession, start: datetime, weeks: int, over
     p, end = PainPoint, start + weeks * WEEK
     dialect = session.get_bind().dialect.name
     spans = _spans(start, end, dialect)
-    at_start = (select(literal("base"), spans.c.dep, literal(-1), func.count())
+    counted = func.sum(spans.c.sign)  # a snoozed stretch counts against its span
+    at_start = (select(literal("base"), spans.c.dep, literal(-1), counted)
                 .where(spans.c.s < start, or_(spans.c.t.is_(None), spans.c.t >= start)).group_by(spans.c.dep))
     began, ended = week_of(spans.c.s, start, weeks, dialect), week_of(spans.c.t, start, weeks, dialect)
-    starts = (select(literal("began"), spans.c.dep, began, func.count())
+    starts = (select(literal("began"), spans.c.dep, began, counted)
               .where(spans.c.s >= start, spans.c.s < end).group_by(spans.c.dep, began))
-    stops = (select(literal("ended"), spans.c.dep, ended, func.count())
+    stops = (select(literal("ended"), spans.c.dep, ended, counted)
              .where(spans.c.t >= start, spans.c.t < end).group_by(spans.c.dep, ended))
     moves: dict[int, dict[tuple[str, int], int]] = {}
     for kind, dep, n, count in (await session.execute(union_all(at_start, starts, stops))).all():
@@ -152,16 +163,24 @@ async def _late_at_ends(session: AsyncSession, start: datetime, weeks: int, over
     return late
 
 
-def overdue_at(moment: Any) -> ColumnElement[bool]:
-    """Overdue as it stood at a past moment (the end of a complete week; a datetime or a column of them), from
-    the items' own times: alive then, not waiting then (a wait pauses the clock: one still going began at
-    `waiting_since`; one that ended moved the due times on by the time it took), and its acknowledgement or
-    resolution due before then. (A snooze then is not read: it is in the item's history, not in its columns.)"""
+def overdue_at(moment: datetime, *, snoozes: bool = True) -> ColumnElement[bool]:
+    """Overdue as it stood at a past moment (the end of a complete week), from the items' own times: alive then,
+    not waiting then (a wait pauses the clock: one still going began at `waiting_since`; one that ended moved the
+    due times on by the time it took), not snoozed then (`snoozed_at`), and its acknowledgement or resolution due
+    before then. `snoozes` False: by the clocks alone (a count over every open item takes the snoozed ones out
+    itself, from the few snoozes of that moment: `week`)."""
     p = PainPoint
     alive = and_(unindexed(p.created_at) < moment, or_(p.closed_at.is_(None), p.closed_at >= moment))
     running = or_(p.waiting_since.is_(None), p.waiting_since > moment)  # set and cleared with waiting_on
     unacked = or_(p.acknowledged_at.is_(None), p.acknowledged_at >= moment)
-    return and_(alive, running, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
+    rule = and_(alive, running, or_(and_(unacked, p.ack_due_at < moment), p.resolve_due_at < moment))
+    return and_(rule, ~snoozed_at(moment)) if snoozes else rule
+
+
+def snoozed_at(moment: datetime) -> ColumnElement[bool]:
+    """The item was snoozed at that moment: one of its snoozes began by then and was to last beyond it."""
+    z = Snooze
+    return select(z.id).where(z.pain_point_id == PainPoint.id, z.started_at <= moment, z.until > moment).exists()
 
 
 async def acknowledgements(*, session: AsyncSession, start: datetime, end: datetime,
@@ -264,9 +283,12 @@ async def weekly(*, session: AsyncSession, start: datetime, weeks: int,
 
 
 async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue: ColumnElement[bool],
-               department_id: int | None = None) -> list[Row]:
+               department_id: int | None = None, snoozed: datetime | None = None) -> list[Row]:
     """Per department: what came in, was acknowledged (and in SLA), resolved, declined; open at the week's end
     (or now, for a week in progress) and overdue by the caller's rule; median time to acknowledge and resolve.
+    `snoozed`: the moment a past week's rule was asked at (`overdue_at(..., snoozes=False)`): the items snoozed
+    then are taken out of its overdue count, found from that moment's snoozes (a handful), not looked up for
+    each open item (PostgreSQL would leave closed_at's covering index for the rows to find their ids).
 
     Each figure is a count over an index range, never a pass over the whole ledger: the week's creations, its
     resolutions, its closures, and the items alive at its end (those not closed, and those closed since)."""
@@ -291,6 +313,12 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue
         row = figures.setdefault(dep, {"new": 0, "resolved": 0, "declined": 0, "open": 0, "overdue": 0})
         row[kind] += int(count)
         row["overdue"] += int(late)
+    if snoozed is not None:
+        z = Snooze
+        quiet = (select(p.department_id, func.count()).join(z, z.pain_point_id == p.id)
+                 .where(z.started_at <= snoozed, z.until > snoozed, overdue, *mine).group_by(p.department_id))
+        for dep, count in (await session.execute(quiet)).all():
+            figures[dep]["overdue"] -= int(count)
     names = select(Department.id, Department.name).order_by(Department.name)
     if department_id is not None:
         names = names.where(Department.id == department_id)

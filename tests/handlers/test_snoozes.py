@@ -1,0 +1,140 @@
+"""A snoozed item is quiet: not overdue while its snooze runs, now (`overdue`) and at a past week's end (the digest
+of a complete week, the scorecards' weekly trend), each snooze lasting until the time asked or until it ended
+sooner (a new snooze, a reassignment, its closing)."""
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import App
+from handlers import dashboard, journey
+from handlers.base import Context
+from handlers.clock import FixedClock
+from storage import db
+from storage.models import Snooze
+from tests.handlers.test_digest import digest
+from tests.ledger import Database, say
+
+
+async def stretches(app: App) -> list[tuple[int, datetime, datetime]]:
+    async with app.db.transaction(read_only=True) as session:
+        rows = await session.execute(select(Snooze.pain_point_id, Snooze.started_at, Snooze.until)
+                                     .order_by(Snooze.id))
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def test_an_item_snoozed_at_a_week_s_end_was_not_overdue_then(app: App, clock: FixedClock) -> None:
+    """A complete week's digest counts overdue what was overdue at the week's end, and the scorecards each week's
+    end: an item snoozed then was not (main: every late item was counted, snoozed or not, though `overdue` left
+    it out at that very moment); one whose snooze had ended, or was cut short by another, was."""
+    for summary in ("Invoice total wrong", "Refund form is slow", "Refund email missing"):
+        assert (await say(app, "local:sam", f"log {summary} severity=high")).ok  # Mon 23 09:00, ack due 13:00
+    clock.set(datetime(2026, 11, 23, 15, tzinfo=UTC))
+    assert (await say(app, "local:dana", "snooze CX-1 2d")).ok  # until Wed 25 15:00
+    assert (await say(app, "local:dana", "snooze CX-2 2d")).ok
+    clock.set(datetime(2026, 11, 23, 16, tzinfo=UTC))
+    assert (await say(app, "local:dana", "snooze CX-2 1h")).ok  # the two days cut short: quiet until 17:00
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))
+    listed = (await say(app, "local:dana", "overdue")).replies[0].data["items"]
+    assert sorted(i["ref"] for i in listed) == ["CX-2", "CX-3"]  # CX-1 is quiet
+    clock.set(datetime(2026, 11, 26, 10, tzinfo=UTC))
+    assert (await say(app, "local:dana", "snooze CX-3 monday")).ok  # until Mon 30 09:00, over W48's end
+    assert await stretches(app) == [
+        (1, datetime(2026, 11, 23, 15, tzinfo=UTC), datetime(2026, 11, 25, 15, tzinfo=UTC)),
+        (2, datetime(2026, 11, 23, 15, tzinfo=UTC), datetime(2026, 11, 23, 16, tzinfo=UTC)),
+        (2, datetime(2026, 11, 23, 16, tzinfo=UTC), datetime(2026, 11, 23, 17, tzinfo=UTC)),
+        (3, datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 30, 9, tzinfo=UTC))]
+    clock.set(datetime(2026, 12, 1, 8, tzinfo=UTC))  # the scorecards' last complete week ends Tue 24 Nov 08:00
+    data = (await digest(app, week="2026-W48")).replies[0].data  # ends Mon 30 Nov 00:00, CX-3 quiet
+    assert data["overdue"] == 2 and sorted(i["ref"] for i in data["overdue_items"]) == ["CX-1", "CX-2"]
+    assert [r["overdue"] for r in data["rows"] if r["department"] == "Billing"] == [2]
+    async with app.db.transaction(read_only=True) as session:
+        ctx = Context(session=session, clock=clock, org=app.org)
+        seen = await dashboard.viewer(ctx, "local:leo")
+        assert seen is not None
+        billing = next(r for r in (await journey.scorecards(ctx, seen))["rows"] if r["department"] == "Billing")
+    assert billing["trend"]["overdue"][-2] == 2  # at Tue 24 Nov 08:00: CX-2 and CX-3, CX-1 quiet (main: 3)
+
+
+async def test_closing_or_reassigning_an_item_ends_its_snooze_then(app: App, clock: FixedClock) -> None:
+    assert (await say(app, "local:sam", "log Invoice total wrong severity=high")).ok
+    assert (await say(app, "local:sam", "log Refund form is slow severity=high")).ok
+    clock.set(datetime(2026, 11, 23, 15, tzinfo=UTC))
+    assert (await say(app, "local:dana", "snooze CX-1 2d")).ok
+    assert (await say(app, "local:dana", "snooze CX-2 2d")).ok
+    clock.set(datetime(2026, 11, 24, 10, tzinfo=UTC))
+    assert (await say(app, "local:dana", "reassign CX-1 to local:ana")).ok
+    assert (await say(app, "local:dana", "resolve CX-2 note=\"Fixed the form\"")).ok
+    until = [u for _, _, u in await stretches(app)]
+    assert until == [datetime(2026, 11, 24, 10, tzinfo=UTC)] * 2  # not Wed 25 15:00: quiet no longer
+    clock.set(datetime(2026, 11, 24, 11, tzinfo=UTC))
+    assert (await say(app, "local:ana", "snooze CX-1 1h")).ok
+    assert (await say(app, "local:ana", "decline CX-1 reason=\"Not ours\"")).ok  # cut at once
+    assert [u for _, _, u in await stretches(app)][-1] == datetime(2026, 11, 24, 11, tzinfo=UTC)
+
+
+async def test_the_migration_finds_each_snooze_in_the_history(database: Database, tmp_path: Path) -> None:
+    """A ledger at the migration before snoozes were kept as stretches: each snooze in the history becomes one,
+    lasting until the time it asked for or until the item's next snooze, reassignment or closing."""
+    sqlite = database.url.startswith("sqlite")
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db" if sqlite else database.url
+    schema = None if sqlite else f"cxmigration_snoozes_{os.getpid()}"
+    admin = db.create_engine(url)
+    if schema:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = db.create_engine(url, schema=schema)
+    try:
+        def to_0019(connection: Connection) -> None:
+            from alembic import command
+
+            cfg = db.alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0019")
+
+        async with engine.begin() as conn:
+            await conn.run_sync(to_0019)
+            await conn.execute(text(
+                "INSERT INTO departments (key, name, keywords, triage) VALUES ('billing', 'Billing', '[]', true)"))
+            for n in (1, 2, 3):
+                await conn.execute(text(
+                    "INSERT INTO pain_points (id, summary, stage, severity, reporter, department_id, status, "
+                    "created_at, updated_at, ack_due_at, resolve_due_at, restricted) VALUES (:n, 'Invoice wrong', "
+                    "'billing', 'medium', 'local:sam', (SELECT id FROM departments WHERE key = 'billing'), 'open', "
+                    "'2026-11-23 09:00:00+00:00', '2026-11-23 09:00:00+00:00', '2026-11-24 09:00:00+00:00', "
+                    "'2026-11-30 09:00:00+00:00', false)"), {"n": n})
+            history = [  # (item, action, at, until)
+                (1, "snooze", "2026-11-23 10:00:00+00:00", "2026-11-25T10:00:00+00:00"),
+                (2, "snooze", "2026-11-23 10:00:00+00:00", "2026-11-26T09:00:00+01:00"),  # the snoozer's zone
+                (1, "comment", "2026-11-23 11:00:00+00:00", None),  # no end of a snooze
+                (2, "snooze", "2026-11-23 12:00:00+00:00", "2026-11-24T12:00:00+00:00"),  # the first cut short
+                (2, "reassign", "2026-11-23 13:00:00+00:00", None),  # the second cut short
+                (3, "snooze", "2026-11-23 10:00:00+00:00", "2026-11-30T09:00:00+00:00"),
+                (3, "resolve", "2026-11-24 09:30:00+00:00", None),
+                (3, "reopen", "2026-11-24 10:00:00+00:00", None)]
+            for item, action, at, until in history:
+                await conn.execute(text(
+                    "INSERT INTO pain_point_events (pain_point_id, action, actor, at, data) "
+                    "VALUES (:item, :action, 'local:dana', :at, :data)"),
+                    {"item": item, "action": action, "at": datetime.fromisoformat(at),
+                     "data": f'{{"until": "{until}"}}' if until else "{}"})
+        await db.migrate(engine)
+        async with AsyncSession(engine) as session:
+            rows = (await session.execute(select(Snooze.pain_point_id, Snooze.started_at, Snooze.until)
+                                          .order_by(Snooze.pain_point_id, Snooze.started_at))).all()
+        moment = [datetime(2026, 11, d, h, tzinfo=UTC) for d, h in ((23, 10), (25, 10), (23, 12))]
+        assert [tuple(r) for r in rows] == [
+            (1, moment[0], moment[1]),
+            (2, moment[0], moment[2]), (2, moment[2], datetime(2026, 11, 23, 13, tzinfo=UTC)),
+            (3, moment[0], datetime(2026, 11, 24, 9, 30, tzinfo=UTC))]
+    finally:
+        await engine.dispose()
+        if schema:
+            async with admin.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
