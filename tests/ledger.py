@@ -6,19 +6,23 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App
 from bot.outbox import SendFailed
 from handlers.base import Actor, Command, Outcome
 from handlers.clock import FixedClock
 from handlers.parse import parse
+from storage import db
 from storage.models import Event, OutboxMessage, PainPoint
 
 ORG = Path(__file__).parent / "org.toml"
@@ -163,3 +167,36 @@ async def everything(app: App, summary: str, details: str, customer: str) -> lis
     await run("system:scheduler", "digest", week="2026-W48")
     await run("system:scheduler", "digest_send", week="2026-W47")  # only complete weeks are sent
     return rendered
+
+
+@asynccontextmanager
+async def ledger_at(database: Database, folder: Path, revision: str) -> AsyncIterator[AsyncEngine]:
+    """An empty ledger of its own, migrated only up to `revision`, for a test of the migrations after it: a file
+    in `folder` on SQLite, a schema of its own on PostgreSQL (dropped afterwards)."""
+    sqlite = database.url.startswith("sqlite")
+    url = f"sqlite+aiosqlite:///{folder}/old.db" if sqlite else database.url
+    schema = None if sqlite else f"cxmigration_{revision}_{os.getpid()}"
+    admin = db.create_engine(url)
+    if schema:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = db.create_engine(url, schema=schema)
+
+    def upgrade(connection: Connection) -> None:
+        from alembic import command
+
+        cfg = db.alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade)
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema:
+            async with admin.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()

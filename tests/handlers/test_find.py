@@ -2,17 +2,15 @@
 date in the transaction of every change, with filters, and only what the asker may see."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from storage import db, search
 from storage.models import PainPoint
-from tests.ledger import Database, message, say, snapshot
+from tests.ledger import Database, ledger_at, message, say, snapshot
 
 
 async def found(app: App, who: str, line: str) -> list[str]:
@@ -71,24 +69,8 @@ async def test_query_syntax_in_the_words_is_only_words(app: App) -> None:
 
 async def test_the_migration_indexes_the_items_there_are(database: Database, tmp_path: Path) -> None:
     """A ledger at the migration before search, with an item in it, finds it once migrated."""
-    sqlite = database.url.startswith("sqlite")
-    url = f"sqlite+aiosqlite:///{tmp_path}/old.db" if sqlite else database.url
-    schema = None if sqlite else f"cxmigration_{os.getpid()}"
-    if schema:
-        admin = db.create_engine(url)
-        async with admin.begin() as conn:
-            await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = db.create_engine(url, schema=schema)
-    try:
-        def to_0015(connection: Connection) -> None:
-            from alembic import command
-
-            cfg = db.alembic_config()
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0015")
-
+    async with ledger_at(database, tmp_path, "0015") as engine:
         async with engine.begin() as conn:
-            await conn.run_sync(to_0015)
             await conn.execute(text(
                 "INSERT INTO departments (key, name, keywords, triage) VALUES ('billing', 'Billing', '[]', true)"))
             await conn.execute(text(
@@ -100,9 +82,3 @@ async def test_the_migration_indexes_the_items_there_are(database: Database, tmp
         await db.migrate(engine)
         async with AsyncSession(engine) as session:
             assert len(await search.find(session=session, phrase="invoice doubling", where=PainPoint.id > 0)) == 1
-    finally:
-        await engine.dispose()
-        if schema:
-            async with admin.begin() as conn:
-                await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            await admin.dispose()

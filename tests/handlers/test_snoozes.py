@@ -3,11 +3,10 @@ of a complete week, the scorecards' weekly trend), each snooze lasting until the
 sooner (a new snooze, a reassignment, its closing)."""
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
@@ -17,7 +16,7 @@ from handlers.clock import FixedClock
 from storage import db
 from storage.models import Snooze
 from tests.handlers.test_digest import digest
-from tests.ledger import Database, say
+from tests.ledger import Database, ledger_at, say
 
 
 async def stretches(app: App) -> list[tuple[int, datetime, datetime]]:
@@ -80,25 +79,8 @@ async def test_closing_or_reassigning_an_item_ends_its_snooze_then(app: App, clo
 async def test_the_migration_finds_each_snooze_in_the_history(database: Database, tmp_path: Path) -> None:
     """A ledger at the migration before snoozes were kept as stretches: each snooze in the history becomes one,
     lasting until the time it asked for or until the item's next snooze, reassignment or closing."""
-    sqlite = database.url.startswith("sqlite")
-    url = f"sqlite+aiosqlite:///{tmp_path}/old.db" if sqlite else database.url
-    schema = None if sqlite else f"cxmigration_snoozes_{os.getpid()}"
-    admin = db.create_engine(url)
-    if schema:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = db.create_engine(url, schema=schema)
-    try:
-        def to_0019(connection: Connection) -> None:
-            from alembic import command
-
-            cfg = db.alembic_config()
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0019")
-
+    async with ledger_at(database, tmp_path, "0019") as engine:
         async with engine.begin() as conn:
-            await conn.run_sync(to_0019)
             await conn.execute(text(
                 "INSERT INTO departments (key, name, keywords, triage) VALUES ('billing', 'Billing', '[]', true)"))
             for n in (1, 2, 3):
@@ -132,9 +114,3 @@ async def test_the_migration_finds_each_snooze_in_the_history(database: Database
             (1, moment[0], moment[1]),
             (2, moment[0], moment[2]), (2, moment[2], datetime(2026, 11, 23, 13, tzinfo=UTC)),
             (3, moment[0], datetime(2026, 11, 24, 9, 30, tzinfo=UTC))]
-    finally:
-        await engine.dispose()
-        if schema:
-            async with admin.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
