@@ -46,15 +46,12 @@ def until(value: str, now: datetime, ctx: Context, who: Person) -> datetime:
 
 
 async def snoozed_so_far(ctx: Context, item: PainPoint, now: datetime) -> timedelta:
-    """How long the item has been quiet in all: each snooze counts until it ended, or until the next one began
+    """How long the item has been quiet in all: each snooze for as long as it lasted, until the time it asked
+    for or until it ended sooner (the next snooze, a reassignment), and the one still running until now
     (back-to-back snoozes are one long silence, never counted twice)."""
-    events = await pain_points.history(session=ctx.session, item=item)
-    snoozes = [(e.at, datetime.fromisoformat(str(e.data["until"]))) for e in events
-               if e.action == "snooze" and e.data.get("until")]
     total = timedelta()
-    for n, (start, end) in enumerate(snoozes):
-        stop = min(end, snoozes[n + 1][0] if n + 1 < len(snoozes) else now)
-        total += max(stop - start, timedelta())
+    for start, end in await pain_points.snoozes(session=ctx.session, item=item):
+        total += max(min(end, now) - start, timedelta())
     return total
 
 

@@ -86,6 +86,13 @@ async def snooze(*, session: AsyncSession, item: PainPoint, until: datetime, at:
     item.snoozed_until = until
 
 
+async def snoozes(*, session: AsyncSession, item: PainPoint) -> list[tuple[datetime, datetime]]:
+    """(from, until) of each of the item's snoozes, the first first (none overlaps the next: each ends it)."""
+    rows = await session.execute(select(SNOOZES.c.started_at, SNOOZES.c.until)
+                                 .where(SNOOZES.c.pain_point_id == item.id).order_by(SNOOZES.c.id))
+    return [(start, until) for start, until in rows.all()]
+
+
 async def unsnooze(*, session: AsyncSession, item: PainPoint, at: datetime) -> None:
     """The item's snooze, if one is still running, ends at `at` (it was reassigned, or closed)."""
     if item.snoozed_until is not None and item.snoozed_until > at:

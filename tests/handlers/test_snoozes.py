@@ -114,3 +114,23 @@ async def test_the_migration_finds_each_snooze_in_the_history(database: Database
             (1, moment[0], moment[1]),
             (2, moment[0], moment[2]), (2, moment[2], datetime(2026, 11, 23, 13, tzinfo=UTC)),
             (3, moment[0], datetime(2026, 11, 24, 9, 30, tzinfo=UTC))]
+
+
+async def test_a_snooze_cut_short_counts_only_while_it_lasted_towards_the_most_an_item_may_be_quiet(
+        app: App, clock: FixedClock) -> None:
+    """An item may be quiet for at most `max_snooze` (14 days) in all. A snooze cut short by a reassignment
+    counts for the day it lasted, not for the ten days it asked (main: until the next snooze began, so the new
+    owner's 13 days were refused as 15 days in all)."""
+    assert (await say(app, "local:sam", "log Invoice total wrong")).ok
+    assert (await say(app, "local:dana", "snooze CX-1 10d")).ok  # Mon 23 09:00
+    clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC))
+    assert (await say(app, "local:dana", "reassign CX-1 to local:ana")).ok  # quiet for one day
+    clock.set(datetime(2026, 11, 24, 10, tzinfo=UTC))
+    thirteen = await say(app, "local:ana", "snooze CX-1 13d")
+    assert thirteen.ok, thirteen.replies[0].data
+    clock.set(datetime(2026, 11, 25, 10, tzinfo=UTC))
+    more = await say(app, "local:ana", "snooze CX-1 1h")  # 1d + 1d (of the 13, cut now) + 1h: still allowed
+    assert more.ok
+    clock.set(datetime(2026, 11, 25, 10, 30, tzinfo=UTC))
+    refused = await say(app, "local:ana", "snooze CX-1 13d")  # 2d 30m so far + 13d: over 14d
+    assert not refused.ok and "snoozed for 2d already" in refused.replies[0].data["message"]
