@@ -62,7 +62,10 @@ def create_engine(url: str, *, schema: str | None = None, timeout: float = TIMEO
         _tune_sqlite(engine)
         return engine
     server = {"statement_timeout": str(int(timeout * 1000)),
-              "idle_in_transaction_session_timeout": str(int(timeout * 6000))}
+              "idle_in_transaction_session_timeout": str(int(timeout * 6000)),
+              # no JIT compiling: on a dashboard statement over a million items it took 30-200 ms to compile what
+              # ran in 300 (the scorecards' p95 ~12% lower without it), and the bot's other statements are short
+              "jit": "off"}
     if schema:
         server["search_path"] = schema
     connect_args: dict[str, Any] = {"timeout": timeout, "command_timeout": timeout, "server_settings": server}
