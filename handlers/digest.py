@@ -72,9 +72,10 @@ async def view(ctx: Context, label: str, start: datetime, end: datetime,
     as_of = now if in_progress else end
     # a week in progress counts overdue as `overdue` does now; a complete one as it stood at its end
     rule = late.clause(now) if in_progress else reports.overdue_at(end)
-    rows = await reports.week(session=session, start=start, end=end, department_id=department_id,
-                              **({"overdue": rule} if in_progress else {"overdue": reports.overdue_at(
-                                  end, snoozes=False), "snoozed": end}))
+    # counted over every open item by the clocks alone, less the items snoozed at the end (from its few snoozes)
+    clocks = rule if in_progress else reports.overdue_at(end, snoozes=False)
+    rows = await reports.week(session=session, start=start, end=end, overdue=clocks, department_id=department_id,
+                              snoozed=None if in_progress else end)
     new = sum(r.new for r in rows)
     resolved = sum(r.resolved for r in rows)
     before_new, before_resolved = await reports.totals(session=session, start=start - timedelta(days=7),

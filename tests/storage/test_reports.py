@@ -100,10 +100,9 @@ async def test_week_figures_and_overdue_lists_follow_their_definitions(app: App,
             end = start + timedelta(days=7)
             rule = late.clause(NOW) if in_progress else reports.overdue_at(end)
             # as the digest counts a past week: by the clocks, less the snoozes of its end
-            counted = {"overdue": rule} if in_progress else {"overdue": reports.overdue_at(end, snoozes=False),
-                                                             "snoozed": end}
-            rows = {r.department_id: r for r in await reports.week(session=session, start=start, end=end,
-                                                                     **counted)}
+            clocks = rule if in_progress else reports.overdue_at(end, snoozes=False)
+            rows = {r.department_id: r for r in await reports.week(
+                session=session, start=start, end=end, overdue=clocks, snoozed=None if in_progress else end)}
             assert set(rows) == set(departments)
 
             def is_late(item: PainPoint, end: datetime = end, in_progress: bool = in_progress) -> bool:
