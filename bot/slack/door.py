@@ -26,7 +26,8 @@ from bot.slack.sender import failure
 from bot.zones import zone_of
 from handlers import actions
 from handlers.base import Actor, Command, Outcome
-from messages.render import SlackRenderer
+from messages import blockkit
+from messages.render import SlackRenderer, mrkdwn
 from storage import people
 from storage.db import UNAVAILABLE
 
@@ -303,6 +304,17 @@ class SlackDoor:
         await self.client.chat_postMessage(channel=user_id, text=(
             f"Sorry: I could not {what} after several tries ({why[:200]}), and I have stopped trying. Nothing "
             "was changed by it. Please try again, or tell your CX admin (they can see it with 'cxbot inbox')."))
+
+    async def answer_in_dm(self, user_id: str, asked: str, message: dict[str, Any]) -> None:
+        """Slack would not take an answer where it was asked for (a response_url expired or refused): the person
+        hears it in their chat with the bot instead, once; should that fail too, the log says so."""
+        lead = f"My answer to `{mrkdwn(asked)}`, here because Slack would not take it where you typed it:"
+        blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": lead}]}, *message.get("blocks", [])]
+        try:
+            await self.client.chat_postMessage(channel=user_id, text=f"{lead} {message.get('text', '')}"[:3000],
+                                               blocks=blockkit.fit(blocks, blockkit.MAX_MESSAGE_BLOCKS))
+        except Exception:
+            log.exception("could not answer a /cx command in a direct message either: the person did not hear it")
 
     async def permalink(self, channel: str, ts: str) -> str:
         """A message's link, or "" (the item is logged without it rather than not at all)."""

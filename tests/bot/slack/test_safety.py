@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Event, InboundDelivery, PainPoint
-from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.fake_slack import Failure, FakeSlack
 from tests.bot.slack.harness import Slack, count
+from tests.bot.slack.test_blocks import check_blocks
 from tests.ledger import Database
 
 
@@ -221,13 +222,33 @@ async def test_socket_mode_needs_no_signing_secret_and_health_says_if_the_socket
         assert (await client.post("/slack/events", data=b"{}")).status == 404  # nothing unsigned over HTTP
 
 
-async def test_a_response_url_slack_refuses_is_logged(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_answer_slack_refuses_where_it_was_asked_reaches_the_person_in_their_dm(
+        slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    """A response_url Slack refuses (expired, used up): the command is done, and its answer reaches its sender
+    once, in their chat with the bot, saying why it is there (main: only logged; the person typed a command and
+    heard nothing)."""
     slack.fake.expired.add("cmd-U0SAM")
     with caplog.at_level(logging.WARNING, logger="bot.slack.commands"):
-        await slack.command("U0SAM", "log Invoice is wrong")
-    assert await count(slack, PainPoint) == 1  # done; only the answer was lost, and that is said
+        await slack.command("U0SAM", "log Invoice is <wrong> & late")
+    assert await count(slack, PainPoint) == 1
     assert any("refused the answer to a /cx command" in r.getMessage() and "404" in r.getMessage()
                for r in caplog.records)
+    [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
+    blocks = json.loads(dm["blocks"]) if isinstance(dm["blocks"], str) else dm["blocks"]
+    lead = blocks[0]["elements"][0]["text"]
+    assert lead.startswith("My answer to `/cx log Invoice is &lt;wrong&gt; &amp; late`, here because Slack")
+    assert "CX-1" in dm["text"] and any("CX-1" in json.dumps(b) for b in blocks[1:])
+    check_blocks(blocks, 50)  # valid Block Kit, by slack_sdk's own models
+
+
+async def test_an_answer_that_reaches_nobody_is_logged_as_an_error(slack: Slack,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    slack.fake.expired.add("cmd-U0SAM")
+    slack.fake.fail("chat.postMessage", Failure(error="channel_not_found"))
+    with caplog.at_level(logging.WARNING):
+        await slack.command("U0SAM", "log Invoice is wrong")
+    assert await count(slack, PainPoint) == 1
+    assert any(r.levelno == logging.ERROR and "did not hear it" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_refused_request_is_logged_in_one_bounded_line(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
