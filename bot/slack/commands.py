@@ -38,7 +38,7 @@ class Commands:
             await ack()
             outcome = await self.door.open_log_form(command["trigger_id"], actor, {"channel": command["channel_id"]})
             if not outcome.ok:
-                await respond(**await self.door.message(outcome, actor.identity), response_type="ephemeral")
+                await self.door.respond(respond, outcome, actor.identity, command.get("channel_id"))
             await self.door.learn(command["user_id"], command.get("team_id"))
             return
         try:
@@ -70,24 +70,13 @@ class Commands:
             actor=actor, action=parsed.action, ref=parsed.ref, fields=readable_fields(parsed.fields),
             delivery=f"slack:command:{command.get('trigger_id')}"))
         if outcome is not None and not outcome.repeated and outcome.replies and command.get("response_url"):
-            message = await self.door.message(outcome, actor.identity)
-            if not await self.answer(str(command["response_url"]), message):
-                await self.door.answer_in_dm(user, f"/cx {command_text(command.get('text') or '')}"[:200], message)
-        await self.door.learn(user, team)
+            url = str(command["response_url"])
 
-    async def answer(self, response_url: str, message: dict[str, Any]) -> bool:
-        """Answer where the command was typed (seen by its sender alone); False when Slack would not take it."""
-        try:
-            answered = await AsyncWebhookClient(response_url, session=self.answers.get()).send_dict(
-                {**message, "response_type": "ephemeral"})
-        except Exception:  # the change is made; the answer goes another way
-            log.warning("could not answer a /cx command through its response_url", exc_info=True)
-            return False
-        if answered.status_code >= 300:  # an expired or unknown response_url answers 404, not an error
-            log.warning("Slack refused the answer to a /cx command through its response_url: %s %s",
-                        answered.status_code, (answered.body or "")[:200])
-            return False
-        return True
+            async def through_url(**body: Any) -> Any:
+                return await AsyncWebhookClient(url, session=self.answers.get()).send_dict(body)
+
+            await self.door.respond(through_url, outcome, actor.identity, command.get("channel_id"))
+        await self.door.learn(user, team)
 
     async def apologise(self, payload: dict[str, Any], why: str) -> None:
         command = payload.get("command") or {}

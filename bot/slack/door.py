@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -26,8 +27,7 @@ from bot.slack.sender import failure
 from bot.zones import zone_of
 from handlers import actions
 from handlers.base import Actor, Command, Outcome
-from messages import blockkit
-from messages.render import SlackRenderer, mrkdwn
+from messages.render import SlackRenderer
 from storage import people
 from storage.db import UNAVAILABLE
 
@@ -212,8 +212,7 @@ class SlackDoor:
                     log.warning("views.open failed for the %s form", taken.id, exc_info=True)
                     outcome = not_opened(error, taken.typed(ref))
         if outcome.replies:
-            await respond(**await self.message(outcome, actor.identity), response_type="ephemeral",
-                          replace_original=False)
+            await self.respond(respond, outcome, actor.identity, channel, replace_original=False)
 
     async def update(self, channel: str, ts: str, outcome: Outcome, identity: str,
                      container: dict[str, Any]) -> bool:
@@ -268,7 +267,8 @@ class SlackDoor:
         await self.confirm(outcome, actor.identity, meta.get("channel"))
 
     async def confirm(self, outcome: Outcome, identity: str, channel: str | None) -> None:
-        """The submitter's answer: ephemeral where they started, else in their DM with the bot."""
+        """The submitter's answer: ephemeral where they started, else in their DM with the bot (should that fail
+        too, the log says the person did not hear it)."""
         body = await self.message(outcome, identity)
         user = identity.split(":", 1)[1]
         if channel:
@@ -278,7 +278,23 @@ class SlackDoor:
                 return
             except Exception:  # e.g. not_in_channel: fall back to the DM
                 log.info("ephemeral confirmation in %s failed; sending a DM", channel, exc_info=True)
-        await self.client.chat_postMessage(channel=user, text=body["text"], blocks=body["blocks"])
+        try:
+            await self.client.chat_postMessage(channel=user, text=body["text"], blocks=body["blocks"])
+        except Exception:
+            log.exception("could not answer %s, neither where they asked nor in their DM: they did not hear it", user)
+
+    async def respond(self, respond: AsyncRespond | Callable[..., Awaitable[Any]], outcome: Outcome, identity: str,
+                      channel: str | None, **how: Any) -> None:
+        """Answer through the request's response_url; should Slack refuse it there (expired, used up, down),
+        the person hears it as a form's submitter does (`confirm`)."""
+        try:
+            answered = await respond(**await self.message(outcome, identity), response_type="ephemeral", **how)
+            refused = f"{answered.status_code} {(answered.body or '')[:200]}" if answered.status_code >= 300 else ""
+        except Exception as error:  # noqa: BLE001 - the change is made; the answer goes another way
+            refused = repr(error)[:200]
+        if refused:
+            log.warning("Slack refused the answer through its response_url (%s); answering another way", refused)
+            await self.confirm(outcome, identity, channel)
 
     async def on_global_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -304,17 +320,6 @@ class SlackDoor:
         await self.client.chat_postMessage(channel=user_id, text=(
             f"Sorry: I could not {what} after several tries ({why[:200]}), and I have stopped trying. Nothing "
             "was changed by it. Please try again, or tell your CX admin (they can see it with 'cxbot inbox')."))
-
-    async def answer_in_dm(self, user_id: str, asked: str, message: dict[str, Any]) -> None:
-        """Slack would not take an answer where it was asked for (a response_url expired or refused): the person
-        hears it in their chat with the bot instead, once; should that fail too, the log says so."""
-        lead = f"My answer to `{mrkdwn(asked)}`, here because Slack would not take it where you typed it:"
-        blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": lead}]}, *message.get("blocks", [])]
-        try:
-            await self.client.chat_postMessage(channel=user_id, text=f"{lead} {message.get('text', '')}"[:3000],
-                                               blocks=blockkit.fit(blocks, blockkit.MAX_MESSAGE_BLOCKS))
-        except Exception:
-            log.exception("could not answer a /cx command in a direct message either: the person did not hear it")
 
     async def permalink(self, channel: str, ts: str) -> str:
         """A message's link, or "" (the item is logged without it rather than not at all)."""

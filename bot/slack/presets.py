@@ -69,11 +69,10 @@ async def pressed(door: SlackDoor, ack: AsyncAck, body: dict[str, Any], action: 
             log.warning("views.update failed after a button in the log form", exc_info=True)
             await door.confirm(outcome, actor.identity, None)
     elif container.get("is_ephemeral") or not outcome.ok or preset.get("beside"):  # beside: about another item
-        await respond(**await door.message(outcome, actor.identity), response_type="ephemeral",
-                      replace_original=outcome.ok and not preset.get("beside"))
+        await door.respond(respond, outcome, actor.identity, channel,
+                           replace_original=outcome.ok and not preset.get("beside"))
     elif not (channel and ts and await door.update(str(channel), str(ts), outcome, actor.identity, container)):
-        await respond(**await door.message(outcome, actor.identity), response_type="ephemeral",
-                      replace_original=False)
+        await door.respond(respond, outcome, actor.identity, channel, replace_original=False)
 
 
 async def again(door: SlackDoor, actor: Actor, fields: dict[str, str], outcome: Outcome, meta: dict[str, Any]

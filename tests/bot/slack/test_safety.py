@@ -222,28 +222,39 @@ async def test_socket_mode_needs_no_signing_secret_and_health_says_if_the_socket
         assert (await client.post("/slack/events", data=b"{}")).status == 404  # nothing unsigned over HTTP
 
 
-async def test_an_answer_slack_refuses_where_it_was_asked_reaches_the_person_in_their_dm(
+async def test_an_answer_slack_refuses_through_its_response_url_reaches_the_person_another_way(
         slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
-    """A response_url Slack refuses (expired, used up): the command is done, and its answer reaches its sender
-    once, in their chat with the bot, saying why it is there (main: only logged; the person typed a command and
-    heard nothing)."""
+    """A response_url Slack refuses (expired, used up): the command is done, and its answer reaches its sender once,
+    as a form's submitter hears it: seen by them alone where they typed it, else in their chat with the bot (main:
+    only logged; the person typed a command and heard nothing)."""
     slack.fake.expired.add("cmd-U0SAM")
-    with caplog.at_level(logging.WARNING, logger="bot.slack.commands"):
-        await slack.command("U0SAM", "log Invoice is <wrong> & late")
+    with caplog.at_level(logging.WARNING, logger="bot.slack.door"):
+        await slack.command("U0SAM", "log Invoice is wrong")
     assert await count(slack, PainPoint) == 1
-    assert any("refused the answer to a /cx command" in r.getMessage() and "404" in r.getMessage()
+    assert any("refused the answer through its response_url" in r.getMessage() and "404" in r.getMessage()
                for r in caplog.records)
-    [dm] = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM"]
-    blocks = json.loads(dm["blocks"]) if isinstance(dm["blocks"], str) else dm["blocks"]
-    lead = blocks[0]["elements"][0]["text"]
-    assert lead.startswith("My answer to `/cx log Invoice is &lt;wrong&gt; &amp; late`, here because Slack")
-    assert "CX-1" in dm["text"] and any("CX-1" in json.dumps(b) for b in blocks[1:])
-    check_blocks(blocks, 50)  # valid Block Kit, by slack_sdk's own models
+    [shown] = slack.fake.called("chat.postEphemeral")
+    assert (shown["channel"], shown["user"]) == ("C0GENERAL", "U0SAM") and "CX-1" in shown["text"]
+    check_blocks(json.loads(shown["blocks"]) if isinstance(shown["blocks"], str) else shown["blocks"], 50)
+    slack.fake.fail("chat.postEphemeral", Failure(error="channel_not_found"))  # a channel the bot is not in
+    await slack.command("U0SAM", "log Refund is late")
+    assert [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "U0SAM" and "CX-2" in c["text"]]
+
+
+async def test_a_button_s_answer_slack_refuses_reaches_the_person_another_way(slack: Slack) -> None:
+    """The same for a button: its answer through the click's response_url (main: a refused one vanished without
+    even a log line, as Bolt's respond() reports Slack's 404 rather than raising it)."""
+    await slack.command("U0SAM", "log Invoice is wrong")
+    slack.fake.expired.add("act-U0LEE")
+    await slack.click("U0LEE", "cx_acknowledge", "CX-1", channel="D0LEE")  # not Billing's: refused, and told
+    [shown] = [c for c in slack.fake.called("chat.postEphemeral") if c["user"] == "U0LEE"]
+    assert shown["channel"] == "D0LEE" and "Billing" in shown["text"]
 
 
 async def test_an_answer_that_reaches_nobody_is_logged_as_an_error(slack: Slack,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     slack.fake.expired.add("cmd-U0SAM")
+    slack.fake.fail("chat.postEphemeral", Failure(error="channel_not_found"))
     slack.fake.fail("chat.postMessage", Failure(error="channel_not_found"))
     with caplog.at_level(logging.WARNING):
         await slack.command("U0SAM", "log Invoice is wrong")
