@@ -178,9 +178,13 @@ def overdue_at(moment: datetime, *, snoozes: bool = True) -> ColumnElement[bool]
 
 
 def snoozed_at(moment: datetime) -> ColumnElement[bool]:
-    """The item was snoozed at that moment: one of its snoozes began by then and was to last beyond it."""
-    z = Snooze
-    return select(z.id).where(z.pain_point_id == PainPoint.id, z.started_at <= moment, z.until > moment).exists()
+    """The item was snoozed at that moment (`running_at`)."""
+    return select(Snooze.id).where(Snooze.pain_point_id == PainPoint.id, running_at(moment)).exists()
+
+
+def running_at(moment: datetime) -> ColumnElement[bool]:
+    """A snooze running at that moment: it began by then and was to last beyond it."""
+    return and_(Snooze.started_at <= moment, Snooze.until > moment)
 
 
 async def acknowledgements(*, session: AsyncSession, start: datetime, end: datetime,
@@ -314,9 +318,8 @@ async def week(*, session: AsyncSession, start: datetime, end: datetime, overdue
         row[kind] += int(count)
         row["overdue"] += int(late)
     if snoozed is not None:
-        z = Snooze
-        quiet = (select(p.department_id, func.count()).join(z, z.pain_point_id == p.id)
-                 .where(z.started_at <= snoozed, z.until > snoozed, overdue, *mine).group_by(p.department_id))
+        quiet = (select(p.department_id, func.count()).join(Snooze, Snooze.pain_point_id == p.id)
+                 .where(running_at(snoozed), overdue, *mine).group_by(p.department_id))
         for dep, count in (await session.execute(quiet)).all():
             figures[dep]["overdue"] -= int(count)
     names = select(Department.id, Department.name).order_by(Department.name)

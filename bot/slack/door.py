@@ -283,7 +283,7 @@ class SlackDoor:
         except Exception:
             log.exception("could not answer %s, neither where they asked nor in their DM: they did not hear it", user)
 
-    async def respond(self, respond: AsyncRespond | Callable[..., Awaitable[Any]], outcome: Outcome, identity: str,
+    async def respond(self, respond: Callable[..., Awaitable[Any]], outcome: Outcome, identity: str,
                       channel: str | None, **how: Any) -> None:
         """Answer through the request's response_url; should Slack refuse it there (expired, used up, down),
         the person hears it as a form's submitter does (`confirm`)."""

@@ -3,6 +3,7 @@ against the rules computed item by item in Python, for complete weeks and the we
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,13 +75,11 @@ async def seed(app: App) -> tuple[list[int], dict[int, list[tuple[datetime, date
     return departments, stretches
 
 
-QUIET: dict[int, list[tuple[datetime, datetime]]] = {}  # each seeded item's snoozes (set by `seed`'s callers)
-
-
-def overdue_then(item: PainPoint, moment: datetime) -> bool:
+def overdue_then(item: PainPoint, moment: datetime, snoozed: Mapping[int, list[tuple[datetime, datetime]]]
+                 ) -> bool:
     alive = item.created_at < moment and (item.closed_at is None or item.closed_at >= moment)
     unacked = item.acknowledged_at is None or item.acknowledged_at >= moment
-    quiet = any(start <= moment < until for start, until in QUIET.get(item.id, []))
+    quiet = any(start <= moment < until for start, until in snoozed.get(item.id, []))
     return alive and not quiet and ((unacked and item.ack_due_at < moment) or item.resolve_due_at < moment)
 
 
@@ -91,8 +90,6 @@ def within(value: datetime | None, start: datetime, end: datetime) -> bool:
 async def test_week_figures_and_overdue_lists_follow_their_definitions(app: App, clock: FixedClock) -> None:
     clock.set(NOW)
     departments, quiet = await seed(app)
-    QUIET.clear()
-    QUIET.update(quiet)
     async with app.db.transaction(read_only=True) as session:
         items = list(await session.scalars(select(PainPoint)))
         for weeks_back in range(9):
@@ -106,7 +103,7 @@ async def test_week_figures_and_overdue_lists_follow_their_definitions(app: App,
             assert set(rows) == set(departments)
 
             def is_late(item: PainPoint, end: datetime = end, in_progress: bool = in_progress) -> bool:
-                return late.is_overdue(item, NOW) if in_progress else overdue_then(item, end)
+                return late.is_overdue(item, NOW) if in_progress else overdue_then(item, end, quiet)
 
             for dep in departments:
                 mine = [i for i in items if i.department_id == dep]
@@ -134,8 +131,6 @@ async def test_the_weekly_trend_follows_the_same_definitions(app: App, clock: Fi
     rule."""
     clock.set(NOW)
     departments, quiet = await seed(app)
-    QUIET.clear()
-    QUIET.update(quiet)
     weeks, start = 9, NOW - timedelta(weeks=9)
     async with app.db.transaction(read_only=True) as session:
         items = list(await session.scalars(select(PainPoint)))
@@ -149,7 +144,7 @@ async def test_the_weekly_trend_follows_the_same_definitions(app: App, clock: Fi
             got = trend.get((dep, n), reports.Weekly())
             expected = (sum(within(i.created_at, begin, end) for i in mine),
                         sum(i.status == "resolved" and within(i.resolved_at, begin, end) for i in mine),
-                        sum(late.is_overdue(i, NOW) if n == weeks - 1 else overdue_then(i, end) for i in mine))
+                        sum(late.is_overdue(i, NOW) if n == weeks - 1 else overdue_then(i, end, quiet) for i in mine))
             assert (got.new, got.resolved, got.overdue) == expected, (dep, n)
     assert sum(w.overdue for w in trend.values()) > 50  # the ledger has plenty of late items to count
     for dep, row in whole.items():  # the weeks add up to the period, as the scorecards show it
