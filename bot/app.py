@@ -110,6 +110,8 @@ class App:
             await self.slack.close()
         await self.inbox.close()
         await self.outbox.close()
+        if self.teams is not None:
+            await self.teams.close()
         await self.db.close()
 
 

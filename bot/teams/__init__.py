@@ -10,14 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-    ConfigurationServiceClientCredentialFactory,
-)
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationServiceClientCredentialFactory
 from botframework.connector.auth import AuthenticationConstants as Constants
 
 from bot.teams import auth
+from bot.teams.connector import Authentication, Driver
 from bot.teams.door import TeamsDoor
 from bot.teams.route import Route
 from bot.teams.sender import TeamsSender
@@ -71,17 +68,24 @@ class Teams:
     door: TeamsDoor
     sender: TeamsSender
     route: Route
+    driver: Driver
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post("/api/messages", self.route.handle)
+
+    async def close(self) -> None:
+        """The connector's connections (after the outbox's sends under way have finished)."""
+        await self.driver.close()
 
 
 def enable(app: App) -> Teams:
     auth.install()
     config = Config(app.settings)
     credentials = auth.ReusedCredentials(ConfigurationServiceClientCredentialFactory(config))
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials))
+    driver = Driver()
+    adapter = CloudAdapter(Authentication(config, credentials_factory=credentials, driver=driver))
     door = TeamsDoor(app, adapter, TeamsRenderer())
     sender = TeamsSender(app, door)
     app.outbox.add(sender)
-    return Teams(adapter=adapter, door=door, sender=sender, route=Route(door, gate(app.settings)))
+    return Teams(adapter=adapter, door=door, sender=sender, route=Route(door, gate(app.settings)),
+                 driver=driver)

@@ -69,8 +69,9 @@ class TeamsSender:
     async def failure(self, recipient: str, error: Exception) -> SendFailed:
         """What a connector error means: wait for another way in (403: blocked, removed, uninstalled), give up
         (400, 404: the message itself), or retry (when Teams says, on 429)."""
-        response = getattr(error, "response", None)
-        status = getattr(response, "status_code", None) or getattr(error, "status", None)
+        response = getattr(error, "response", None)  # msrest's error holds the HTTP library's own answer
+        status = (getattr(response, "status_code", None) or getattr(response, "status", None)
+                  or getattr(error, "status", None))
         reason = f"Teams connector: {type(error).__name__} {status or ''}".strip()
         if status == 403:
             await self.door.reach.refused(recipient)  # that conversation is gone for the bot

@@ -34,6 +34,7 @@ class FakeConnector:
     headers: list[dict[str, str]] = field(default_factory=list)  # each call's headers (the bot's token)
     held: asyncio.Event | None = None  # when set up (and not yet set), each call waits for it before answering
     waiting: int = 0  # the calls waiting for `held` now
+    peers: list[Any] = field(default_factory=list)  # the connection (client address) each call came on
 
     @property
     def url(self) -> str:
@@ -52,6 +53,7 @@ class FakeConnector:
                 self.waiting -= 1
         raw = await request.text()
         body = json.loads(raw) if raw else {}
+        self.peers.append(request.transport.get_extra_info("peername") if request.transport else None)
         self.headers.append(dict(request.headers))
         self.calls.append((kind, request.match_info.get("conversation", ""), body))
         if self.failures and kind in self.failing:
