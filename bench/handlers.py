@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -121,23 +121,61 @@ async def driver_rate(url: str, schema: str | None, count: int) -> float:
         await conn.close()
 
 
-async def statements(app: App) -> tuple[int, int]:
-    """The SQL statements one log+resolve sends (BEGIN and COMMIT aside), and one raw insert."""
-    sent: list[str] = []
+Sent = list[list[tuple[str, Any]]]  # each transaction's statements, with their parameters as the driver got them
 
-    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+
+async def statements(app: App) -> tuple[Sent, int]:
+    """The SQL statements one log+resolve sends (BEGIN and COMMIT aside), by transaction, and how many one raw
+    insert sends."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
         if not statement.startswith(("BEGIN", "COMMIT")):
-            sent.append(statement)
+            sent.append((statement, parameters))
 
-    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", keep)
     try:
-        await handler_rate(app, 1)
-        handlers = len(sent)
-        sent.clear()
+        n = next(LOGGED)
+        logged = await app.run(Command(actor=Actor(identity="local:sam"), action="log", fields={"summary": unlike(n)}))
+        log, sent[:] = list(sent), []
+        ref = logged.replies[0].data["item"]["ref"]
+        await app.run(Command(actor=Actor(identity="local:dana"), action="resolve", ref=ref,
+                              fields={"note": "Corrected"}))
+        resolve, sent[:] = list(sent), []
         await raw_rate(app, 1)
-        return handlers, len(sent)
+        return [log, resolve], len(sent)
     finally:
-        event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
+        event.remove(app.db.engine.sync_engine, "before_cursor_execute", keep)
+
+
+async def replay_rate(url: str, schema: str | None, sent: Sent, count: int) -> float:
+    """How many log+resolves a second the bare driver sends when it sends nothing but their statements (the
+    same SQL and parameters, in the same two transactions, no Python around them): the most any code sending
+    those statements could reach on this machine."""
+    if url.startswith("sqlite"):
+        import aiosqlite
+        async with aiosqlite.connect(url.split("///", 1)[1], isolation_level=None) as conn:
+            started = time.perf_counter()
+            for _ in range(count):
+                for transaction in sent:
+                    await conn.execute("BEGIN IMMEDIATE")
+                    for statement, parameters in transaction:
+                        await (await conn.execute(statement, parameters)).fetchall()
+                    await conn.execute("COMMIT")
+            return count / (time.perf_counter() - started)
+    import asyncpg
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1),
+                                 server_settings={"search_path": schema or "public", "jit": "off"})
+    try:
+        started = time.perf_counter()
+        for _ in range(count):
+            for transaction in sent:
+                async with conn.transaction():
+                    for statement, parameters in transaction:
+                        await conn.fetch(statement, *parameters)
+        return count / (time.perf_counter() - started)
+    finally:
+        await conn.close()
 
 
 async def measure(label: str, url: str, schema: str | None, count: int) -> list[tuple[str, float, float]]:
@@ -148,12 +186,14 @@ async def measure(label: str, url: str, schema: str | None, count: int) -> list[
         raw = await raw_rate(app, count)
         driver = await driver_rate(url, schema, count)
         sent, raw_sent = await statements(app)
+        replayed = await replay_rate(url, schema, sent, count)
     finally:
         await empty_schema(app, schema, drop_only=True)
         await app.close()
     return [(f"{label}: log+resolve via handlers (items/s)", handlers, raw),
-            (f"{label}: SQL statements per log+resolve (vs raw insert)", sent, raw_sent),
-            (f"{label}: raw insert via SQLAlchemy (rows/s; vs bare driver)", raw, driver)]
+            (f"{label}: SQL statements per log+resolve (vs raw insert)", sum(map(len, sent)), raw_sent),
+            (f"{label}: raw insert via SQLAlchemy (rows/s; vs bare driver)", raw, driver),
+            (f"{label}: log+resolve's statements alone, bare driver (items/s; vs raw insert)", replayed, raw)]
 
 
 async def serving(web_app: web.Application, path: str, work: Callable[[str], Awaitable[Result]]) -> Result:

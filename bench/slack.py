@@ -102,7 +102,8 @@ async def worked_off(app: App, requests: int, timeout: float = 300) -> None:
     """Wait until all is done: every command logged exactly once, the inbox empty, every DM sent."""
     deadline = time.perf_counter() + timeout
     while True:
-        async with app.db.transaction() as session:
+        # read beside the bot's writers: a write transaction would take the bot's write gate every 50 ms
+        async with app.db.transaction(read_only=True) as session:
             waiting = await session.scalar(select(func.count()).where(InboxRequest.processed_at.is_(None)))
             unsent = await session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
             logged = await session.scalar(select(func.count()).select_from(PainPoint))
