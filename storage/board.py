@@ -122,7 +122,8 @@ def listed(readable: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     affected = select(func.count()).where(Affected.pain_point_id == p.id).scalar_subquery()
     return (select(p.id, p.summary, p.stage, p.severity, p.status, p.customer_ref, p.owner, p.reporter,
                    p.created_at, p.resolved_at, p.ack_due_at, p.resolve_due_at, p.resolution_note, p.cause_category,
-                   p.root_cause, Department.name.label("department"), affected.label("affected"),
+                   p.root_cause, p.waiting_on, p.snoozed_until, Department.name.label("department"),
+                   affected.label("affected"),
                    readable.label("readable"))
             .join(Department, Department.id == p.department_id))
 

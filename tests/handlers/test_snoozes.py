@@ -3,7 +3,8 @@ of a complete week, the scorecards' weekly trend), each snooze lasting until the
 sooner (a new snooze, a reassignment, its closing)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -134,3 +135,38 @@ async def test_a_snooze_cut_short_counts_only_while_it_lasted_towards_the_most_a
     clock.set(datetime(2026, 11, 25, 10, 30, tzinfo=UTC))
     refused = await say(app, "local:ana", "snooze CX-1 13d")  # 2d 30m so far + 13d: over 14d
     assert not refused.ok and "snoozed for 2d already" in refused.replies[0].data["message"]
+
+
+async def test_lists_say_an_item_is_snoozed_or_waiting(app: App, clock: FixedClock) -> None:
+    """`mine` (and every list) said "ack due in 4h" of an item snoozed a moment before, and a due time, even
+    "overdue", of one whose clock a wait had paused: each line now says it is snoozed until when, or waiting on
+    whom with its clock paused (no due time, which moves when the wait ends), in chat, Slack and Teams."""
+    from messages.render import SlackRenderer, TeamsRenderer
+
+    for summary in ("Invoice total wrong", "Refund never arrived", "Login page times out"):
+        assert (await say(app, "local:sam", f"log {summary} dept=billing")).ok
+    assert (await say(app, "local:dana", "snooze CX-1 2d")).ok
+    assert (await say(app, "local:dana", "wait CX-2 customer sending the order number")).ok
+    clock.advance(timedelta(days=1))
+    mine = (await say(app, "local:dana", "mine")).replies[0]
+    lines = {i["ref"]: i for i in mine.data["owned"]}
+    assert lines["CX-1"]["snoozed_until"] and lines["CX-1"]["due"]  # snoozed: its clock still runs
+    assert lines["CX-2"]["waiting_on"] == "the customer" and lines["CX-2"]["due"] is None
+    assert not lines["CX-3"]["snoozed_until"] and not lines["CX-3"]["waiting_on"] and lines["CX-3"]["due"]
+    text = app.renderer.render("mine", mine.data, tz="UTC")
+    line = {ref: next(row for row in text.splitlines() if f"{ref} · " in row) for ref in lines}
+    assert "snoozed until" in line["CX-1"] and "due" in line["CX-1"]
+    assert "waiting on the customer, clock paused" in line["CX-2"] and "due" not in line["CX-2"]
+    assert "snoozed" not in line["CX-3"] and "waiting" not in line["CX-3"]
+    slack = json.dumps(SlackRenderer().render("mine", mine.data, tz="UTC"))
+    teams = json.dumps(TeamsRenderer().card("mine", mine.data, tz="UTC"))
+    for shown in (slack, teams):
+        assert shown.count("snoozed until") == 1 and shown.count("waiting on the customer, clock paused") == 1
+    async with app.db.transaction(read_only=True) as session:  # and the dashboard's list of items
+        ctx = Context(session=session, clock=clock, org=app.org)
+        seen = await dashboard.viewer(ctx, "local:dana")
+        assert seen is not None
+        listed = await dashboard.listing(ctx, seen, dashboard.Filters(weeks=0))
+    rows = {r["ref"]: r for r in listed["items"]}
+    assert rows["CX-1"]["snoozed_until"] and rows["CX-1"]["due"]
+    assert rows["CX-2"]["waiting_on"] == "the customer" and rows["CX-2"]["due"] is None
