@@ -19,7 +19,7 @@ from handlers.clock import humanise
 from handlers.digest import RESTRICTED
 from handlers.org import SEVERITIES
 from handlers.overdue import clause as overdue_now
-from handlers.views import STATUS, due_text, history_view, item_view, quiet
+from handlers.views import STATUS, clock_view, history_view, item_view
 from storage import board, departments, pain_points, people, sign_ins
 from storage.models import LIVE, Affected, FollowUp, PainPoint, Person
 
@@ -200,8 +200,7 @@ def row(now: datetime, item: Row[Any], names: Mapping[str, str]) -> dict[str, An
             "owner_name": names.get(item.owner) if item.owner else None,
             "reporter_name": names.get(item.reporter) if readable else None,
             "created_at": item.created_at.isoformat(), "age": humanise(now - item.created_at),
-            "due": None if item.waiting_on else due_text(item, now), **quiet(item, now),
-            "affected": int(item.affected),
+            **clock_view(item, now), "affected": int(item.affected),
             "resolution_note": item.resolution_note if readable else None,
             "cause": ": ".join(c for c in (item.cause_category, item.root_cause if readable else None) if c) or None,
             "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None}

@@ -39,10 +39,11 @@ def due_at(item: PainPoint, now: datetime) -> dict[str, Any]:
     return {"due_at": clock[1].isoformat(), "due_soon": abs(clock[1] - now) < timedelta(days=6)}
 
 
-def quiet(item: PainPoint | Row[Any], now: datetime) -> dict[str, Any]:
-    """Why a live item's clock is not the whole story: a wait pauses it (on whom, in words), a snooze silences
-    its reminders until a time."""
-    return {"waiting_on": pause.on_words(item.waiting_on) if item.waiting_on else None,
+def clock_view(item: PainPoint | Row[Any], now: datetime) -> dict[str, Any]:
+    """What a view says of an item's clock: when it is due, unless a wait pauses it (then on whom it waits, in
+    words: the due time moves when the wait ends), and until when a snooze silences its reminders."""
+    return {"due": None if item.waiting_on else due_text(item, now),
+            "waiting_on": pause.on_words(item.waiting_on) if item.waiting_on else None,
             "snoozed_until": item.snoozed_until.isoformat() if item.snoozed_until and item.snoozed_until > now
             else None}
 
@@ -84,11 +85,10 @@ async def item_view(ctx: Context, item: PainPoint, *, affected: int | None = Non
         "owner_name": names.get(item.owner) if item.owner else None,
         "reporter": item.reporter,
         "reporter_name": names[item.reporter],
-        "due": None if item.waiting_on else due_text(item, now),  # a wait pauses the clock
+        **clock_view(item, now),
         **due_at(item, now),
         **pause.view(item, now),
         "overdue": is_overdue(item, now),
-        "snoozed_until": quiet(item, now)["snoozed_until"],
         "affected": affected,
         "resolution_note": item.resolution_note,
         "root_cause": item.root_cause,
@@ -109,9 +109,7 @@ async def list_view(ctx: Context, items: list[PainPoint]) -> list[dict[str, Any]
     names = await people.names(session=ctx.session, whos=[i.owner for i in items])
     return [{"ref": i.ref, "summary": i.summary, "department": i.department.name, "severity": i.severity,
              "status": i.status, "owner_name": names.get(i.owner) if i.owner else None,
-             # a wait pauses the clock: its line says so instead of a due time that will move
-             "due": None if i.waiting_on else due_text(i, now), **due_at(i, now), **quiet(i, now),
-             "overdue": is_overdue(i, now)} for i in items]
+             **clock_view(i, now), **due_at(i, now), "overdue": is_overdue(i, now)} for i in items]
 
 
 async def history_view(ctx: Context, events: list[Event], names: Mapping[str, str] | None = None
