@@ -96,29 +96,13 @@ async def driver_rate(url: str, schema: str | None, count: int) -> float:
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)
     row = ("Invoice is wrong", "billing", "medium", "local:sam", 1, "local:dana", "open", now, now,
            now + timedelta(days=1), now + timedelta(days=7), False)
+    insert_row: tuple[str, tuple[Any, ...]]
     if url.startswith("sqlite"):
-        import aiosqlite
-        async with aiosqlite.connect(url.split("///", 1)[1], isolation_level=None) as conn:
-            sql = RAW_SQL.format(", ".join("?" * len(row)))
-            values = tuple(v.isoformat(" ").replace("+00:00", "") if isinstance(v, datetime) else v for v in row)
-            started = time.perf_counter()
-            for _ in range(count):
-                await conn.execute("BEGIN IMMEDIATE")
-                await conn.execute(sql, values)
-                await conn.execute("COMMIT")
-            return count / (time.perf_counter() - started)
-    import asyncpg
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1),
-                                 server_settings={"search_path": schema or "public"})
-    try:
-        sql = RAW_SQL.format(", ".join(f"${n}" for n in range(1, len(row) + 1)))
-        started = time.perf_counter()
-        for _ in range(count):
-            async with conn.transaction():
-                await conn.execute(sql, *row)
-        return count / (time.perf_counter() - started)
-    finally:
-        await conn.close()
+        insert_row = (RAW_SQL.format(", ".join("?" * len(row))),
+                      tuple(v.isoformat(" ").replace("+00:00", "") if isinstance(v, datetime) else v for v in row))
+    else:
+        insert_row = (RAW_SQL.format(", ".join(f"${n}" for n in range(1, len(row) + 1))), row)
+    return await replay_rate(url, schema, [[insert_row]], count)
 
 
 Sent = list[list[tuple[str, Any]]]  # each transaction's statements, with their parameters as the driver got them
@@ -149,9 +133,10 @@ async def statements(app: App) -> tuple[Sent, int]:
 
 
 async def replay_rate(url: str, schema: str | None, sent: Sent, count: int) -> float:
-    """How many log+resolves a second the bare driver sends when it sends nothing but their statements (the
-    same SQL and parameters, in the same two transactions, no Python around them): the most any code sending
-    those statements could reach on this machine."""
+    """How many times a second the bare driver (aiosqlite or asyncpg, no SQLAlchemy) sends these transactions'
+    statements, as they were sent (the same SQL and parameters), with nothing around them: for a log+resolve's,
+    the most any code sending those statements could reach on this machine. Each statement is one trip to the
+    database (aiosqlite's thread, asyncpg's server), its rows read."""
     if url.startswith("sqlite"):
         import aiosqlite
         async with aiosqlite.connect(url.split("///", 1)[1], isolation_level=None) as conn:
@@ -160,7 +145,7 @@ async def replay_rate(url: str, schema: str | None, sent: Sent, count: int) -> f
                 for transaction in sent:
                     await conn.execute("BEGIN IMMEDIATE")
                     for statement, parameters in transaction:
-                        await (await conn.execute(statement, parameters)).fetchall()
+                        await conn.execute_fetchall(statement, parameters)
                     await conn.execute("COMMIT")
             return count / (time.perf_counter() - started)
     import asyncpg
